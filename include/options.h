@@ -1,0 +1,79 @@
+/* options: the command-line table and a Getopt::Long-compatible parser.
+ *
+ * imapsync parses with Perl's Getopt::Long defaults, and admins' scripts rely
+ * on that: names are case-insensitive, one or two dashes, `--opt value` or
+ * `--opt=value`, unique prefixes are accepted, negatable flags take `--noX`
+ * and `--no-X`, integers may contain underscores. Values of secret options
+ * (passwords, tokens) are copied and then overwritten in argv so `ps` no
+ * longer shows them. */
+#ifndef IMAPFERRY_OPTIONS_H
+#define IMAPFERRY_OPTIONS_H
+
+#include "status.h"
+
+#include <stddef.h>
+
+enum options_type {
+    OPTIONS_FLAG,    /* --x */
+    OPTIONS_NEGFLAG, /* --x, --nox, --no-x */
+    OPTIONS_STR,     /* --x VALUE */
+    OPTIONS_INT,     /* --x N */
+    OPTIONS_FLOAT,   /* --x SECONDS */
+    OPTIONS_LIST,    /* --x VALUE, repeatable, values kept in order */
+};
+
+/* X(id, name, type, secret, help) */
+#define OPTIONS_TABLE(X)                                                                           \
+    X(HOST1, "host1", OPTIONS_STR, 0, "source IMAP server")                                        \
+    X(PORT1, "port1", OPTIONS_INT, 0, "source port (143, or 993 with --ssl1)")                     \
+    X(USER1, "user1", OPTIONS_STR, 0, "source login")                                              \
+    X(PASSWORD1, "password1", OPTIONS_STR, 1, "source password")                                   \
+    X(SSL1, "ssl1", OPTIONS_NEGFLAG, 0, "source: implicit TLS (not available yet)")                \
+    X(TLS1, "tls1", OPTIONS_NEGFLAG, 0, "source: STARTTLS; --notls1 for plaintext")                \
+    X(HOST2, "host2", OPTIONS_STR, 0, "destination IMAP server")                                   \
+    X(PORT2, "port2", OPTIONS_INT, 0, "destination port (143, or 993 with --ssl2)")                \
+    X(USER2, "user2", OPTIONS_STR, 0, "destination login")                                         \
+    X(PASSWORD2, "password2", OPTIONS_STR, 1, "destination password")                              \
+    X(SSL2, "ssl2", OPTIONS_NEGFLAG, 0, "destination: implicit TLS (not available yet)")           \
+    X(TLS2, "tls2", OPTIONS_NEGFLAG, 0, "destination: STARTTLS; --notls2 for plaintext")           \
+    X(TIMEOUT, "timeout", OPTIONS_FLOAT, 0, "I/O timeout in seconds for both sides (120)")         \
+    X(TIMEOUT1, "timeout1", OPTIONS_FLOAT, 0, "I/O timeout on host1")                              \
+    X(TIMEOUT2, "timeout2", OPTIONS_FLOAT, 0, "I/O timeout on host2")                              \
+    X(DRY, "dry", OPTIONS_FLAG, 0, "change nothing on either server, say what would be done")      \
+    X(JUSTFOLDERS, "justfolders", OPTIONS_FLAG, 0, "create the folders only, copy no message")     \
+    X(HELP, "help", OPTIONS_FLAG, 0, "print this help and exit")                                   \
+    X(VERSION, "version", OPTIONS_FLAG, 0, "print the version and exit")
+
+enum options_id {
+#define OPTIONS_ENUM(id, name, type, secret, help) OPT_##id,
+    OPTIONS_TABLE(OPTIONS_ENUM)
+#undef OPTIONS_ENUM
+        OPT__COUNT
+};
+
+struct options_value {
+    int given;   /* seen on the command line */
+    int on;      /* flags: 1 for --x, 0 for --nox */
+    long num;    /* OPTIONS_INT */
+    double fnum; /* OPTIONS_FLOAT */
+    char *str;   /* OPTIONS_STR: owned; the last one given wins */
+    char **list; /* OPTIONS_LIST: owned, in command-line order */
+    size_t nlist;
+};
+
+/* Owns every string it holds; release with options_free. */
+struct options {
+    struct options_value v[OPT__COUNT];
+};
+
+/* Parses argv[1..argc-1] into *o (zeroed first). On failure: STATUS_USAGE and
+ * a message naming the offending word. Secret values are wiped from argv
+ * whether or not parsing succeeds. */
+int options_parse(int argc, char **argv, struct options *o, struct status *st);
+void options_free(struct options *o);
+
+const char *options_name(enum options_id id);
+/* Writes the option list for --help. */
+void options_print_help(void *file);
+
+#endif

@@ -1,0 +1,45 @@
+/* status: the error record every fallible function fills, and the exit codes.
+ *
+ * Functions return 0 on success and -1 on failure; on failure they fill a
+ * caller-owned struct status with an exit code class and one line of text.
+ * The top level (main/engine) reports each failure once. */
+#ifndef IMAPFERRY_STATUS_H
+#define IMAPFERRY_STATUS_H
+
+/* imapsync's exit values, so batch scripts keep working. */
+enum status_exit {
+    STATUS_OK = 0,
+    STATUS_OTHER = 1,
+    STATUS_SIGNAL = 6,
+    STATUS_PIDFILE = 8,
+    STATUS_CONNECT = 10,
+    STATUS_TLS = 12,
+    STATUS_AUTH = 16,
+    STATUS_USAGE = 64,
+    STATUS_NOINPUT = 66,
+    STATUS_INTERNAL = 70,
+    STATUS_CONNECT_HOST1 = 101,
+    STATUS_CONNECT_HOST2 = 102,
+    STATUS_WITH_ERRORS = 111,
+    STATUS_ERR_APPEND = 114,
+    STATUS_ERR_FETCH = 115,
+    STATUS_ERR_CREATE = 116,
+    STATUS_ERR_SELECT = 117,
+    STATUS_ERR_FLAGS = 120,
+    STATUS_AUTH_HOST1 = 161,
+    STATUS_AUTH_HOST2 = 162,
+};
+
+struct status {
+    int code;      /* an enum status_exit value */
+    char msg[512]; /* one line, no trailing newline, never a password */
+};
+
+/* Fills st (if not NULL) and returns -1, so callers can write
+ * `return status_set(st, STATUS_USAGE, "...")`. */
+int status_set(struct status *st, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+void status_clear(struct status *st);
+
+#endif

@@ -1,0 +1,22 @@
+#include "status.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+int status_set(struct status *st, int code, const char *fmt, ...)
+{
+    if (st == NULL)
+        return -1;
+    st->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->msg, sizeof st->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void status_clear(struct status *st)
+{
+    st->code = STATUS_OK;
+    st->msg[0] = '\0';
+}

@@ -1,0 +1,18 @@
+# `imapferry --version` prints the project version; `--help` lists the options;
+# an unknown option exits 64 (imapsync's EX_USAGE).
+execute_process(COMMAND ${BIN} --version OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^[0-9]+\\.[0-9]+\\.[0-9]+\n$")
+  message(FATAL_ERROR "--version: rc=${rc} out=${out}")
+endif()
+execute_process(COMMAND ${BIN} --help OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "--host1" OR NOT out MATCHES "--password2")
+  message(FATAL_ERROR "--help: rc=${rc} out=${out}")
+endif()
+execute_process(COMMAND ${BIN} --no-such-option ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 64 OR NOT err MATCHES "unknown option: --no-such-option")
+  message(FATAL_ERROR "unknown option: rc=${rc} err=${err}")
+endif()
+execute_process(COMMAND ${BIN} --host1 a stray ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 64 OR NOT err MATCHES "extra argument")
+  message(FATAL_ERROR "extra argument: rc=${rc} err=${err}")
+endif()
