@@ -1,0 +1,36 @@
+/* config: the validated, immutable settings of one run.
+ *
+ * Built once from the parsed options (and later the environment and
+ * password files); everything after it reads only this struct. */
+#ifndef IMAPFERRY_CONFIG_H
+#define IMAPFERRY_CONFIG_H
+
+#include "imapc.h"
+#include "options.h"
+#include "status.h"
+
+struct config_side {
+    char *host;
+    int port;
+    char *user;
+    char *password; /* secret: zeroed by config_free, never printed */
+    enum imapc_tls tls;
+    double timeout;
+};
+
+/* Owns its strings; release with config_free. */
+struct config {
+    struct config_side side[2]; /* [0] = host1, [1] = host2 */
+    int dry;
+    int justfolders;
+    int use_size; /* message identity includes RFC822.SIZE */
+};
+
+/* Cross-option validation; failures are STATUS_USAGE with one line. */
+int config_build(const struct options *o, struct config *c, struct status *st);
+void config_free(struct config *c);
+
+/* The imapc settings for side 0 or 1 (strings borrowed from c). */
+void config_imapc(const struct config *c, int side, struct imapc_conf *out);
+
+#endif

@@ -1,0 +1,86 @@
+/* imapc: the IMAP client, the only module that uses libetpan's IMAP API.
+ *
+ * Every libetpan result is converted to our own structs before a function
+ * returns; no libetpan type appears here. A session is one logged-in
+ * connection. Functions return 0 / -1; on failure the status carries the
+ * exit-code class and one line naming the host label ("host1"/"host2"),
+ * what was attempted and the server's answer. Passwords never appear in a
+ * status or a log. */
+#ifndef IMAPFERRY_IMAPC_H
+#define IMAPFERRY_IMAPC_H
+
+#include "folder_plan.h"
+#include "msg_plan.h"
+#include "status.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct imapc;
+
+enum imapc_tls {
+    IMAPC_TLS_NONE, /* plaintext, never STARTTLS (--notlsN) */
+};
+
+/* Strings are borrowed for the duration of imapc_open only. */
+struct imapc_conf {
+    const char *label; /* "host1" or "host2", used in every message */
+    const char *host;
+    int port;
+    const char *user;
+    const char *password;
+    enum imapc_tls tls;
+    double timeout;  /* seconds, 0 = none */
+    int err_connect; /* status code for connection failures (101/102) */
+    int err_auth;    /* status code for a refused login (161/162) */
+};
+
+/* Connects, reads the greeting and CAPABILITY, logs in, reads NAMESPACE.
+ * The session is owned by the caller; release with imapc_close. */
+int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status *st);
+/* LOGOUT (errors ignored) and free. NULL is allowed. */
+void imapc_close(struct imapc *c);
+
+/* The personal namespace from NAMESPACE (or "" and the LIST separator when
+ * the server has no NAMESPACE). Valid until imapc_close. */
+const struct folder_plan_ns *imapc_namespace(const struct imapc *c);
+int imapc_has_cap(const struct imapc *c, const char *name);
+uint64_t imapc_bytes_in(const struct imapc *c);
+uint64_t imapc_bytes_out(const struct imapc *c);
+
+/* LIST "" "*" merged with LSUB "" "*". The array and its names are
+ * malloc'd; release with imapc_folders_free. */
+int imapc_list(struct imapc *c, struct folder_plan_folder **out, size_t *n, struct status *st);
+void imapc_folders_free(struct folder_plan_folder *f, size_t n);
+
+int imapc_create(struct imapc *c, const char *name, struct status *st);
+int imapc_subscribe(struct imapc *c, const char *name, struct status *st);
+
+struct imapc_box {
+    uint32_t uidvalidity;
+    uint32_t uidnext;
+    uint32_t exists;
+    int keywords_ok; /* PERMANENTFLAGS has \* : new keywords can be stored */
+};
+
+/* SELECT, or EXAMINE when readonly (host1 is never changed by a sync). */
+int imapc_select(struct imapc *c, const char *name, int readonly, struct imapc_box *box,
+                 struct status *st);
+
+/* UID, FLAGS, INTERNALDATE, RFC822.SIZE and the identity headers of every
+ * message in the selected folder, fetched in chunks of sequence numbers.
+ * *out is malloc'd (release with imapc_meta_free); use_size as in msgid. */
+int imapc_fetch_meta(struct imapc *c, uint32_t exists, int use_size, struct msg_meta **out,
+                     size_t *n, struct status *st);
+void imapc_meta_free(struct msg_meta *m, size_t n);
+
+/* BODY.PEEK[] of one message (never sets \Seen). *data is released with
+ * imapc_body_free. */
+int imapc_fetch_body(struct imapc *c, uint32_t uid, char **data, size_t *len, struct status *st);
+void imapc_body_free(char *data);
+
+/* APPEND with m's flags (keywords only when keywords_ok) and INTERNALDATE. */
+int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m, int keywords_ok,
+                 const char *data, size_t len, struct status *st);
+
+#endif

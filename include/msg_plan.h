@@ -1,0 +1,64 @@
+/* msg_plan: pure decision of what to do in one folder pair.
+ *
+ * Input: the metadata of both sides. Output: which host1 messages to copy
+ * and which host1/host2 messages are the same message (pairs), from which the
+ * caller derives flag updates. Keys are a multiset: n copies of a key on
+ * host1 and m on host2 give min(n, m) pairs and max(0, n - m) copies. Within
+ * a key, messages are matched in ascending UID order on both sides, so the
+ * result is deterministic. No I/O. */
+#ifndef IMAPFERRY_MSG_PLAN_H
+#define IMAPFERRY_MSG_PLAN_H
+
+#include "msgid.h"
+#include "status.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Flags are kept as bits for the system flags plus a sorted, space-separated
+ * keyword string, so two messages' flags compare with == and strcmp. */
+enum msg_plan_flag {
+    MSG_PLAN_SEEN = 1u << 0,
+    MSG_PLAN_ANSWERED = 1u << 1,
+    MSG_PLAN_FLAGGED = 1u << 2,
+    MSG_PLAN_DELETED = 1u << 3,
+    MSG_PLAN_DRAFT = 1u << 4,
+};
+
+struct msg_meta {
+    uint32_t uid;
+    uint32_t size;
+    unsigned sysflags; /* enum msg_plan_flag bits; \Recent is never stored */
+    char *keywords;    /* owned by whoever built the array; NULL = none */
+    struct msgid_key key;
+    int64_t date;    /* INTERNALDATE as seconds since the epoch (UTC) */
+    int16_t date_tz; /* its zone, minutes east of UTC, for APPEND */
+};
+
+struct msg_plan_pair {
+    size_t i1, i2; /* indices into the host1 and host2 arrays */
+};
+
+/* Owns its arrays; release with msg_plan_free. */
+struct msg_plan {
+    size_t *copy; /* indices into the host1 array, ascending host1 UID order */
+    size_t ncopy;
+    struct msg_plan_pair *pairs; /* ascending host1 UID order */
+    size_t npairs;
+    size_t only_on_2; /* host2 messages with no host1 counterpart */
+};
+
+/* The arrays are not modified and need not be sorted. */
+int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *m2, size_t n2,
+                   struct msg_plan *out, struct status *st);
+void msg_plan_free(struct msg_plan *p);
+
+/* Flag helpers shared by the IMAP client and the planner. */
+/* Parses one flag word ("\\Seen", "$Forwarded"): returns its bit, or 0 for a
+ * keyword (to be kept) or for \Recent and unknown system flags (*keep = 0). */
+unsigned msg_plan_flag_bit(const char *word, int *keep);
+/* Normalises a keyword list: sorts, drops duplicates; takes and returns
+ * malloc'd strings (NULL in = NULL out; "" becomes NULL). */
+char *msg_plan_keywords_norm(char *kw);
+
+#endif

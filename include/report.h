@@ -1,0 +1,37 @@
+/* report: the run's counters, error lines and the final statistics block.
+ *
+ * The block keeps imapsync's field names and order, so scripts that grep
+ * "Messages transferred" or "Detected N errors" keep working; our additions
+ * come after imapsync's fields. */
+#ifndef IMAPFERRY_REPORT_H
+#define IMAPFERRY_REPORT_H
+
+#include "status.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+struct report {
+    time_t started;
+    struct timespec t0;
+    int dry;
+    unsigned folders_wanted, folders_synced;
+    uint64_t transferred; /* copied (or, in dry mode, would be) */
+    uint64_t skipped;     /* already on host2 */
+    uint64_t bytes, bytes_skipped, biggest;
+    uint64_t h1_not_h2; /* at the end: host1 messages still missing on host2 */
+    uint64_t h2_not_h1;
+    unsigned errors;
+    unsigned by_code[256];
+};
+
+void report_init(struct report *r, int dry);
+/* Prints the error (one line on stderr) and counts it; the single place where
+ * failures reach the user. */
+void report_error(struct report *r, const struct status *st);
+void report_print(const struct report *r, FILE *f);
+/* 0 without errors; otherwise the most frequent error's exit code. */
+int report_exit_code(const struct report *r);
+
+#endif

@@ -1,0 +1,32 @@
+/* transport: the byte stream under libetpan.
+ *
+ * Presents a connected socket (TLS and deflate layers arrive later) to
+ * libetpan as one mailstream_low driver, applies the I/O timeout to every
+ * read and write, and counts bytes. Only this module, imapc and appender see
+ * libetpan types; the header only forward-declares the one it hands out. */
+#ifndef IMAPFERRY_TRANSPORT_H
+#define IMAPFERRY_TRANSPORT_H
+
+#include "status.h"
+
+#include <stdint.h>
+
+struct transport;
+struct _mailstream_low;
+
+/* Connects (net_connect). The transport is owned by the caller until it is
+ * wrapped with transport_low; from then on libetpan owns it and frees it
+ * when the mailimap session is freed. */
+int transport_connect(const char *host, int port, double timeout, struct transport **out,
+                      struct status *st);
+void transport_free(struct transport *t);
+
+/* Wraps t as a mailstream_low; NULL on allocation failure (t untouched). */
+struct _mailstream_low *transport_low(struct transport *t);
+
+/* Bytes read and written so far; reason for the last I/O failure ("" if none). */
+uint64_t transport_bytes_in(const struct transport *t);
+uint64_t transport_bytes_out(const struct transport *t);
+const char *transport_error(const struct transport *t);
+
+#endif

@@ -1,0 +1,190 @@
+#include "engine.h"
+
+#include "folder_plan.h"
+#include "imapc.h"
+#include "msg_plan.h"
+#include "mutf7.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A folder name for people: UTF-8 when it decodes, the wire form otherwise. */
+static void show_name(const char *wire, char *buf, size_t n)
+{
+    char *utf8 = NULL;
+    struct status ignored;
+    if (mutf7_decode(wire, &utf8, &ignored) == 0) {
+        snprintf(buf, n, "%s", utf8);
+        free(utf8);
+    } else {
+        snprintf(buf, n, "%s", wire);
+    }
+}
+
+struct folder_result {
+    uint64_t copied, skipped, bytes, errors;
+};
+
+/* Copies what host2 lacks in one folder pair; returns -1 only when a
+ * session is lost (st filled), folder-level problems are reported here. */
+static int sync_messages(const struct config *cfg, struct imapc *h1, struct imapc *h2,
+                         const struct folder_plan_pair *fp, int exists2, struct report *rep,
+                         struct folder_result *res, struct status *st)
+{
+    struct imapc_box b1, b2;
+    memset(&b2, 0, sizeof b2);
+    struct msg_meta *m1 = NULL, *m2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    struct msg_plan plan;
+    memset(&plan, 0, sizeof plan);
+    int rc = 0;
+
+    if (imapc_select(h1, fp->name1, 1, &b1, st) < 0 ||
+        imapc_fetch_meta(h1, b1.exists, cfg->use_size, &m1, &n1, st) < 0)
+        goto folder_error;
+    if (exists2) {
+        /* In dry mode host2 is only examined, never selected read-write. */
+        if (imapc_select(h2, fp->name2, cfg->dry, &b2, st) < 0 ||
+            imapc_fetch_meta(h2, b2.exists, cfg->use_size, &m2, &n2, st) < 0)
+            goto folder_error;
+    }
+    if (msg_plan_build(m1, n1, m2, n2, &plan, st) < 0)
+        goto folder_error;
+
+    res->skipped = plan.npairs;
+    for (size_t i = 0; i < plan.npairs; i++)
+        rep->bytes_skipped += m1[plan.pairs[i].i1].size;
+    rep->h2_not_h1 += plan.only_on_2;
+    for (size_t k = 0; k < plan.ncopy; k++) {
+        const struct msg_meta *m = &m1[plan.copy[k]];
+        if (cfg->dry) {
+            res->copied++;
+            res->bytes += m->size;
+            continue;
+        }
+        char *data = NULL;
+        size_t len = 0;
+        if (imapc_fetch_body(h1, m->uid, &data, &len, st) < 0 ||
+            imapc_append(h2, fp->name2, m, b2.keywords_ok, data, len, st) < 0) {
+            imapc_body_free(data);
+            if (st->code == STATUS_CONNECT_HOST1 || st->code == STATUS_CONNECT_HOST2) {
+                rc = -1;
+                goto out;
+            }
+            report_error(rep, st);
+            res->errors++;
+            rep->h1_not_h2++;
+            continue;
+        }
+        imapc_body_free(data);
+        res->copied++;
+        res->bytes += len;
+        if (len > rep->biggest)
+            rep->biggest = len;
+    }
+    goto out;
+
+folder_error:
+    if (st->code == STATUS_CONNECT_HOST1 || st->code == STATUS_CONNECT_HOST2) {
+        rc = -1;
+    } else {
+        report_error(rep, st);
+        res->errors++;
+    }
+out:
+    msg_plan_free(&plan);
+    imapc_meta_free(m1, n1);
+    imapc_meta_free(m2, n2);
+    return rc;
+}
+
+static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc *h2,
+                       const struct folder_plan_pair *fp, struct report *rep, struct status *st)
+{
+    char show1[512], show2[512];
+    show_name(fp->name1, show1, sizeof show1);
+    show_name(fp->name2, show2, sizeof show2);
+    rep->folders_wanted++;
+    if (fp->conflict) {
+        status_set(st, STATUS_ERR_CREATE,
+                   "folder [%s] maps to [%s] on host2, which another folder already uses; "
+                   "skipped",
+                   show1, show2);
+        report_error(rep, st);
+        return 0;
+    }
+    int exists2 = !fp->create;
+    if (fp->create) {
+        if (cfg->dry) {
+            printf("Folder [%s] -> [%s]: would create on host2\n", show1, show2);
+        } else if (imapc_create(h2, fp->name2, st) < 0) {
+            if (st->code == STATUS_CONNECT_HOST2)
+                return -1;
+            report_error(rep, st);
+            return 0;
+        } else {
+            exists2 = 1;
+            printf("Folder [%s] -> [%s]: created on host2\n", show1, show2);
+        }
+    }
+    if (fp->subscribe && !cfg->dry && exists2 && imapc_subscribe(h2, fp->name2, st) < 0) {
+        if (st->code == STATUS_CONNECT_HOST2)
+            return -1;
+        report_error(rep, st);
+    }
+    if (cfg->justfolders) {
+        rep->folders_synced++;
+        return 0;
+    }
+    struct folder_result res = {0, 0, 0, 0};
+    if (sync_messages(cfg, h1, h2, fp, exists2, rep, &res, st) < 0)
+        return -1;
+    rep->transferred += res.copied;
+    rep->skipped += res.skipped;
+    rep->bytes += res.bytes;
+    if (res.errors == 0)
+        rep->folders_synced++;
+    printf("Folder [%s] -> [%s]: %llu %s, %llu already there%s\n", show1, show2,
+           (unsigned long long)res.copied, cfg->dry ? "would be copied" : "copied",
+           (unsigned long long)res.skipped, res.errors ? ", with errors" : "");
+    fflush(stdout);
+    return 0;
+}
+
+int engine_run(const struct config *cfg, struct report *rep, struct status *st)
+{
+    struct imapc *h[2] = {NULL, NULL};
+    struct folder_plan_folder *f[2] = {NULL, NULL};
+    size_t nf[2] = {0, 0};
+    struct folder_plan plan;
+    memset(&plan, 0, sizeof plan);
+    int rc = -1;
+
+    for (int i = 0; i < 2; i++) {
+        struct imapc_conf ic;
+        config_imapc(cfg, i, &ic);
+        if (imapc_open(&ic, &h[i], st) < 0)
+            goto out;
+        const struct folder_plan_ns *ns = imapc_namespace(h[i]);
+        printf("host%d: logged in as %s on %s port %d (prefix \"%s\", separator \"%c\")\n", i + 1,
+               ic.user, ic.host, ic.port, ns->prefix, ns->sep ? ns->sep : ' ');
+    }
+    for (int i = 0; i < 2; i++)
+        if (imapc_list(h[i], &f[i], &nf[i], st) < 0)
+            goto out;
+    if (folder_plan_build(f[0], nf[0], f[1], nf[1], imapc_namespace(h[0]), imapc_namespace(h[1]),
+                          &plan, st) < 0)
+        goto out;
+    for (size_t i = 0; i < plan.npairs; i++)
+        if (sync_folder(cfg, h[0], h[1], &plan.pairs[i], rep, st) < 0)
+            goto out;
+    rc = 0;
+out:
+    folder_plan_free(&plan);
+    for (int i = 0; i < 2; i++) {
+        imapc_folders_free(f[i], nf[i]);
+        imapc_close(h[i]);
+    }
+    return rc;
+}

@@ -1,0 +1,540 @@
+#include "imapc.h"
+
+#include "msgid.h"
+#include "sbuf.h"
+#include "transport.h"
+
+#include <libetpan/libetpan.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Sequence numbers per metadata FETCH: bounds the response libetpan holds in
+ * memory while keeping round trips few. */
+#define META_CHUNK 500
+
+struct imapc {
+    mailimap *s;
+    struct transport *t; /* owned by libetpan's stream once connected */
+    char label[8];
+    int err_connect;
+    char *ns_prefix;
+    struct folder_plan_ns ns;
+};
+
+/* The server's last response text, made safe for a one-line message. */
+static const char *server_text(const struct imapc *c)
+{
+    const char *r = c->s ? c->s->imap_response : NULL;
+    return (r && *r) ? r : "no response text";
+}
+
+/* Maps a libetpan error to our classes: stream-level errors mean the
+ * connection is gone or desynchronised (libetpan issue #90), so they carry
+ * the connection code; the rest are errors of the command itself. */
+static int fail(struct imapc *c, int r, int code, struct status *st, const char *what)
+{
+    switch (r) {
+    case MAILIMAP_ERROR_STREAM:
+    case MAILIMAP_ERROR_PARSE:
+    case MAILIMAP_ERROR_PROTOCOL:
+    case MAILIMAP_ERROR_FATAL:
+        return status_set(st, c->err_connect, "%s: %s: connection lost (%s)", c->label, what,
+                          *transport_error(c->t) ? transport_error(c->t)
+                                                 : "unexpected server response");
+    case MAILIMAP_ERROR_MEMORY:
+        return status_set(st, STATUS_INTERNAL, "%s: %s: out of memory", c->label, what);
+    default:
+        return status_set(st, code, "%s: %s: %s", c->label, what, server_text(c));
+    }
+}
+
+static void read_namespace(struct imapc *c)
+{
+    c->ns.sep = '/';
+    c->ns_prefix = sbuf_xstrdup("");
+    if (!mailimap_has_namespace(c->s)) {
+        /* LIST "" "" answers with the hierarchy separator. */
+        clist *l = NULL;
+        if (mailimap_list(c->s, "", "", &l) == MAILIMAP_NO_ERROR && l && clist_begin(l)) {
+            struct mailimap_mailbox_list *mb = clist_content(clist_begin(l));
+            c->ns.sep = mb->mb_delimiter;
+        }
+        if (l)
+            mailimap_list_result_free(l);
+    } else {
+        struct mailimap_namespace_data *nd = NULL;
+        if (mailimap_namespace(c->s, &nd) == MAILIMAP_NO_ERROR && nd && nd->ns_personal &&
+            clist_begin(nd->ns_personal->ns_data_list)) {
+            struct mailimap_namespace_info *ni =
+                clist_content(clist_begin(nd->ns_personal->ns_data_list));
+            free(c->ns_prefix);
+            c->ns_prefix = sbuf_xstrdup(ni->ns_prefix);
+            c->ns.sep = ni->ns_delimiter;
+        }
+        if (nd)
+            mailimap_namespace_data_free(nd);
+    }
+    c->ns.prefix = c->ns_prefix;
+}
+
+int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status *st)
+{
+    *out = NULL;
+    struct imapc *c = sbuf_xcalloc(1, sizeof *c);
+    snprintf(c->label, sizeof c->label, "%s", conf->label);
+    c->err_connect = conf->err_connect;
+    if (transport_connect(conf->host, conf->port, conf->timeout, &c->t, st) < 0) {
+        status_set(st, conf->err_connect, "%s: %s", conf->label, st->msg);
+        free(c);
+        return -1;
+    }
+    mailstream_low *low = transport_low(c->t);
+    mailstream *stream = low ? mailstream_new(low, 65536) : NULL;
+    c->s = stream ? mailimap_new(0, NULL) : NULL;
+    if (c->s == NULL) {
+        if (stream)
+            mailstream_close(stream);
+        else if (low)
+            mailstream_low_free(low);
+        else
+            transport_free(c->t);
+        free(c);
+        return status_set(st, STATUS_INTERNAL, "%s: out of memory", conf->label);
+    }
+    int r = mailimap_connect(c->s, stream);
+    if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
+        status_set(st, conf->err_connect, "%s: no IMAP greeting from %s port %d (%s)", conf->label,
+                   conf->host, conf->port,
+                   *transport_error(c->t) ? transport_error(c->t) : "not an IMAP server?");
+        imapc_close(c);
+        return -1;
+    }
+    if (r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+        struct mailimap_capability_data *cap = NULL;
+        if (mailimap_capability(c->s, &cap) == MAILIMAP_NO_ERROR)
+            mailimap_capability_data_free(cap);
+        if (mailimap_has_extension(c->s, "LOGINDISABLED")) {
+            status_set(st, conf->err_auth,
+                       "%s: the server refuses LOGIN without TLS (LOGINDISABLED)", conf->label);
+            imapc_close(c);
+            return -1;
+        }
+        r = mailimap_login(c->s, conf->user, conf->password);
+        if (r != MAILIMAP_NO_ERROR) {
+            if (r == MAILIMAP_ERROR_LOGIN)
+                status_set(st, conf->err_auth, "%s: login refused for user %s on %s: %s",
+                           conf->label, conf->user, conf->host, server_text(c));
+            else
+                fail(c, r, conf->err_auth, st, "login");
+            imapc_close(c);
+            return -1;
+        }
+    }
+    /* Capabilities change after login; ask again rather than trust the greeting's. */
+    struct mailimap_capability_data *cap = NULL;
+    if (mailimap_capability(c->s, &cap) == MAILIMAP_NO_ERROR)
+        mailimap_capability_data_free(cap);
+    read_namespace(c);
+    *out = c;
+    return 0;
+}
+
+void imapc_close(struct imapc *c)
+{
+    if (c == NULL)
+        return;
+    if (c->s) {
+        if (c->s->imap_stream)
+            mailimap_logout(c->s);
+        mailimap_free(c->s); /* also frees the stream and our transport */
+    }
+    free(c->ns_prefix);
+    free(c);
+}
+
+const struct folder_plan_ns *imapc_namespace(const struct imapc *c)
+{
+    return &c->ns;
+}
+
+int imapc_has_cap(const struct imapc *c, const char *name)
+{
+    return mailimap_has_extension(c->s, name);
+}
+
+uint64_t imapc_bytes_in(const struct imapc *c)
+{
+    return transport_bytes_in(c->t);
+}
+
+uint64_t imapc_bytes_out(const struct imapc *c)
+{
+    return transport_bytes_out(c->t);
+}
+
+static int is_noselect(const struct mailimap_mailbox_list *mb)
+{
+    if (mb->mb_flag == NULL)
+        return 0;
+    if (mb->mb_flag->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
+        mb->mb_flag->mbf_sflag == MAILIMAP_MBX_LIST_SFLAG_NOSELECT)
+        return 1;
+    for (clistiter *it = clist_begin(mb->mb_flag->mbf_oflags); it; it = clist_next(it)) {
+        struct mailimap_mbx_list_oflag *of = clist_content(it);
+        if (of->of_type == MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT && of->of_flag_ext &&
+            strcasecmp(of->of_flag_ext, "NonExistent") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int imapc_list(struct imapc *c, struct folder_plan_folder **out, size_t *n, struct status *st)
+{
+    *out = NULL;
+    *n = 0;
+    clist *l = NULL;
+    int r = mailimap_list(c->s, "", "*", &l);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_SELECT, st, "LIST");
+    size_t cnt = 0;
+    struct folder_plan_folder *f = sbuf_xcalloc(clist_count(l) + 1, sizeof *f);
+    for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
+        struct mailimap_mailbox_list *mb = clist_content(it);
+        f[cnt].name = sbuf_xstrdup(mb->mb_name);
+        f[cnt].noselect = is_noselect(mb);
+        cnt++;
+    }
+    mailimap_list_result_free(l);
+    l = NULL;
+    r = mailimap_lsub(c->s, "", "*", &l);
+    if (r != MAILIMAP_NO_ERROR) {
+        imapc_folders_free(f, cnt);
+        return fail(c, r, STATUS_ERR_SELECT, st, "LSUB");
+    }
+    for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
+        struct mailimap_mailbox_list *mb = clist_content(it);
+        for (size_t i = 0; i < cnt; i++)
+            if (strcmp(f[i].name, mb->mb_name) == 0)
+                f[i].subscribed = 1;
+    }
+    mailimap_list_result_free(l);
+    *out = f;
+    *n = cnt;
+    return 0;
+}
+
+void imapc_folders_free(struct folder_plan_folder *f, size_t n)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(f[i].name);
+    free(f);
+}
+
+int imapc_create(struct imapc *c, const char *name, struct status *st)
+{
+    int r = mailimap_create(c->s, name);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_CREATE, st, "CREATE");
+    return 0;
+}
+
+int imapc_subscribe(struct imapc *c, const char *name, struct status *st)
+{
+    int r = mailimap_subscribe(c->s, name);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_OTHER, st, "SUBSCRIBE");
+    return 0;
+}
+
+int imapc_select(struct imapc *c, const char *name, int readonly, struct imapc_box *box,
+                 struct status *st)
+{
+    memset(box, 0, sizeof *box);
+    int r = readonly ? mailimap_examine(c->s, name) : mailimap_select(c->s, name);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_SELECT, st, readonly ? "EXAMINE" : "SELECT");
+    struct mailimap_selection_info *si = c->s->imap_selection_info;
+    if (si) {
+        box->uidvalidity = si->sel_uidvalidity;
+        box->uidnext = si->sel_uidnext;
+        box->exists = si->sel_has_exists ? si->sel_exists : 0;
+        for (clistiter *it = si->sel_perm_flags ? clist_begin(si->sel_perm_flags) : NULL; it;
+             it = clist_next(it)) {
+            struct mailimap_flag_perm *fp = clist_content(it);
+            if (fp->fl_type == MAILIMAP_FLAG_PERM_ALL)
+                box->keywords_ok = 1;
+        }
+    }
+    return 0;
+}
+
+/* INTERNALDATE fields -> seconds since the epoch, keeping the zone. */
+static void date_from_imap(const struct mailimap_date_time *d, struct msg_meta *m)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = d->dt_year - 1900;
+    tm.tm_mon = d->dt_month - 1;
+    tm.tm_mday = d->dt_day;
+    tm.tm_hour = d->dt_hour;
+    tm.tm_min = d->dt_min;
+    tm.tm_sec = d->dt_sec;
+    int sign = d->dt_zone < 0 ? -1 : 1;
+    int z = d->dt_zone * sign; /* HHMM as a decimal number */
+    int tz = sign * ((z / 100) * 60 + z % 100);
+    m->date = (int64_t)timegm(&tm) - (int64_t)tz * 60;
+    m->date_tz = (int16_t)tz;
+}
+
+static void add_flags(struct msg_meta *m, const struct mailimap_msg_att_dynamic *dyn,
+                      struct sbuf *kw)
+{
+    for (clistiter *it = dyn->att_list ? clist_begin(dyn->att_list) : NULL; it;
+         it = clist_next(it)) {
+        struct mailimap_flag_fetch *ff = clist_content(it);
+        if (ff->fl_type != MAILIMAP_FLAG_FETCH_OTHER || ff->fl_flag == NULL)
+            continue;
+        struct mailimap_flag *fl = ff->fl_flag;
+        switch (fl->fl_type) {
+        case MAILIMAP_FLAG_ANSWERED:
+            m->sysflags |= MSG_PLAN_ANSWERED;
+            break;
+        case MAILIMAP_FLAG_FLAGGED:
+            m->sysflags |= MSG_PLAN_FLAGGED;
+            break;
+        case MAILIMAP_FLAG_DELETED:
+            m->sysflags |= MSG_PLAN_DELETED;
+            break;
+        case MAILIMAP_FLAG_SEEN:
+            m->sysflags |= MSG_PLAN_SEEN;
+            break;
+        case MAILIMAP_FLAG_DRAFT:
+            m->sysflags |= MSG_PLAN_DRAFT;
+            break;
+        case MAILIMAP_FLAG_KEYWORD:
+            if (fl->fl_data.fl_keyword) {
+                if (kw->len)
+                    sbuf_addc(kw, ' ');
+                sbuf_adds(kw, fl->fl_data.fl_keyword);
+            }
+            break;
+        default: /* unknown \System flags cannot be set by APPEND */
+            break;
+        }
+    }
+}
+
+/* Converts one FETCH response; returns 0 when it has no UID (an unsolicited
+ * flag update from another client) and must be skipped. */
+static int convert_meta(const struct mailimap_msg_att *att, int use_size, struct msg_meta *m)
+{
+    memset(m, 0, sizeof *m);
+    const char *hdr = NULL;
+    size_t hdrlen = 0;
+    int have_uid = 0;
+    struct sbuf kw = SBUF_INIT;
+    for (clistiter *it = clist_begin(att->att_list); it; it = clist_next(it)) {
+        struct mailimap_msg_att_item *item = clist_content(it);
+        if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+            add_flags(m, item->att_data.att_dyn, &kw);
+            continue;
+        }
+        if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+            continue;
+        struct mailimap_msg_att_static *sa = item->att_data.att_static;
+        switch (sa->att_type) {
+        case MAILIMAP_MSG_ATT_UID:
+            m->uid = sa->att_data.att_uid;
+            have_uid = 1;
+            break;
+        case MAILIMAP_MSG_ATT_RFC822_SIZE:
+            m->size = sa->att_data.att_rfc822_size;
+            break;
+        case MAILIMAP_MSG_ATT_INTERNALDATE:
+            if (sa->att_data.att_internal_date)
+                date_from_imap(sa->att_data.att_internal_date, m);
+            break;
+        case MAILIMAP_MSG_ATT_BODY_SECTION:
+            hdr = sa->att_data.att_body_section->sec_body_part;
+            hdrlen = sa->att_data.att_body_section->sec_length;
+            break;
+        default:
+            break;
+        }
+    }
+    if (!have_uid) {
+        sbuf_free(&kw);
+        return 0;
+    }
+    m->keywords = msg_plan_keywords_norm(sbuf_take(&kw));
+    int has_msgid;
+    msgid_key_from_headers(hdr ? hdr : "", hdr ? hdrlen : 0, m->size, use_size, &m->key,
+                           &has_msgid);
+    return 1;
+}
+
+static struct mailimap_fetch_type *meta_fetch_type(void)
+{
+    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+    clist *h = clist_new();
+    for (size_t i = 0; i < msgid_header_count; i++)
+        clist_append(h, sbuf_xstrdup(msgid_header_fields[i]));
+    struct mailimap_section *sec = mailimap_section_new_header_fields(mailimap_header_list_new(h));
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_body_peek_section(sec));
+    return ft;
+}
+
+int imapc_fetch_meta(struct imapc *c, uint32_t exists, int use_size, struct msg_meta **out,
+                     size_t *n, struct status *st)
+{
+    *out = NULL;
+    *n = 0;
+    if (exists == 0)
+        return 0;
+    size_t cap = exists;
+    struct msg_meta *m = sbuf_xcalloc(cap, sizeof *m);
+    size_t cnt = 0;
+    struct mailimap_fetch_type *ft = meta_fetch_type();
+    for (uint32_t lo = 1; lo <= exists; lo += META_CHUNK) {
+        uint32_t hi = exists - lo < META_CHUNK ? exists : lo + META_CHUNK - 1;
+        struct mailimap_set *set = mailimap_set_new_interval(lo, hi);
+        clist *res = NULL;
+        int r = mailimap_fetch(c->s, set, ft, &res);
+        mailimap_set_free(set);
+        if (r != MAILIMAP_NO_ERROR) {
+            mailimap_fetch_type_free(ft);
+            imapc_meta_free(m, cnt);
+            return fail(c, r, STATUS_ERR_FETCH, st, "FETCH of message metadata");
+        }
+        for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+            if (cnt == cap) { /* more answers than EXISTS said: unsolicited FETCHes */
+                cap *= 2;
+                m = sbuf_xrealloc(m, cap * sizeof *m);
+            }
+            if (convert_meta(clist_content(it), use_size, &m[cnt]))
+                cnt++;
+        }
+        mailimap_fetch_list_free(res);
+    }
+    mailimap_fetch_type_free(ft);
+    *out = m;
+    *n = cnt;
+    return 0;
+}
+
+void imapc_meta_free(struct msg_meta *m, size_t n)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(m[i].keywords);
+    free(m);
+}
+
+int imapc_fetch_body(struct imapc *c, uint32_t uid, char **data, size_t *len, struct status *st)
+{
+    *data = NULL;
+    *len = 0;
+    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(
+        ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+    struct mailimap_set *set = mailimap_set_new_single(uid);
+    clist *res = NULL;
+    int r = mailimap_uid_fetch(c->s, set, ft, &res);
+    mailimap_set_free(set);
+    mailimap_fetch_type_free(ft);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_FETCH, st, "FETCH of a message");
+    for (clistiter *it = clist_begin(res); it && *data == NULL; it = clist_next(it)) {
+        struct mailimap_msg_att *att = clist_content(it);
+        uint32_t got_uid = 0;
+        struct mailimap_msg_att_body_section *body = NULL;
+        for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
+            struct mailimap_msg_att_item *item = clist_content(j);
+            if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+                continue;
+            struct mailimap_msg_att_static *sa = item->att_data.att_static;
+            if (sa->att_type == MAILIMAP_MSG_ATT_UID)
+                got_uid = sa->att_data.att_uid;
+            else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
+                body = sa->att_data.att_body_section;
+        }
+        if (got_uid == uid && body && body->sec_body_part) {
+            /* Take the buffer instead of copying a possibly large message. */
+            *data = body->sec_body_part;
+            *len = body->sec_length;
+            body->sec_body_part = NULL;
+        }
+    }
+    mailimap_fetch_list_free(res);
+    if (*data == NULL)
+        return status_set(st, STATUS_ERR_FETCH,
+                          "%s: message UID %u could not be fetched (gone, or no body returned)",
+                          c->label, uid);
+    return 0;
+}
+
+void imapc_body_free(char *data)
+{
+    if (data)
+        mailimap_nstring_free(data);
+}
+
+static struct mailimap_flag_list *flag_list(const struct msg_meta *m, int keywords_ok)
+{
+    struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+    if (m->sysflags & MSG_PLAN_SEEN)
+        mailimap_flag_list_add(fl, mailimap_flag_new_seen());
+    if (m->sysflags & MSG_PLAN_ANSWERED)
+        mailimap_flag_list_add(fl, mailimap_flag_new_answered());
+    if (m->sysflags & MSG_PLAN_FLAGGED)
+        mailimap_flag_list_add(fl, mailimap_flag_new_flagged());
+    if (m->sysflags & MSG_PLAN_DELETED)
+        mailimap_flag_list_add(fl, mailimap_flag_new_deleted());
+    if (m->sysflags & MSG_PLAN_DRAFT)
+        mailimap_flag_list_add(fl, mailimap_flag_new_draft());
+    if (keywords_ok && m->keywords) {
+        const char *p = m->keywords;
+        while (*p) {
+            const char *e = strchr(p, ' ');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            if (n)
+                mailimap_flag_list_add(fl, mailimap_flag_new_flag_keyword(sbuf_xstrndup(p, n)));
+            p += n;
+            while (*p == ' ')
+                p++;
+        }
+    }
+    return fl;
+}
+
+int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m, int keywords_ok,
+                 const char *data, size_t len, struct status *st)
+{
+    /* The date goes out in its original zone, so host2 shows what host1 showed. */
+    time_t local = (time_t)(m->date + (int64_t)m->date_tz * 60);
+    struct tm tm;
+    gmtime_r(&local, &tm);
+    int tz = m->date_tz < 0 ? -m->date_tz : m->date_tz;
+    int zone = (m->date_tz < 0 ? -1 : 1) * ((tz / 60) * 100 + tz % 60);
+    struct mailimap_date_time *dt = mailimap_date_time_new(
+        tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
+    struct mailimap_flag_list *fl = flag_list(m, keywords_ok);
+    int r = mailimap_append(c->s, mailbox, fl, dt, data, len);
+    mailimap_flag_list_free(fl);
+    mailimap_date_time_free(dt);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
+    return 0;
+}

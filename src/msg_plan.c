@@ -1,0 +1,204 @@
+#include "msg_plan.h"
+
+#include "sbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* qsort has no context argument, so the sort key travels with the index. */
+struct entry {
+    struct msgid_key key;
+    uint32_t uid;
+    size_t idx;
+};
+
+static int entry_cmp(const void *pa, const void *pb)
+{
+    const struct entry *a = pa, *b = pb;
+    int c = msgid_key_cmp(&a->key, &b->key);
+    if (c != 0)
+        return c;
+    if (a->uid != b->uid)
+        return a->uid < b->uid ? -1 : 1;
+    /* Equal UIDs only come from a broken listing; the index keeps the
+     * order total so the result stays deterministic anyway. */
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+static struct entry *sorted_entries(const struct msg_meta *m, size_t n)
+{
+    struct entry *e = sbuf_xcalloc(n, sizeof *e);
+    for (size_t i = 0; i < n; i++) {
+        e[i].key = m[i].key;
+        e[i].uid = m[i].uid;
+        e[i].idx = i;
+    }
+    qsort(e, n, sizeof *e, entry_cmp);
+    return e;
+}
+
+/* Sorting the outputs by host1 UID needs the UID next to the index too. */
+struct uid_ref {
+    uint32_t uid;
+    size_t i1, i2;
+};
+
+static int uid_ref_cmp(const void *pa, const void *pb)
+{
+    const struct uid_ref *a = pa, *b = pb;
+    if (a->uid != b->uid)
+        return a->uid < b->uid ? -1 : 1;
+    return (a->i1 > b->i1) - (a->i1 < b->i1);
+}
+
+int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *m2, size_t n2,
+                   struct msg_plan *out, struct status *st)
+{
+    if (out == NULL)
+        return status_set(st, STATUS_INTERNAL, "msg_plan_build: no output");
+    memset(out, 0, sizeof *out);
+    if ((m1 == NULL && n1 > 0) || (m2 == NULL && n2 > 0))
+        return status_set(st, STATUS_INTERNAL, "msg_plan_build: missing message array");
+
+    struct entry *e1 = sorted_entries(m1, n1);
+    struct entry *e2 = sorted_entries(m2, n2);
+    /* Every host1 message ends up either copied or paired, so both lists
+     * fit in n1 slots each; the excess is trimmed below. */
+    struct uid_ref *copy = sbuf_xcalloc(n1, sizeof *copy);
+    struct uid_ref *pairs = sbuf_xcalloc(n1, sizeof *pairs);
+    size_t ncopy = 0, npairs = 0, only2 = 0;
+    size_t i = 0, j = 0;
+
+    while (i < n1 || j < n2) {
+        int c;
+        if (i == n1)
+            c = 1;
+        else if (j == n2)
+            c = -1;
+        else
+            c = msgid_key_cmp(&e1[i].key, &e2[j].key);
+        if (c < 0) {
+            copy[ncopy++] = (struct uid_ref){e1[i].uid, e1[i].idx, 0};
+            i++;
+        } else if (c > 0) {
+            only2++;
+            j++;
+        } else {
+            /* Same key: both runs are in UID order, so walking them in step
+             * pairs the k-th host1 copy with the k-th host2 copy. */
+            pairs[npairs++] = (struct uid_ref){e1[i].uid, e1[i].idx, e2[j].idx};
+            i++;
+            j++;
+        }
+    }
+    free(e1);
+    free(e2);
+
+    qsort(copy, ncopy, sizeof *copy, uid_ref_cmp);
+    qsort(pairs, npairs, sizeof *pairs, uid_ref_cmp);
+
+    out->copy = sbuf_xcalloc(ncopy, sizeof *out->copy);
+    for (size_t k = 0; k < ncopy; k++)
+        out->copy[k] = copy[k].i1;
+    out->ncopy = ncopy;
+    out->pairs = sbuf_xcalloc(npairs, sizeof *out->pairs);
+    for (size_t k = 0; k < npairs; k++) {
+        out->pairs[k].i1 = pairs[k].i1;
+        out->pairs[k].i2 = pairs[k].i2;
+    }
+    out->npairs = npairs;
+    out->only_on_2 = only2;
+    free(copy);
+    free(pairs);
+    return 0;
+}
+
+void msg_plan_free(struct msg_plan *p)
+{
+    if (p == NULL)
+        return;
+    free(p->copy);
+    free(p->pairs);
+    memset(p, 0, sizeof *p);
+}
+
+unsigned msg_plan_flag_bit(const char *word, int *keep)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } sys[] = {
+        {"\\Seen", MSG_PLAN_SEEN},       {"\\Answered", MSG_PLAN_ANSWERED},
+        {"\\Flagged", MSG_PLAN_FLAGGED}, {"\\Deleted", MSG_PLAN_DELETED},
+        {"\\Draft", MSG_PLAN_DRAFT},
+    };
+    int k = 0;
+    unsigned bit = 0;
+
+    if (word != NULL && word[0] == '\\') {
+        /* \Recent is session state the server sets, and an unknown system
+         * flag cannot be stored on host2 (APPEND/STORE would be refused). */
+        for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++) {
+            if (strcasecmp(word, sys[i].name) == 0) {
+                bit = sys[i].bit;
+                k = 1;
+                break;
+            }
+        }
+    } else if (word != NULL && word[0] != '\0') {
+        k = 1;
+    }
+    if (keep != NULL)
+        *keep = k;
+    return bit;
+}
+
+static int str_ptr_cmp(const void *pa, const void *pb)
+{
+    return strcmp(*(char *const *)pa, *(char *const *)pb);
+}
+
+static int is_sep(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+char *msg_plan_keywords_norm(char *kw)
+{
+    if (kw == NULL)
+        return NULL;
+    size_t len = strlen(kw);
+    /* At most one word per two bytes ("a b c"), so this bounds the count. */
+    char **words = sbuf_xcalloc(len / 2 + 1, sizeof *words);
+    size_t n = 0;
+    char *p = kw;
+    while (*p) {
+        while (is_sep(*p))
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        words[n++] = p;
+        while (*p && !is_sep(*p))
+            p++;
+    }
+    char *res = NULL;
+    if (n > 0) {
+        qsort(words, n, sizeof *words, str_ptr_cmp);
+        res = sbuf_xmalloc(len + 1);
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && strcmp(words[i], words[i - 1]) == 0)
+                continue;
+            size_t wl = strlen(words[i]);
+            if (o > 0)
+                res[o++] = ' ';
+            memcpy(res + o, words[i], wl);
+            o += wl;
+        }
+        res[o] = '\0';
+    }
+    free(words);
+    free(kw);
+    return res;
+}

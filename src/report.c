@@ -1,0 +1,89 @@
+#include "report.h"
+
+#include <string.h>
+#include <sys/resource.h>
+
+void report_init(struct report *r, int dry)
+{
+    memset(r, 0, sizeof *r);
+    r->dry = dry;
+    r->started = time(NULL);
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+}
+
+void report_error(struct report *r, const struct status *st)
+{
+    fprintf(stderr, "imapferry: ERROR: %s\n", st->msg);
+    r->errors++;
+    r->by_code[(unsigned)st->code & 0xFF]++;
+}
+
+static void when(FILE *f, const char *label, time_t t)
+{
+    struct tm tm;
+    char buf[64];
+    localtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%A %d %B %Y-%m-%d %H:%M:%S %z %Z", &tm);
+    fprintf(f, "%-40s: %s\n", label, buf);
+}
+
+static double mib(uint64_t n)
+{
+    return (double)n / (1024.0 * 1024.0);
+}
+
+void report_print(const struct report *r, FILE *f)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double secs = (double)(now.tv_sec - r->t0.tv_sec) + (double)(now.tv_nsec - r->t0.tv_nsec) / 1e9;
+    double rate_div = secs > 0 ? secs : 1e-9;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+
+    fprintf(f, "++++ Statistics\n");
+    when(f, "Transfer started on", r->started);
+    when(f, "Transfer ended on", time(NULL));
+    fprintf(f, "%-40s: %.1f sec\n", "Transfer time", secs);
+    fprintf(f, "%-40s: %u/%u synced\n", "Folders synced", r->folders_synced, r->folders_wanted);
+    if (r->dry)
+        fprintf(f, "%-40s: 0 (could be %llu without dry mode)\n", "Messages transferred",
+                (unsigned long long)r->transferred);
+    else
+        fprintf(f, "%-40s: %llu\n", "Messages transferred", (unsigned long long)r->transferred);
+    fprintf(f, "%-40s: %llu\n", "Messages skipped", (unsigned long long)r->skipped);
+    fprintf(f, "%-40s: %llu messages\n", "Messages found in host1 not in host2",
+            (unsigned long long)r->h1_not_h2);
+    fprintf(f, "%-40s: %llu messages\n", "Messages found in host2 not in host1",
+            (unsigned long long)r->h2_not_h1);
+    fprintf(f, "%-40s: %llu (%.3f MiB)\n", "Total bytes transferred", (unsigned long long)r->bytes,
+            mib(r->bytes));
+    fprintf(f, "%-40s: %llu (%.3f MiB)\n", "Total bytes skipped",
+            (unsigned long long)r->bytes_skipped, mib(r->bytes_skipped));
+    fprintf(f, "%-40s: %.1f messages/s\n", "Message rate", (double)r->transferred / rate_div);
+    fprintf(f, "%-40s: %.1f KiB/s\n", "Average bandwidth rate",
+            (double)r->bytes / 1024.0 / rate_div);
+    fprintf(f, "%-40s: %.1f MiB\n", "Memory consumption at the end", (double)ru.ru_maxrss / 1024.0);
+    fprintf(f, "%-40s: %llu bytes (%.3f MiB)\n", "Biggest message transferred",
+            (unsigned long long)r->biggest, mib(r->biggest));
+    fprintf(f, "Detected %u errors\n", r->errors);
+    fprintf(f, "%-40s: %.1f MiB\n", "Peak memory (imapferry)", (double)ru.ru_maxrss / 1024.0);
+}
+
+int report_exit_code(const struct report *r)
+{
+    if (r->errors == 0)
+        return STATUS_OK;
+    int best = STATUS_WITH_ERRORS;
+    unsigned most = 0;
+    for (int code = 1; code < 256; code++) {
+        if (r->by_code[code] > most) {
+            most = r->by_code[code];
+            best = code;
+        }
+    }
+    /* Unclassified errors end as imapsync's "finished with errors". */
+    if (best == STATUS_OTHER)
+        best = STATUS_WITH_ERRORS;
+    return best;
+}

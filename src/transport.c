@@ -1,0 +1,139 @@
+#include "transport.h"
+
+#include "net.h"
+#include "sbuf.h"
+
+#include <libetpan/libetpan.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct transport {
+    int fd;
+    int timeout_ms;
+    uint64_t in, out;
+    char error[128];
+};
+
+int transport_connect(const char *host, int port, double timeout, struct transport **out,
+                      struct status *st)
+{
+    int fd;
+    if (net_connect(host, port, timeout, &fd, st) < 0)
+        return -1;
+    struct transport *t = sbuf_xcalloc(1, sizeof *t);
+    t->fd = fd;
+    t->timeout_ms = timeout > 0 ? (int)(timeout * 1000) : -1;
+    *out = t;
+    return 0;
+}
+
+void transport_free(struct transport *t)
+{
+    if (t == NULL)
+        return;
+    if (t->fd >= 0)
+        close(t->fd);
+    free(t);
+}
+
+static struct transport *of(mailstream_low *s)
+{
+    return s->data;
+}
+
+static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
+{
+    struct transport *t = of(s);
+    int r = net_wait(t->fd, POLLIN, t->timeout_ms);
+    if (r <= 0) {
+        snprintf(t->error, sizeof t->error, "%s",
+                 r == 0 ? "timed out waiting for the server" : strerror(errno));
+        return -1;
+    }
+    ssize_t got;
+    do
+        got = read(t->fd, buf, n);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        snprintf(t->error, sizeof t->error, "%s", strerror(errno));
+    else if (got == 0)
+        snprintf(t->error, sizeof t->error, "the server closed the connection");
+    else
+        t->in += (uint64_t)got;
+    return got;
+}
+
+static ssize_t low_write(mailstream_low *s, const void *buf, size_t n)
+{
+    struct transport *t = of(s);
+    int r = net_wait(t->fd, POLLOUT, t->timeout_ms);
+    if (r <= 0) {
+        snprintf(t->error, sizeof t->error, "%s",
+                 r == 0 ? "timed out sending to the server" : strerror(errno));
+        return -1;
+    }
+    ssize_t put;
+    do
+        put = send(t->fd, buf, n, MSG_NOSIGNAL);
+    while (put < 0 && errno == EINTR);
+    if (put < 0)
+        snprintf(t->error, sizeof t->error, "%s", strerror(errno));
+    else
+        t->out += (uint64_t)put;
+    return put;
+}
+
+static int low_close(mailstream_low *s)
+{
+    struct transport *t = of(s);
+    if (t->fd >= 0)
+        close(t->fd);
+    t->fd = -1;
+    return 0;
+}
+
+static int low_get_fd(mailstream_low *s)
+{
+    return of(s)->fd;
+}
+
+static void low_free(mailstream_low *s)
+{
+    transport_free(of(s));
+    /* The driver owns the mailstream_low too (libetpan's own drivers free it). */
+    free(s);
+}
+
+static mailstream_low_driver driver = {
+    .mailstream_read = low_read,
+    .mailstream_write = low_write,
+    .mailstream_close = low_close,
+    .mailstream_get_fd = low_get_fd,
+    .mailstream_free = low_free,
+};
+
+struct _mailstream_low *transport_low(struct transport *t)
+{
+    return mailstream_low_new(t, &driver);
+}
+
+uint64_t transport_bytes_in(const struct transport *t)
+{
+    return t->in;
+}
+
+uint64_t transport_bytes_out(const struct transport *t)
+{
+    return t->out;
+}
+
+const char *transport_error(const struct transport *t)
+{
+    return t->error;
+}

@@ -1,0 +1,374 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "msg_plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct msgid_key k_of(unsigned id)
+{
+    struct msgid_key k = {id * 0x9e3779b97f4a7c15ULL, id};
+    return k;
+}
+
+static struct msg_meta meta(uint32_t uid, unsigned key_id)
+{
+    struct msg_meta m;
+    memset(&m, 0, sizeof m);
+    m.uid = uid;
+    m.size = 100 + key_id;
+    m.key = k_of(key_id);
+    return m;
+}
+
+static void test_empty(void **state)
+{
+    (void)state;
+    struct msg_plan p;
+    struct status st;
+    assert_int_equal(msg_plan_build(NULL, 0, NULL, 0, &p, &st), 0);
+    assert_int_equal(p.ncopy, 0);
+    assert_int_equal(p.npairs, 0);
+    assert_int_equal(p.only_on_2, 0);
+    msg_plan_free(&p);
+
+    struct msg_meta m[] = {meta(1, 1), meta(2, 2)};
+    assert_int_equal(msg_plan_build(NULL, 0, m, 2, &p, &st), 0);
+    assert_int_equal(p.ncopy, 0);
+    assert_int_equal(p.npairs, 0);
+    assert_int_equal(p.only_on_2, 2);
+    msg_plan_free(&p);
+
+    assert_int_equal(msg_plan_build(NULL, 3, m, 2, &p, &st), -1);
+    assert_int_equal(st.code, STATUS_INTERNAL);
+    msg_plan_free(&p);
+    msg_plan_free(NULL);
+}
+
+static void test_all_new(void **state)
+{
+    (void)state;
+    struct msg_meta m1[] = {meta(30, 3), meta(10, 1), meta(20, 2)};
+    struct msg_plan p;
+    struct status st;
+    assert_int_equal(msg_plan_build(m1, 3, NULL, 0, &p, &st), 0);
+    assert_int_equal(p.ncopy, 3);
+    assert_int_equal(p.copy[0], 1); /* UID 10 */
+    assert_int_equal(p.copy[1], 2); /* UID 20 */
+    assert_int_equal(p.copy[2], 0); /* UID 30 */
+    assert_int_equal(p.npairs, 0);
+    assert_int_equal(p.only_on_2, 0);
+    msg_plan_free(&p);
+    assert_null(p.copy);
+    assert_int_equal(p.ncopy, 0);
+}
+
+static void test_all_present(void **state)
+{
+    (void)state;
+    struct msg_meta m1[] = {meta(5, 7), meta(3, 8), meta(9, 9)};
+    struct msg_meta m2[] = {meta(100, 9), meta(101, 7), meta(102, 8)};
+    struct msg_meta c1[3], c2[3];
+    memcpy(c1, m1, sizeof m1);
+    memcpy(c2, m2, sizeof m2);
+    struct msg_plan p;
+    struct status st;
+    assert_int_equal(msg_plan_build(m1, 3, m2, 3, &p, &st), 0);
+    assert_int_equal(p.ncopy, 0);
+    assert_int_equal(p.npairs, 3);
+    assert_int_equal(p.only_on_2, 0);
+    /* host1 UID order 3, 5, 9 */
+    assert_int_equal(p.pairs[0].i1, 1);
+    assert_int_equal(p.pairs[0].i2, 2);
+    assert_int_equal(p.pairs[1].i1, 0);
+    assert_int_equal(p.pairs[1].i2, 1);
+    assert_int_equal(p.pairs[2].i1, 2);
+    assert_int_equal(p.pairs[2].i2, 0);
+    msg_plan_free(&p);
+    /* the inputs are left alone */
+    assert_memory_equal(c1, m1, sizeof m1);
+    assert_memory_equal(c2, m2, sizeof m2);
+}
+
+static void test_duplicates(void **state)
+{
+    (void)state;
+    /* Three copies of one message on host1, one on host2. */
+    struct msg_meta m1[] = {meta(12, 4), meta(4, 4), meta(8, 4), meta(6, 5)};
+    struct msg_meta m2[] = {meta(50, 4), meta(51, 6), meta(52, 6)};
+    struct msg_plan p;
+    struct status st;
+    assert_int_equal(msg_plan_build(m1, 4, m2, 3, &p, &st), 0);
+    assert_int_equal(p.npairs, 1);
+    /* the lowest host1 UID of the key is the one paired */
+    assert_int_equal(p.pairs[0].i1, 1);
+    assert_int_equal(p.pairs[0].i2, 0);
+    assert_int_equal(p.ncopy, 3);
+    assert_int_equal(p.copy[0], 3); /* UID 6, key 5 */
+    assert_int_equal(p.copy[1], 2); /* UID 8 */
+    assert_int_equal(p.copy[2], 0); /* UID 12 */
+    assert_int_equal(p.only_on_2, 2);
+    msg_plan_free(&p);
+}
+
+static void test_uid_order_within_key(void **state)
+{
+    (void)state;
+    /* Two copies on each side, listed out of order: the k-th UID on host1
+     * pairs with the k-th UID on host2. */
+    struct msg_meta m1[] = {meta(20, 1), meta(10, 1), meta(30, 1)};
+    struct msg_meta m2[] = {meta(9, 1), meta(3, 1)};
+    struct msg_plan p;
+    struct status st;
+    assert_int_equal(msg_plan_build(m1, 3, m2, 2, &p, &st), 0);
+    assert_int_equal(p.npairs, 2);
+    assert_int_equal(p.pairs[0].i1, 1); /* UID 10 */
+    assert_int_equal(p.pairs[0].i2, 1); /* UID 3 */
+    assert_int_equal(p.pairs[1].i1, 0); /* UID 20 */
+    assert_int_equal(p.pairs[1].i2, 0); /* UID 9 */
+    assert_int_equal(p.ncopy, 1);
+    assert_int_equal(p.copy[0], 2);
+    assert_int_equal(p.only_on_2, 0);
+    msg_plan_free(&p);
+
+    /* Same input in another array order: same decisions by UID. */
+    struct msg_meta r1[] = {meta(30, 1), meta(20, 1), meta(10, 1)};
+    struct msg_meta r2[] = {meta(3, 1), meta(9, 1)};
+    assert_int_equal(msg_plan_build(r1, 3, r2, 2, &p, &st), 0);
+    assert_int_equal(r1[p.pairs[0].i1].uid, 10);
+    assert_int_equal(r2[p.pairs[0].i2].uid, 3);
+    assert_int_equal(r1[p.pairs[1].i1].uid, 20);
+    assert_int_equal(r2[p.pairs[1].i2].uid, 9);
+    assert_int_equal(r1[p.copy[0]].uid, 30);
+    msg_plan_free(&p);
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+    /* xorshift64*: reproducible without any global state */
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static void shuffle_uids(struct msg_meta *m, size_t n, uint64_t *s)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(rnd(s) % i);
+        uint32_t t = m[i - 1].uid;
+        m[i - 1].uid = m[j].uid;
+        m[j].uid = t;
+    }
+}
+
+static void check_random(size_t n1, size_t n2, unsigned nkeys, uint64_t seed)
+{
+    struct msg_meta *m1 = calloc(n1 ? n1 : 1, sizeof *m1);
+    struct msg_meta *m2 = calloc(n2 ? n2 : 1, sizeof *m2);
+    size_t *c1 = calloc(nkeys, sizeof *c1), *c2 = calloc(nkeys, sizeof *c2);
+    assert_non_null(m1);
+    assert_non_null(m2);
+    assert_non_null(c1);
+    assert_non_null(c2);
+    for (size_t i = 0; i < n1; i++) {
+        unsigned id = (unsigned)(rnd(&seed) % nkeys);
+        m1[i] = meta((uint32_t)(i * 3 + 1), id);
+        c1[id]++;
+    }
+    for (size_t i = 0; i < n2; i++) {
+        unsigned id = (unsigned)(rnd(&seed) % nkeys);
+        m2[i] = meta((uint32_t)(i * 2 + 5), id);
+        c2[id]++;
+    }
+    shuffle_uids(m1, n1, &seed);
+    shuffle_uids(m2, n2, &seed);
+
+    size_t want_copy = 0, want_pairs = 0, want_only2 = 0;
+    for (unsigned k = 0; k < nkeys; k++) {
+        want_pairs += c1[k] < c2[k] ? c1[k] : c2[k];
+        want_copy += c1[k] > c2[k] ? c1[k] - c2[k] : 0;
+        want_only2 += c2[k] > c1[k] ? c2[k] - c1[k] : 0;
+    }
+
+    struct msg_plan p;
+    struct status st;
+    assert_int_equal(msg_plan_build(m1, n1, m2, n2, &p, &st), 0);
+    assert_int_equal(p.ncopy, want_copy);
+    assert_int_equal(p.npairs, want_pairs);
+    assert_int_equal(p.only_on_2, want_only2);
+
+    /* Each host1 message is used once, each host2 message at most once. */
+    unsigned char *used1 = calloc(n1 ? n1 : 1, 1), *used2 = calloc(n2 ? n2 : 1, 1);
+    /* per key: highest paired UID on each side, lowest copied host1 UID */
+    uint32_t *maxp1 = calloc(nkeys, sizeof *maxp1), *maxp2 = calloc(nkeys, sizeof *maxp2);
+    uint32_t *minc1 = calloc(nkeys, sizeof *minc1);
+    assert_non_null(used1);
+    assert_non_null(used2);
+    assert_non_null(maxp1);
+    assert_non_null(maxp2);
+    assert_non_null(minc1);
+    for (unsigned k = 0; k < nkeys; k++)
+        minc1[k] = UINT32_MAX;
+
+    for (size_t i = 0; i < p.ncopy; i++) {
+        size_t x = p.copy[i];
+        assert_true(x < n1);
+        assert_false(used1[x]);
+        used1[x] = 1;
+        if (i > 0)
+            assert_true(m1[p.copy[i - 1]].uid < m1[x].uid);
+        unsigned id = (unsigned)m1[x].key.lo;
+        if (m1[x].uid < minc1[id])
+            minc1[id] = m1[x].uid;
+    }
+    for (size_t i = 0; i < p.npairs; i++) {
+        size_t a = p.pairs[i].i1, b = p.pairs[i].i2;
+        assert_true(a < n1);
+        assert_true(b < n2);
+        assert_false(used1[a]);
+        assert_false(used2[b]);
+        used1[a] = used2[b] = 1;
+        assert_int_equal(msgid_key_cmp(&m1[a].key, &m2[b].key), 0);
+        if (i > 0)
+            assert_true(m1[p.pairs[i - 1].i1].uid < m1[a].uid);
+        unsigned id = (unsigned)m1[a].key.lo;
+        /* walking pairs in host1 UID order, host2 UIDs of a key rise too */
+        assert_true(m2[b].uid > maxp2[id]);
+        maxp1[id] = m1[a].uid;
+        maxp2[id] = m2[b].uid;
+    }
+    for (size_t i = 0; i < n1; i++)
+        assert_true(used1[i]);
+    for (unsigned k = 0; k < nkeys; k++)
+        assert_true(maxp1[k] < minc1[k]);
+    for (size_t i = 0; i < n2; i++) {
+        unsigned id = (unsigned)m2[i].key.lo;
+        if (!used2[i])
+            assert_true(m2[i].uid > maxp2[id]);
+    }
+
+    msg_plan_free(&p);
+    free(used1);
+    free(used2);
+    free(maxp1);
+    free(maxp2);
+    free(minc1);
+    free(c1);
+    free(c2);
+    free(m1);
+    free(m2);
+}
+
+static void test_random_small(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 200; seed++)
+        check_random((size_t)(seed % 17), (size_t)(seed % 13), 1 + (unsigned)(seed % 5), seed);
+}
+
+static void test_random_large(void **state)
+{
+    (void)state;
+    check_random(50000, 45000, 30000, 0x1234567);
+    /* many duplicates per key */
+    check_random(50000, 50000, 100, 0x89abcdef);
+}
+
+static void test_hundred_thousand(void **state)
+{
+    (void)state;
+    check_random(100000, 100000, 200000, 42);
+}
+
+static void test_flag_bit(void **state)
+{
+    (void)state;
+    int keep = -1;
+    assert_int_equal(msg_plan_flag_bit("\\Seen", &keep), MSG_PLAN_SEEN);
+    assert_int_equal(keep, 1);
+    assert_int_equal(msg_plan_flag_bit("\\seen", &keep), MSG_PLAN_SEEN);
+    assert_int_equal(msg_plan_flag_bit("\\ANSWERED", &keep), MSG_PLAN_ANSWERED);
+    assert_int_equal(keep, 1);
+    assert_int_equal(msg_plan_flag_bit("\\Flagged", &keep), MSG_PLAN_FLAGGED);
+    assert_int_equal(msg_plan_flag_bit("\\Deleted", &keep), MSG_PLAN_DELETED);
+    assert_int_equal(msg_plan_flag_bit("\\Draft", &keep), MSG_PLAN_DRAFT);
+    assert_int_equal(keep, 1);
+
+    keep = -1;
+    assert_int_equal(msg_plan_flag_bit("\\Recent", &keep), 0);
+    assert_int_equal(keep, 0);
+    keep = -1;
+    assert_int_equal(msg_plan_flag_bit("\\RECENT", &keep), 0);
+    assert_int_equal(keep, 0);
+    keep = -1;
+    assert_int_equal(msg_plan_flag_bit("\\Foo", &keep), 0);
+    assert_int_equal(keep, 0);
+    keep = -1;
+    assert_int_equal(msg_plan_flag_bit("\\*", &keep), 0);
+    assert_int_equal(keep, 0);
+    keep = -1;
+    assert_int_equal(msg_plan_flag_bit("\\Seenx", &keep), 0);
+    assert_int_equal(keep, 0);
+    keep = -1;
+    assert_int_equal(msg_plan_flag_bit("\\Drafts", &keep), 0);
+    assert_int_equal(keep, 0);
+
+    keep = -1;
+    assert_int_equal(msg_plan_flag_bit("$Forwarded", &keep), 0);
+    assert_int_equal(keep, 1);
+    keep = -1;
+    assert_int_equal(msg_plan_flag_bit("Junk", &keep), 0);
+    assert_int_equal(keep, 1);
+    keep = -1;
+    assert_int_equal(msg_plan_flag_bit("", &keep), 0);
+    assert_int_equal(keep, 0);
+    assert_int_equal(msg_plan_flag_bit("\\Seen", NULL), MSG_PLAN_SEEN);
+}
+
+static void norm_is(const char *in, const char *want)
+{
+    char *out = msg_plan_keywords_norm(in ? strdup(in) : NULL);
+    if (want == NULL) {
+        assert_null(out);
+    } else {
+        assert_non_null(out);
+        assert_string_equal(out, want);
+    }
+    free(out);
+}
+
+static void test_keywords_norm(void **state)
+{
+    (void)state;
+    norm_is(NULL, NULL);
+    norm_is("", NULL);
+    norm_is("   ", NULL);
+    norm_is("$Junk", "$Junk");
+    norm_is("b a c", "a b c");
+    norm_is("  zeta   $Forwarded  alpha ", "$Forwarded alpha zeta");
+    norm_is("x x y x", "x y");
+    /* byte order, case kept: keywords are compared as sent */
+    norm_is("b B a A", "A B a b");
+    norm_is("NonJunk $Label1 NonJunk $label1", "$Label1 $label1 NonJunk");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_all_new),
+        cmocka_unit_test(test_all_present),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_uid_order_within_key),
+        cmocka_unit_test(test_random_small),
+        cmocka_unit_test(test_random_large),
+        cmocka_unit_test(test_hundred_thousand),
+        cmocka_unit_test(test_flag_bit),
+        cmocka_unit_test(test_keywords_norm),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

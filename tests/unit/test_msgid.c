@@ -1,0 +1,292 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "msgid.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static struct msgid_key key_of(const char *hdr, uint32_t size, int use_size, int *has)
+{
+    struct msgid_key k;
+    int h = -1;
+    msgid_key_from_headers(hdr, strlen(hdr), size, use_size, &k, &h);
+    if (has != NULL)
+        *has = h;
+    return k;
+}
+
+static int same(const char *a, const char *b)
+{
+    struct msgid_key ka = key_of(a, 1000, 1, NULL);
+    struct msgid_key kb = key_of(b, 1000, 1, NULL);
+    return msgid_key_cmp(&ka, &kb) == 0;
+}
+
+static void test_header_fields(void **state)
+{
+    (void)state;
+    assert_int_equal(msgid_header_count, 6);
+    assert_string_equal(msgid_header_fields[0], "Message-ID");
+    assert_string_equal(msgid_header_fields[1], "Date");
+    assert_string_equal(msgid_header_fields[2], "From");
+    assert_string_equal(msgid_header_fields[3], "To");
+    assert_string_equal(msgid_header_fields[4], "Subject");
+    assert_string_equal(msgid_header_fields[5], "Received");
+}
+
+static void test_msgid_and_size(void **state)
+{
+    (void)state;
+    const char *h = "Message-ID: <abc@example.org>\r\nSubject: hi\r\n\r\n";
+    int has = 0;
+    struct msgid_key a = key_of(h, 1234, 1, &has);
+    assert_int_equal(has, 1);
+    struct msgid_key b = key_of(h, 1234, 1, NULL);
+    assert_int_equal(msgid_key_cmp(&a, &b), 0);
+
+    struct msgid_key c = key_of(h, 1235, 1, NULL);
+    assert_int_not_equal(msgid_key_cmp(&a, &c), 0);
+
+    /* --skipsize: the size no longer matters */
+    struct msgid_key d = key_of(h, 1234, 0, NULL);
+    struct msgid_key e = key_of(h, 99, 0, NULL);
+    assert_int_equal(msgid_key_cmp(&d, &e), 0);
+    assert_int_not_equal(msgid_key_cmp(&a, &d), 0);
+
+    /* Other headers do not matter once there is a Message-ID. */
+    assert_true(same(h, "Subject: other\nMessage-ID: <abc@example.org>\nFrom: x\n"));
+    assert_false(same(h, "Message-ID: <abd@example.org>\r\n"));
+}
+
+static void test_normalisation(void **state)
+{
+    (void)state;
+    const char *base = "Message-ID: <a b@example.org>\r\n";
+    assert_true(same(base, "Message-ID: <a b@example.org>\n"));
+    assert_true(same(base, "Message-ID:<a b@example.org>"));
+    assert_true(same(base, "Message-ID:   \t<a b@example.org>  \t \r\n\r\n"));
+    assert_true(same(base, "Message-ID:\r\n <a b@example.org>\r\n"));
+    assert_true(same(base, "Message-ID: <a\r\n\t b@example.org>\r\n"));
+    assert_true(same(base, "Message-ID: <a  \t  b@example.org>\n"));
+    assert_true(same(base, "message-id: <a b@example.org>\r\n"));
+    assert_true(same(base, "MESSAGE-ID \t: <a b@example.org>\r\n"));
+    /* whitespace is collapsed, never removed */
+    assert_false(same(base, "Message-ID: <ab@example.org>\r\n"));
+    /* the value is case-sensitive */
+    assert_false(same(base, "Message-ID: <A b@example.org>\r\n"));
+}
+
+static void test_not_nul_terminated(void **state)
+{
+    (void)state;
+    const char buf[] = "Message-ID: <x@y>\r\nMessage-ID: <other@y>";
+    struct msgid_key a, b;
+    int has = 0;
+    /* Only the first field is inside len; the rest of the buffer must be
+     * ignored, and len stops in the middle of a line ending. */
+    msgid_key_from_headers(buf, strlen("Message-ID: <x@y>\r"), 7, 1, &a, &has);
+    assert_int_equal(has, 1);
+    msgid_key_from_headers("Message-ID: <x@y>", 17, 7, 1, &b, NULL);
+    assert_int_equal(msgid_key_cmp(&a, &b), 0);
+
+    /* NULL with length 0 is an empty header block */
+    msgid_key_from_headers(NULL, 0, 7, 1, &a, &has);
+    assert_int_equal(has, 0);
+    msgid_key_from_headers("", 0, 7, 1, &b, NULL);
+    assert_int_equal(msgid_key_cmp(&a, &b), 0);
+}
+
+static void test_eight_bit(void **state)
+{
+    (void)state;
+    const char *h = "Subject: Gr\xfc\xdf"
+                    "e\r\nFrom: J\xc3\xb6rg <j@x>\r\n";
+    assert_true(same(h, "From: J\xc3\xb6rg <j@x>\nSubject: Gr\xfc\xdf"
+                        "e\n"));
+    assert_false(same(h, "Subject: Gr\xfc\xdf"
+                         "f\r\nFrom: J\xc3\xb6rg <j@x>\r\n"));
+}
+
+static const char *const fallback_base = "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n"
+                                         "From: Alice <a@example.org>\r\n"
+                                         "To: Bob <b@example.org>\r\n"
+                                         "Subject: Report\r\n"
+                                         "Received: from a by b; Mon, 1 Jan 2024 10:00:01 +0000\r\n"
+                                         "Received: from c by d; Mon, 1 Jan 2024 10:00:02 +0000\r\n"
+                                         "\r\n";
+
+static void test_fallback(void **state)
+{
+    (void)state;
+    int has = -1;
+    struct msgid_key k = key_of(fallback_base, 500, 1, &has);
+    assert_int_equal(has, 0);
+    struct msgid_key k2 = key_of(fallback_base, 500, 1, NULL);
+    assert_int_equal(msgid_key_cmp(&k, &k2), 0);
+    struct msgid_key k3 = key_of(fallback_base, 501, 1, NULL);
+    assert_int_not_equal(msgid_key_cmp(&k, &k3), 0);
+
+    /* header order and case do not matter, Received order does */
+    assert_true(same(fallback_base, "subject: Report\n"
+                                    "Received: from a by b; Mon, 1 Jan 2024 10:00:01 +0000\n"
+                                    "TO: Bob <b@example.org>\n"
+                                    "Received: from c by d;\n  Mon, 1 Jan 2024 10:00:02 +0000\n"
+                                    "from: Alice <a@example.org>\n"
+                                    "DATE: Mon, 1 Jan 2024 10:00:00 +0000\n"));
+
+    static const char *const changed[] = {
+        /* Date */
+        "Date: Mon, 1 Jan 2024 10:00:09 +0000\r\nFrom: Alice <a@example.org>\r\n"
+        "To: Bob <b@example.org>\r\nSubject: Report\r\n"
+        "Received: from a by b; Mon, 1 Jan 2024 10:00:01 +0000\r\n"
+        "Received: from c by d; Mon, 1 Jan 2024 10:00:02 +0000\r\n",
+        /* From */
+        "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\nFrom: Alicia <a@example.org>\r\n"
+        "To: Bob <b@example.org>\r\nSubject: Report\r\n"
+        "Received: from a by b; Mon, 1 Jan 2024 10:00:01 +0000\r\n"
+        "Received: from c by d; Mon, 1 Jan 2024 10:00:02 +0000\r\n",
+        /* To */
+        "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\nFrom: Alice <a@example.org>\r\n"
+        "To: Rob <b@example.org>\r\nSubject: Report\r\n"
+        "Received: from a by b; Mon, 1 Jan 2024 10:00:01 +0000\r\n"
+        "Received: from c by d; Mon, 1 Jan 2024 10:00:02 +0000\r\n",
+        /* Subject */
+        "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\nFrom: Alice <a@example.org>\r\n"
+        "To: Bob <b@example.org>\r\nSubject: Report 2\r\n"
+        "Received: from a by b; Mon, 1 Jan 2024 10:00:01 +0000\r\n"
+        "Received: from c by d; Mon, 1 Jan 2024 10:00:02 +0000\r\n",
+        /* first Received */
+        "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\nFrom: Alice <a@example.org>\r\n"
+        "To: Bob <b@example.org>\r\nSubject: Report\r\n"
+        "Received: from x by b; Mon, 1 Jan 2024 10:00:01 +0000\r\n"
+        "Received: from c by d; Mon, 1 Jan 2024 10:00:02 +0000\r\n",
+        /* second Received: every Received header counts */
+        "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\nFrom: Alice <a@example.org>\r\n"
+        "To: Bob <b@example.org>\r\nSubject: Report\r\n"
+        "Received: from a by b; Mon, 1 Jan 2024 10:00:01 +0000\r\n"
+        "Received: from c by x; Mon, 1 Jan 2024 10:00:02 +0000\r\n",
+        /* a Received header missing */
+        "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\nFrom: Alice <a@example.org>\r\n"
+        "To: Bob <b@example.org>\r\nSubject: Report\r\n"
+        "Received: from a by b; Mon, 1 Jan 2024 10:00:01 +0000\r\n",
+        /* Received order swapped */
+        "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\nFrom: Alice <a@example.org>\r\n"
+        "To: Bob <b@example.org>\r\nSubject: Report\r\n"
+        "Received: from c by d; Mon, 1 Jan 2024 10:00:02 +0000\r\n"
+        "Received: from a by b; Mon, 1 Jan 2024 10:00:01 +0000\r\n",
+    };
+    for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++) {
+        struct msgid_key c = key_of(changed[i], 500, 1, &has);
+        assert_int_equal(has, 0);
+        if (msgid_key_cmp(&k, &c) == 0)
+            fail_msg("change %zu did not change the key", i);
+        for (size_t j = 0; j < i; j++) {
+            struct msgid_key o = key_of(changed[j], 500, 1, NULL);
+            assert_int_not_equal(msgid_key_cmp(&o, &c), 0);
+        }
+    }
+}
+
+static void test_field_boundaries(void **state)
+{
+    (void)state;
+    /* Moving bytes from one field to the next must change the key. */
+    assert_false(same("From: ab\nTo: c\n", "From: a\nTo: bc\n"));
+    assert_false(same("Subject: x\n", "To: x\n"));
+    assert_false(same("Received: a b\n", "Received: a\nReceived: b\n"));
+    /* A missing header counts as empty. */
+    assert_true(same("From: a\nTo:\n", "From: a\n"));
+    /* Headers outside the set are ignored. */
+    assert_true(same("From: a\nX-Spam: yes\nCc: c\n", "From: a\n"));
+}
+
+static void test_empty_msgid_is_missing(void **state)
+{
+    (void)state;
+    int has = -1;
+    struct msgid_key a = key_of("Message-ID:\r\nFrom: a\r\n", 10, 1, &has);
+    assert_int_equal(has, 0);
+    struct msgid_key b = key_of("From: a\r\n", 10, 1, NULL);
+    assert_int_equal(msgid_key_cmp(&a, &b), 0);
+    struct msgid_key c = key_of("Message-ID:  \t \r\n  \r\nFrom: a\r\n", 10, 1, &has);
+    assert_int_equal(has, 0);
+    assert_int_equal(msgid_key_cmp(&b, &c), 0);
+
+    /* empty header block */
+    struct msgid_key d = key_of("", 10, 1, &has);
+    assert_int_equal(has, 0);
+    struct msgid_key e = key_of("\r\n", 10, 1, NULL);
+    assert_int_equal(msgid_key_cmp(&d, &e), 0);
+    /* a later non-empty Message-ID is used */
+    struct msgid_key f = key_of("Message-ID:\nMessage-ID: <q@r>\n", 10, 1, &has);
+    assert_int_equal(has, 1);
+    struct msgid_key g = key_of("Message-ID: <q@r>\n", 10, 1, NULL);
+    assert_int_equal(msgid_key_cmp(&f, &g), 0);
+}
+
+static void test_domain_tag(void **state)
+{
+    (void)state;
+    /* A Message-ID value that equals the fallback material must not make
+     * the two kinds of key meet. */
+    assert_false(same("Message-ID: x\n", "Date: x\n"));
+    assert_false(same("Message-ID: \n", "Message-ID: <>\n"));
+}
+
+static void test_end_of_block(void **state)
+{
+    (void)state;
+    /* An empty line ends the block; lines without a colon and orphan
+     * continuations are ignored. */
+    assert_true(same("From: a\r\n\r\nTo: b\r\n", "From: a\r\n"));
+    assert_true(same(" stray\r\nnot a header\r\n\tmore\r\nFrom: a\r\n", "From: a\r\n"));
+    assert_true(same("From: a\r\nFrom: b\r\n", "From: a\r\n"));
+    /* "From " (mbox separator) is not "From:" */
+    assert_true(same("From a@b Mon Jan 1 10:00:00 2024\nTo: x\n", "To: x\n"));
+}
+
+static void test_cmp_ordering(void **state)
+{
+    (void)state;
+    struct msgid_key a = {1, 5}, b = {1, 6}, c = {2, 0}, d = {1, 5};
+    assert_int_equal(msgid_key_cmp(&a, &d), 0);
+    assert_true(msgid_key_cmp(&a, &b) < 0);
+    assert_true(msgid_key_cmp(&b, &a) > 0);
+    assert_true(msgid_key_cmp(&b, &c) < 0);
+    assert_true(msgid_key_cmp(&c, &a) > 0);
+    struct msgid_key big = {UINT64_MAX, 0}, small = {0, UINT64_MAX};
+    assert_true(msgid_key_cmp(&small, &big) < 0);
+    assert_true(msgid_key_cmp(&big, &small) > 0);
+}
+
+static void test_spread(void **state)
+{
+    (void)state;
+    /* Keys of near-identical inputs differ in both halves. */
+    char buf[64];
+    struct msgid_key prev = {0, 0};
+    for (unsigned i = 0; i < 1000; i++) {
+        int n = snprintf(buf, sizeof buf, "Message-ID: <%u@x>\r\n", i);
+        struct msgid_key k;
+        msgid_key_from_headers(buf, (size_t)n, 0, 1, &k, NULL);
+        assert_true(k.hi != prev.hi);
+        assert_true(k.lo != prev.lo);
+        prev = k;
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header_fields),    cmocka_unit_test(test_msgid_and_size),
+        cmocka_unit_test(test_normalisation),    cmocka_unit_test(test_not_nul_terminated),
+        cmocka_unit_test(test_eight_bit),        cmocka_unit_test(test_fallback),
+        cmocka_unit_test(test_field_boundaries), cmocka_unit_test(test_empty_msgid_is_missing),
+        cmocka_unit_test(test_domain_tag),       cmocka_unit_test(test_end_of_block),
+        cmocka_unit_test(test_cmp_ordering),     cmocka_unit_test(test_spread),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
