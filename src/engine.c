@@ -115,9 +115,10 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         return 0;
     }
     int exists2 = !fp->create;
+    const char *created = "";
     if (fp->create) {
         if (cfg->dry) {
-            printf("Folder [%s] -> [%s]: would create on host2\n", show1, show2);
+            created = "would be created, ";
         } else if (imapc_create(h2, fp->name2, st) < 0) {
             if (st->code == STATUS_CONNECT_HOST2)
                 return -1;
@@ -125,7 +126,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
             return 0;
         } else {
             exists2 = 1;
-            printf("Folder [%s] -> [%s]: created on host2\n", show1, show2);
+            created = "created, ";
         }
     }
     if (fp->subscribe && !cfg->dry && exists2 && imapc_subscribe(h2, fp->name2, st) < 0) {
@@ -135,6 +136,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     }
     if (cfg->justfolders) {
         rep->folders_synced++;
+        printf("Folder [%s] -> [%s]: %s\n", show1, show2, *created ? created : "exists");
         return 0;
     }
     struct folder_result res = {0, 0, 0, 0};
@@ -145,7 +147,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     rep->bytes += res.bytes;
     if (res.errors == 0)
         rep->folders_synced++;
-    printf("Folder [%s] -> [%s]: %llu %s, %llu already there%s\n", show1, show2,
+    printf("Folder [%s] -> [%s]: %s%llu %s, %llu already there%s\n", show1, show2, created,
            (unsigned long long)res.copied, cfg->dry ? "would be copied" : "copied",
            (unsigned long long)res.skipped, res.errors ? ", with errors" : "");
     fflush(stdout);

@@ -1,7 +1,7 @@
 #include "report.h"
 
 #include <string.h>
-#include <sys/resource.h>
+#include <unistd.h>
 
 void report_init(struct report *r, int dry)
 {
@@ -27,6 +27,35 @@ static void when(FILE *f, const char *label, time_t t)
     fprintf(f, "%-40s: %s\n", label, buf);
 }
 
+/* Resident memory now, from /proc; 0 where /proc is missing. */
+static uint64_t rss_now(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Peak resident memory. Not getrusage's ru_maxrss: Linux carries that over
+ * execve, so it would report the shell or Python that started us. */
+static uint64_t rss_peak(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long kib = 0;
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)kib * 1024;
+}
+
 static double mib(uint64_t n)
 {
     return (double)n / (1024.0 * 1024.0);
@@ -38,8 +67,6 @@ void report_print(const struct report *r, FILE *f)
     clock_gettime(CLOCK_MONOTONIC, &now);
     double secs = (double)(now.tv_sec - r->t0.tv_sec) + (double)(now.tv_nsec - r->t0.tv_nsec) / 1e9;
     double rate_div = secs > 0 ? secs : 1e-9;
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
 
     fprintf(f, "++++ Statistics\n");
     when(f, "Transfer started on", r->started);
@@ -63,11 +90,12 @@ void report_print(const struct report *r, FILE *f)
     fprintf(f, "%-40s: %.1f messages/s\n", "Message rate", (double)r->transferred / rate_div);
     fprintf(f, "%-40s: %.1f KiB/s\n", "Average bandwidth rate",
             (double)r->bytes / 1024.0 / rate_div);
-    fprintf(f, "%-40s: %.1f MiB\n", "Memory consumption at the end", (double)ru.ru_maxrss / 1024.0);
+    fprintf(f, "%-40s: %.1f MiB\n", "Memory consumption at the end", mib(rss_now()));
     fprintf(f, "%-40s: %llu bytes (%.3f MiB)\n", "Biggest message transferred",
             (unsigned long long)r->biggest, mib(r->biggest));
     fprintf(f, "Detected %u errors\n", r->errors);
-    fprintf(f, "%-40s: %.1f MiB\n", "Peak memory (imapferry)", (double)ru.ru_maxrss / 1024.0);
+    /* Our additions, after imapsync's fields so its parsers still match. */
+    fprintf(f, "%-40s: %.1f MiB\n", "Peak memory", mib(rss_peak()));
 }
 
 int report_exit_code(const struct report *r)
