@@ -19,7 +19,10 @@
 struct imapc;
 
 enum imapc_tls {
-    IMAPC_TLS_NONE, /* plaintext, never STARTTLS (--notlsN) */
+    IMAPC_TLS_AUTO,     /* no option: STARTTLS; refused if the server lacks it */
+    IMAPC_TLS_NONE,     /* --notlsN: plaintext, never STARTTLS */
+    IMAPC_TLS_STARTTLS, /* --tlsN: STARTTLS required */
+    IMAPC_TLS_IMPLICIT, /* --sslN: TLS from the first byte */
 };
 
 /* Strings are borrowed for the duration of imapc_open only. */
@@ -30,12 +33,16 @@ struct imapc_conf {
     const char *user;
     const char *password;
     enum imapc_tls tls;
-    double timeout;  /* seconds, 0 = none */
-    int err_connect; /* status code for connection failures (101/102) */
-    int err_auth;    /* status code for a refused login (161/162) */
+    const char *cafile; /* extra trusted CA, or NULL */
+    int insecure;       /* skip certificate checks */
+    double timeout;     /* seconds, 0 = none */
+    int err_connect;    /* status code for connection failures (101/102) */
+    int err_auth;       /* status code for a refused login (161/162) */
 };
 
-/* Connects, reads the greeting and CAPABILITY, logs in, reads NAMESPACE.
+/* Connects, reads the greeting and CAPABILITY, sets up TLS as conf says
+ * (nothing carrying a credential is sent before the certificate has been
+ * verified), logs in, reads NAMESPACE.
  * The session is owned by the caller; release with imapc_close. */
 int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status *st);
 /* LOGOUT (errors ignored) and free. NULL is allowed. */
@@ -45,6 +52,8 @@ void imapc_close(struct imapc *c);
  * the server has no NAMESPACE). Valid until imapc_close. */
 const struct folder_plan_ns *imapc_namespace(const struct imapc *c);
 int imapc_has_cap(const struct imapc *c, const char *name);
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "plaintext". */
+const char *imapc_security(const struct imapc *c, char *buf, size_t n);
 uint64_t imapc_bytes_in(const struct imapc *c);
 uint64_t imapc_bytes_out(const struct imapc *c);
 

@@ -1,6 +1,6 @@
 /* transport: the byte stream under libetpan.
  *
- * Presents a connected socket (TLS and deflate layers arrive later) to
+ * Presents a connected socket, optionally under TLS (deflate arrives later), to
  * libetpan as one mailstream_low driver, applies the I/O timeout to every
  * read and write, and counts bytes. Only this module, imapc and appender see
  * libetpan types; the header only forward-declares the one it hands out. */
@@ -9,6 +9,7 @@
 
 #include "status.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct transport;
@@ -20,6 +21,13 @@ struct _mailstream_low;
 int transport_connect(const char *host, int port, double timeout, struct transport **out,
                       struct status *st);
 void transport_free(struct transport *t);
+
+/* Upgrades the connection to TLS in place (implicit TLS right after
+ * connecting, or after a STARTTLS OK). On failure: STATUS_TLS. */
+struct tls_conf;
+int transport_start_tls(struct transport *t, const struct tls_conf *conf, struct status *st);
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384", or NULL for plaintext. */
+const char *transport_tls_describe(const struct transport *t, char *buf, size_t n);
 
 /* Wraps t as a mailstream_low; NULL on allocation failure (t untouched). */
 struct _mailstream_low *transport_low(struct transport *t);

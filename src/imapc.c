@@ -2,6 +2,7 @@
 
 #include "msgid.h"
 #include "sbuf.h"
+#include "tls.h"
 #include "transport.h"
 
 #include <libetpan/libetpan.h>
@@ -81,6 +82,35 @@ static void read_namespace(struct imapc *c)
     c->ns.prefix = c->ns_prefix;
 }
 
+/* STARTTLS, then the TLS handshake on the same socket. libetpan keeps the
+ * plaintext capability list until asked again, so ask again. */
+static int starttls(struct imapc *c, const struct imapc_conf *conf, const struct tls_conf *tc,
+                    struct status *st)
+{
+    if (!mailimap_has_extension(c->s, "STARTTLS"))
+        return status_set(st, STATUS_TLS,
+                          "%s: %s offers no STARTTLS; use --ssl%c for implicit TLS (port 993), "
+                          "or --notls%c to log in in plaintext",
+                          conf->label, conf->host, conf->label[4], conf->label[4]);
+    int r = mailimap_starttls(c->s);
+    if (r != MAILIMAP_NO_ERROR)
+        return status_set(st, STATUS_TLS, "%s: STARTTLS refused by %s: %s", conf->label, conf->host,
+                          server_text(c));
+    /* Bytes after the OK were sent in plaintext by someone: an injection. */
+    if (c->s->imap_stream->read_buffer_len != 0)
+        return status_set(st, STATUS_TLS,
+                          "%s: %s sent data after its STARTTLS answer; refusing the connection",
+                          conf->label, conf->host);
+    if (transport_start_tls(c->t, tc, st) < 0)
+        return status_set(st, STATUS_TLS, "%s: %s", conf->label, st->msg);
+    struct mailimap_capability_data *cap = NULL;
+    r = mailimap_capability(c->s, &cap);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_TLS, st, "CAPABILITY after STARTTLS");
+    mailimap_capability_data_free(cap);
+    return 0;
+}
+
 int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status *st)
 {
     *out = NULL;
@@ -89,6 +119,13 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
     c->err_connect = conf->err_connect;
     if (transport_connect(conf->host, conf->port, conf->timeout, &c->t, st) < 0) {
         status_set(st, conf->err_connect, "%s: %s", conf->label, st->msg);
+        free(c);
+        return -1;
+    }
+    struct tls_conf tc = {conf->host, conf->cafile, conf->insecure};
+    if (conf->tls == IMAPC_TLS_IMPLICIT && transport_start_tls(c->t, &tc, st) < 0) {
+        status_set(st, STATUS_TLS, "%s: %s", conf->label, st->msg);
+        transport_free(c->t);
         free(c);
         return -1;
     }
@@ -117,9 +154,16 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         struct mailimap_capability_data *cap = NULL;
         if (mailimap_capability(c->s, &cap) == MAILIMAP_NO_ERROR)
             mailimap_capability_data_free(cap);
+        if ((conf->tls == IMAPC_TLS_AUTO || conf->tls == IMAPC_TLS_STARTTLS) &&
+            starttls(c, conf, &tc, st) < 0) {
+            imapc_close(c);
+            return -1;
+        }
         if (mailimap_has_extension(c->s, "LOGINDISABLED")) {
             status_set(st, conf->err_auth,
-                       "%s: the server refuses LOGIN without TLS (LOGINDISABLED)", conf->label);
+                       "%s: %s refuses to log in over this connection (LOGINDISABLED)%s",
+                       conf->label, conf->host,
+                       conf->tls == IMAPC_TLS_NONE ? "; drop --notls to use TLS" : "");
             imapc_close(c);
             return -1;
         }
@@ -164,6 +208,13 @@ const struct folder_plan_ns *imapc_namespace(const struct imapc *c)
 int imapc_has_cap(const struct imapc *c, const char *name)
 {
     return mailimap_has_extension(c->s, name);
+}
+
+const char *imapc_security(const struct imapc *c, char *buf, size_t n)
+{
+    if (transport_tls_describe(c->t, buf, n) == NULL)
+        snprintf(buf, n, "plaintext");
+    return buf;
 }
 
 uint64_t imapc_bytes_in(const struct imapc *c)

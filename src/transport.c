@@ -2,6 +2,7 @@
 
 #include "net.h"
 #include "sbuf.h"
+#include "tls.h"
 
 #include <libetpan/libetpan.h>
 
@@ -15,6 +16,7 @@
 
 struct transport {
     int fd;
+    struct tls *tls; /* NULL while plaintext */
     int timeout_ms;
     uint64_t in, out;
     char error[128];
@@ -33,10 +35,21 @@ int transport_connect(const char *host, int port, double timeout, struct transpo
     return 0;
 }
 
+int transport_start_tls(struct transport *t, const struct tls_conf *conf, struct status *st)
+{
+    return tls_start(t->fd, conf, t->timeout_ms, &t->tls, st);
+}
+
+const char *transport_tls_describe(const struct transport *t, char *buf, size_t n)
+{
+    return t->tls ? tls_describe(t->tls, buf, n) : NULL;
+}
+
 void transport_free(struct transport *t)
 {
     if (t == NULL)
         return;
+    tls_free(t->tls);
     if (t->fd >= 0)
         close(t->fd);
     free(t);
@@ -50,6 +63,15 @@ static struct transport *of(mailstream_low *s)
 static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
 {
     struct transport *t = of(s);
+    if (t->tls) {
+        /* No poll first: OpenSSL may already hold decrypted bytes. */
+        ssize_t got = tls_read(t->tls, buf, n, t->timeout_ms, t->error, sizeof t->error);
+        if (got > 0)
+            t->in += (uint64_t)got;
+        else if (got == 0)
+            snprintf(t->error, sizeof t->error, "the server closed the connection");
+        return got;
+    }
     int r = net_wait(t->fd, POLLIN, t->timeout_ms);
     if (r <= 0) {
         snprintf(t->error, sizeof t->error, "%s",
@@ -72,6 +94,12 @@ static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
 static ssize_t low_write(mailstream_low *s, const void *buf, size_t n)
 {
     struct transport *t = of(s);
+    if (t->tls) {
+        ssize_t put = tls_write(t->tls, buf, n, t->timeout_ms, t->error, sizeof t->error);
+        if (put > 0)
+            t->out += (uint64_t)put;
+        return put;
+    }
     int r = net_wait(t->fd, POLLOUT, t->timeout_ms);
     if (r <= 0) {
         snprintf(t->error, sizeof t->error, "%s",
@@ -92,6 +120,8 @@ static ssize_t low_write(mailstream_low *s, const void *buf, size_t n)
 static int low_close(mailstream_low *s)
 {
     struct transport *t = of(s);
+    tls_free(t->tls);
+    t->tls = NULL;
     if (t->fd >= 0)
         close(t->fd);
     t->fd = -1;
