@@ -40,6 +40,9 @@ struct status {
 int status_set(struct status *st, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Puts "prefix: " in front of the message and sets the code; returns -1. */
+int status_prefix(struct status *st, int code, const char *prefix);
+
 void status_clear(struct status *st);
 
 #endif

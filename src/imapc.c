@@ -102,7 +102,7 @@ static int starttls(struct imapc *c, const struct imapc_conf *conf, const struct
                           "%s: %s sent data after its STARTTLS answer; refusing the connection",
                           conf->label, conf->host);
     if (transport_start_tls(c->t, tc, st) < 0)
-        return status_set(st, STATUS_TLS, "%s: %s", conf->label, st->msg);
+        return status_prefix(st, STATUS_TLS, conf->label);
     struct mailimap_capability_data *cap = NULL;
     r = mailimap_capability(c->s, &cap);
     if (r != MAILIMAP_NO_ERROR)
@@ -118,13 +118,13 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
     snprintf(c->label, sizeof c->label, "%s", conf->label);
     c->err_connect = conf->err_connect;
     if (transport_connect(conf->host, conf->port, conf->timeout, &c->t, st) < 0) {
-        status_set(st, conf->err_connect, "%s: %s", conf->label, st->msg);
+        status_prefix(st, conf->err_connect, conf->label);
         free(c);
         return -1;
     }
     struct tls_conf tc = {conf->host, conf->cafile, conf->insecure};
     if (conf->tls == IMAPC_TLS_IMPLICIT && transport_start_tls(c->t, &tc, st) < 0) {
-        status_set(st, STATUS_TLS, "%s: %s", conf->label, st->msg);
+        status_prefix(st, STATUS_TLS, conf->label);
         transport_free(c->t);
         free(c);
         return -1;

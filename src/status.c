@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 int status_set(struct status *st, int code, const char *fmt, ...)
 {
@@ -19,4 +20,13 @@ void status_clear(struct status *st)
 {
     st->code = STATUS_OK;
     st->msg[0] = '\0';
+}
+
+int status_prefix(struct status *st, int code, const char *prefix)
+{
+    if (st == NULL)
+        return -1;
+    char old[sizeof st->msg];
+    memcpy(old, st->msg, sizeof old);
+    return status_set(st, code, "%s: %s", prefix, old);
 }

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""End-to-end tests of imapferry between two real Dovecot servers.
+
+Every assertion is on the servers' real state, read back by the oracle
+(oracle.py, Python's imaplib, not our C code): folder names, message bytes,
+flags and INTERNALDATEs. Usage: test_sync.py --bin path/to/imapferry [--count N]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import corpus  # noqa: E402
+import oracle  # noqa: E402
+from harness import Servers  # noqa: E402
+
+BIN = None
+COUNT = 300
+results = []
+
+
+def run_ferry(s, user, *extra, pw1=None, pw2=None, port2=None, notls=True):
+    args = [BIN,
+            "--host1", s.host1.host, "--port1", str(s.host1.port),
+            "--user1", user, "--password1", pw1 or s.host1.password(user),
+            "--host2", s.host2.host, "--port2", str(port2 or s.host2.port),
+            "--user2", user, "--password2", pw2 or s.host2.password(user)]
+    if notls:
+        args += ["--notls1", "--notls2"]
+    args += list(extra)
+    t0 = time.monotonic()
+    r = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    r.elapsed = time.monotonic() - t0
+    return r
+
+
+def stat(out, label):
+    m = re.search(r"^%s\s*:\s*(\d+)" % re.escape(label), out, re.M)
+    assert m, "no '%s' line in the output:\n%s" % (label, out)
+    return int(m.group(1))
+
+
+def snap(host, user):
+    return oracle.snapshot(host.host, host.port, user, host.password(user))
+
+
+def check(cond, what, r=None):
+    if not cond:
+        detail = ""
+        if r is not None:
+            detail = "\n--- exit %s\n--- stdout\n%s\n--- stderr\n%s" % (r.returncode, r.stdout,
+                                                                        r.stderr)
+        raise AssertionError(what + detail)
+
+
+def identical(s, user):
+    diffs = oracle.compare(snap(s.host1, user), snap(s.host2, user))
+    check(not diffs, "host2 differs from host1:\n" + "\n".join(diffs[:40]))
+
+
+def test(fn):
+    def wrapper(s):
+        t0 = time.monotonic()
+        try:
+            fn(s)
+        except Exception as e:  # report and go on with the next test
+            results.append((fn.__name__, False))
+            print("FAIL %s: %s" % (fn.__name__, e), flush=True)
+        else:
+            results.append((fn.__name__, True))
+            print("ok   %s (%.1fs)" % (fn.__name__, time.monotonic() - t0), flush=True)
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+@test
+def full_copy_rerun_and_delta(s):
+    user = "user1"
+    summary = corpus.load(s.host1.imap(user), seed=1, count=COUNT)
+    total = sum(summary.values()) if isinstance(summary, dict) else COUNT
+    r = run_ferry(s, user)
+    check(r.returncode == 0, "first run failed", r)
+    check(stat(r.stdout, "Messages transferred") == total,
+          "first run should transfer all %d messages" % total, r)
+    check("Detected 0 errors" in r.stdout, "first run reported errors", r)
+    identical(s, user)
+    print("     copied %d messages in %.2fs (%.0f msg/s)" % (total, r.elapsed, total / r.elapsed))
+
+    before = snap(s.host2, user)
+    r = run_ferry(s, user)
+    check(r.returncode == 0, "second run failed", r)
+    check(stat(r.stdout, "Messages transferred") == 0, "second run copied something", r)
+    check(stat(r.stdout, "Messages skipped") == total, "second run should skip all", r)
+    check(oracle.compare(before, snap(s.host2, user)) == [], "second run changed host2")
+
+    conn = s.host1.imap(user)
+    corpus.append_one(conn, ("INBOX",), corpus.make_message(corpus.random.Random(99)),
+                      (r"\Seen",), '"02-Feb-2021 03:04:05 +0200"')
+    corpus.append_one(conn, ("Sent",),
+                      corpus.make_message(corpus.random.Random(100), with_msgid=False),
+                      (r"\Answered", "Work"), '"03-Mar-2022 04:05:06 -0500"')
+    r = run_ferry(s, user)
+    check(r.returncode == 0, "third run failed", r)
+    check(stat(r.stdout, "Messages transferred") == 2, "third run should copy exactly 2", r)
+    identical(s, user)
+
+
+@test
+def wrong_password_host1(s):
+    user = "user2"
+    corpus.load(s.host1.imap(user), seed=2, count=5)
+    before = snap(s.host2, user)
+    r = run_ferry(s, user, pw1="not-the-password")
+    check(r.returncode == 161, "want exit 161", r)
+    check(re.search(r"host1: login refused for user user2", r.stderr), "no clear line", r)
+    check("not-the-password" not in r.stdout + r.stderr, "password printed", r)
+    check(oracle.compare(before, snap(s.host2, user)) == [], "host2 changed")
+
+
+@test
+def wrong_password_host2(s):
+    user = "user2"
+    before = snap(s.host2, user)
+    r = run_ferry(s, user, pw2="not-the-password")
+    check(r.returncode == 162, "want exit 162", r)
+    check(re.search(r"host2: login refused for user user2", r.stderr), "no clear line", r)
+    check(oracle.compare(before, snap(s.host2, user)) == [], "host2 changed")
+
+
+@test
+def closed_port_host2(s):
+    import socket
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    r = run_ferry(s, "user2", port2=port)
+    check(r.returncode == 102, "want exit 102", r)
+    check(re.search(r"host2: cannot connect to 127\.0\.0\.1 port %d" % port, r.stderr),
+          "no clear line naming host and port", r)
+
+
+@test
+def tls_opt_out_required(s):
+    user = "user3"
+    corpus.load(s.host1.imap(user), seed=3, count=5)
+    before = snap(s.host2, user)
+    r = run_ferry(s, user, notls=False)
+    check(r.returncode == 64, "want exit 64", r)
+    check(re.search(r"TLS is not available yet.*--notls1", r.stderr), "no clear line", r)
+    check(r.stderr.count("\n") == 1, "want exactly one line", r)
+    r = run_ferry(s, user, "--notls1", notls=False)
+    check(r.returncode == 64 and "--notls2" in r.stderr, "host2 must be refused too", r)
+    check(oracle.compare(before, snap(s.host2, user)) == [], "host2 changed")
+
+
+def main():
+    global BIN, COUNT
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--count", type=int, default=int(os.environ.get("IMAPFERRY_TEST_COUNT", COUNT)))
+    a = ap.parse_args()
+    BIN, COUNT = os.path.abspath(a.bin), a.count
+    with Servers() as s:
+        for t in (full_copy_rerun_and_delta, wrong_password_host1, wrong_password_host2,
+                  closed_port_host2, tls_opt_out_required):
+            t(s)
+    failed = sum(1 for _, ok in results if not ok)
+    print("%d passed, %d failed" % (len(results) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
