@@ -15,6 +15,8 @@ struct config_side {
     char *user;
     char *password; /* secret: zeroed by config_free, never printed */
     enum imapc_tls tls;
+    char *cafile;
+    int insecure;
     double timeout;
 };
 

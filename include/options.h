@@ -28,14 +28,18 @@ enum options_type {
     X(PORT1, "port1", OPTIONS_INT, 0, "source port (143, or 993 with --ssl1)")                     \
     X(USER1, "user1", OPTIONS_STR, 0, "source login")                                              \
     X(PASSWORD1, "password1", OPTIONS_STR, 1, "source password")                                   \
-    X(SSL1, "ssl1", OPTIONS_NEGFLAG, 0, "source: implicit TLS (not available yet)")                \
-    X(TLS1, "tls1", OPTIONS_NEGFLAG, 0, "source: STARTTLS; --notls1 for plaintext")                \
+    X(SSL1, "ssl1", OPTIONS_NEGFLAG, 0, "source: implicit TLS (port 993)")                         \
+    X(TLS1, "tls1", OPTIONS_NEGFLAG, 0, "source: STARTTLS required; --notls1: plaintext")          \
+    X(CAFILE1, "cafile1", OPTIONS_STR, 0, "source: also trust this CA file (PEM)")                 \
+    X(INSECURE1, "insecure1", OPTIONS_FLAG, 0, "source: do not verify the certificate")            \
     X(HOST2, "host2", OPTIONS_STR, 0, "destination IMAP server")                                   \
     X(PORT2, "port2", OPTIONS_INT, 0, "destination port (143, or 993 with --ssl2)")                \
     X(USER2, "user2", OPTIONS_STR, 0, "destination login")                                         \
     X(PASSWORD2, "password2", OPTIONS_STR, 1, "destination password")                              \
-    X(SSL2, "ssl2", OPTIONS_NEGFLAG, 0, "destination: implicit TLS (not available yet)")           \
-    X(TLS2, "tls2", OPTIONS_NEGFLAG, 0, "destination: STARTTLS; --notls2 for plaintext")           \
+    X(SSL2, "ssl2", OPTIONS_NEGFLAG, 0, "destination: implicit TLS (port 993)")                    \
+    X(TLS2, "tls2", OPTIONS_NEGFLAG, 0, "destination: STARTTLS required; --notls2: plaintext")     \
+    X(CAFILE2, "cafile2", OPTIONS_STR, 0, "destination: also trust this CA file (PEM)")            \
+    X(INSECURE2, "insecure2", OPTIONS_FLAG, 0, "destination: do not verify the certificate")       \
     X(TIMEOUT, "timeout", OPTIONS_FLOAT, 0, "I/O timeout in seconds for both sides (120)")         \
     X(TIMEOUT1, "timeout1", OPTIONS_FLOAT, 0, "I/O timeout on host1")                              \
     X(TIMEOUT2, "timeout2", OPTIONS_FLOAT, 0, "I/O timeout on host2")                              \

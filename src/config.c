@@ -14,11 +14,14 @@ static char *dup_or_null(const char *s)
 
 static int build_side(const struct options *o, int n, struct config_side *s, struct status *st)
 {
-    static const enum options_id ids[2][7] = {
-        {OPT_HOST1, OPT_PORT1, OPT_USER1, OPT_PASSWORD1, OPT_SSL1, OPT_TLS1, OPT_TIMEOUT1},
-        {OPT_HOST2, OPT_PORT2, OPT_USER2, OPT_PASSWORD2, OPT_SSL2, OPT_TLS2, OPT_TIMEOUT2},
+    static const enum options_id ids[2][9] = {
+        {OPT_HOST1, OPT_PORT1, OPT_USER1, OPT_PASSWORD1, OPT_SSL1, OPT_TLS1, OPT_TIMEOUT1,
+         OPT_CAFILE1, OPT_INSECURE1},
+        {OPT_HOST2, OPT_PORT2, OPT_USER2, OPT_PASSWORD2, OPT_SSL2, OPT_TLS2, OPT_TIMEOUT2,
+         OPT_CAFILE2, OPT_INSECURE2},
     };
     const enum options_id *id = ids[n];
+    const struct options_value *ssl = &o->v[id[4]], *tls = &o->v[id[5]];
     int k = n + 1;
     if (!o->v[id[0]].given || !*o->v[id[0]].str)
         return status_set(st, STATUS_USAGE, "missing --host%d", k);
@@ -26,26 +29,21 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
         return status_set(st, STATUS_USAGE, "missing --user%d", k);
     if (!o->v[id[3]].given)
         return status_set(st, STATUS_USAGE, "missing --password%d", k);
-    if (o->v[id[4]].given && o->v[id[4]].on)
-        return status_set(st, STATUS_USAGE,
-                          "--ssl%d: TLS is not available yet in this version of imapferry; use "
-                          "--notls%d to connect in plaintext (the password then travels "
-                          "unencrypted)",
-                          k, k);
-    if (!(o->v[id[5]].given && !o->v[id[5]].on))
-        return status_set(st, STATUS_USAGE,
-                          "host%d: TLS is not available yet in this version of imapferry, and it "
-                          "never falls back to plaintext on its own; add --notls%d to connect in "
-                          "plaintext (the password then travels unencrypted)",
-                          k, k);
-    long port = o->v[id[1]].given ? o->v[id[1]].num : 143;
+    if (ssl->given && ssl->on)
+        s->tls = IMAPC_TLS_IMPLICIT;
+    else if (tls->given)
+        s->tls = tls->on ? IMAPC_TLS_STARTTLS : IMAPC_TLS_NONE;
+    else
+        s->tls = IMAPC_TLS_AUTO;
+    long port = o->v[id[1]].given ? o->v[id[1]].num : s->tls == IMAPC_TLS_IMPLICIT ? 993 : 143;
     if (port < 1 || port > 65535)
         return status_set(st, STATUS_USAGE, "--port%d %ld is not a TCP port", k, port);
     s->host = dup_or_null(o->v[id[0]].str);
     s->port = (int)port;
     s->user = dup_or_null(o->v[id[2]].str);
     s->password = dup_or_null(o->v[id[3]].str);
-    s->tls = IMAPC_TLS_NONE;
+    s->cafile = dup_or_null(o->v[id[7]].str);
+    s->insecure = o->v[id[8]].given;
     s->timeout = o->v[id[6]].given         ? o->v[id[6]].fnum
                  : o->v[OPT_TIMEOUT].given ? o->v[OPT_TIMEOUT].fnum
                                            : DEFAULT_TIMEOUT;
@@ -75,6 +73,7 @@ void config_free(struct config *c)
             memset(s->password, 0, strlen(s->password));
         free(s->host);
         free(s->user);
+        free(s->cafile);
         free(s->password);
     }
     memset(c, 0, sizeof *c);
@@ -90,6 +89,8 @@ void config_imapc(const struct config *c, int side, struct imapc_conf *out)
     out->user = s->user;
     out->password = s->password;
     out->tls = s->tls;
+    out->cafile = s->cafile;
+    out->insecure = s->insecure;
     out->timeout = s->timeout;
     out->err_connect = side == 0 ? STATUS_CONNECT_HOST1 : STATUS_CONNECT_HOST2;
     out->err_auth = side == 0 ? STATUS_AUTH_HOST1 : STATUS_AUTH_HOST2;

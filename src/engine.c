@@ -166,11 +166,18 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     for (int i = 0; i < 2; i++) {
         struct imapc_conf ic;
         config_imapc(cfg, i, &ic);
+        if (ic.insecure && ic.tls != IMAPC_TLS_NONE)
+            fprintf(stderr,
+                    "imapferry: WARNING: --insecure%d: the certificate of %s is not checked; "
+                    "anyone on the path can read the password and the mail\n",
+                    i + 1, ic.host);
         if (imapc_open(&ic, &h[i], st) < 0)
             goto out;
         const struct folder_plan_ns *ns = imapc_namespace(h[i]);
-        printf("host%d: logged in as %s on %s port %d (prefix \"%s\", separator \"%c\")\n", i + 1,
-               ic.user, ic.host, ic.port, ns->prefix, ns->sep ? ns->sep : ' ');
+        char sec[128];
+        printf("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n",
+               i + 1, ic.user, ic.host, ic.port, imapc_security(h[i], sec, sizeof sec), ns->prefix,
+               ns->sep ? ns->sep : ' ');
     }
     for (int i = 0; i < 2; i++)
         if (imapc_list(h[i], &f[i], &nf[i], st) < 0)
