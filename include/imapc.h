@@ -92,4 +92,9 @@ void imapc_body_free(char *data);
 int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m, int keywords_ok,
                  const char *data, size_t len, struct status *st);
 
+/* UID STORE FLAGS.SILENT: sets exactly sysflags + keywords on the given
+ * UIDs (sorted or not), in commands of bounded length. */
+int imapc_store_flags(struct imapc *c, const uint32_t *uids, size_t n, unsigned sysflags,
+                      const char *keywords, struct status *st);
+
 #endif

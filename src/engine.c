@@ -23,8 +23,83 @@ static void show_name(const char *wire, char *buf, size_t n)
 }
 
 struct folder_result {
-    uint64_t copied, skipped, bytes, errors;
+    uint64_t copied, skipped, bytes, errors, flag_updates;
 };
+
+/* One host2 message whose flags must become host1's. */
+struct flag_fix {
+    uint32_t uid2;
+    unsigned sysflags;
+    const char *keywords; /* borrowed from the host1 or host2 metadata */
+};
+
+static int same_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static int flag_fix_cmp(const void *pa, const void *pb)
+{
+    const struct flag_fix *a = pa, *b = pb;
+    if (a->sysflags != b->sysflags)
+        return a->sysflags < b->sysflags ? -1 : 1;
+    int c = strcmp(a->keywords ? a->keywords : "", b->keywords ? b->keywords : "");
+    if (c)
+        return c;
+    return (a->uid2 > b->uid2) - (a->uid2 < b->uid2);
+}
+
+/* Brings host2's flags of paired messages in line with host1 (imapsync's
+ * default --resyncflags). Messages that end with the same flags share one
+ * STORE FLAGS.SILENT, so a typical folder needs a handful of commands. When
+ * host2 cannot store new keywords, its own keywords are left as they are,
+ * otherwise every rerun would try again. */
+static int resync_flags(const struct config *cfg, struct imapc *h2, const struct msg_meta *m1,
+                        const struct msg_meta *m2, const struct msg_plan *plan, int keywords_ok,
+                        struct report *rep, struct folder_result *res, struct status *st)
+{
+    struct flag_fix *fix = calloc(plan->npairs ? plan->npairs : 1, sizeof *fix);
+    uint32_t *uids = calloc(plan->npairs ? plan->npairs : 1, sizeof *uids);
+    size_t n = 0;
+    int rc = 0;
+    if (fix == NULL || uids == NULL) {
+        free(fix);
+        free(uids);
+        return status_set(st, STATUS_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < plan->npairs; i++) {
+        const struct msg_meta *a = &m1[plan->pairs[i].i1], *b = &m2[plan->pairs[i].i2];
+        const char *kw = keywords_ok ? a->keywords : b->keywords;
+        if (a->sysflags == b->sysflags && same_str(kw, b->keywords))
+            continue;
+        fix[n].uid2 = b->uid;
+        fix[n].sysflags = a->sysflags;
+        fix[n].keywords = kw;
+        n++;
+    }
+    res->flag_updates = n;
+    if (!cfg->dry && n > 0) {
+        qsort(fix, n, sizeof *fix, flag_fix_cmp);
+        for (size_t i = 0; i < n;) {
+            size_t j = i, k = 0;
+            while (j < n && fix[j].sysflags == fix[i].sysflags &&
+                   same_str(fix[j].keywords, fix[i].keywords))
+                uids[k++] = fix[j++].uid2;
+            if (imapc_store_flags(h2, uids, k, fix[i].sysflags, fix[i].keywords, st) < 0) {
+                if (st->code == STATUS_CONNECT_HOST2) {
+                    rc = -1;
+                    break;
+                }
+                report_error(rep, st);
+                res->errors++;
+            }
+            i = j;
+        }
+    }
+    free(fix);
+    free(uids);
+    return rc;
+}
 
 /* Copies what host2 lacks in one folder pair; returns -1 only when a
  * session is lost (st filled), folder-level problems are reported here. */
@@ -56,6 +131,10 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     for (size_t i = 0; i < plan.npairs; i++)
         rep->bytes_skipped += m1[plan.pairs[i].i1].size;
     rep->h2_not_h1 += plan.only_on_2;
+    if (resync_flags(cfg, h2, m1, m2, &plan, b2.keywords_ok, rep, res, st) < 0) {
+        rc = -1;
+        goto out;
+    }
     for (size_t k = 0; k < plan.ncopy; k++) {
         const struct msg_meta *m = &m1[plan.copy[k]];
         if (cfg->dry) {
@@ -139,7 +218,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         printf("Folder [%s] -> [%s]: %s\n", show1, show2, *created ? created : "exists");
         return 0;
     }
-    struct folder_result res = {0, 0, 0, 0};
+    struct folder_result res = {0, 0, 0, 0, 0};
     if (sync_messages(cfg, h1, h2, fp, exists2, rep, &res, st) < 0)
         return -1;
     rep->transferred += res.copied;
@@ -147,9 +226,12 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     rep->bytes += res.bytes;
     if (res.errors == 0)
         rep->folders_synced++;
-    printf("Folder [%s] -> [%s]: %s%llu %s, %llu already there%s\n", show1, show2, created,
-           (unsigned long long)res.copied, cfg->dry ? "would be copied" : "copied",
-           (unsigned long long)res.skipped, res.errors ? ", with errors" : "");
+    printf("Folder [%s] -> [%s]: %s%llu %s, %llu already there, %llu flag update%s%s%s\n", show1,
+           show2, created, (unsigned long long)res.copied, cfg->dry ? "would be copied" : "copied",
+           (unsigned long long)res.skipped, (unsigned long long)res.flag_updates,
+           res.flag_updates == 1 ? "" : "s",
+           cfg->dry && res.flag_updates ? " (not done: --dry)" : "",
+           res.errors ? ", with errors" : "");
     fflush(stdout);
     return 0;
 }

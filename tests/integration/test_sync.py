@@ -108,6 +108,43 @@ def full_copy_rerun_and_delta(s):
     check(stat(r.stdout, "Messages transferred") == 2, "third run should copy exactly 2", r)
     identical(s, user)
 
+    # Flags changed on host1 after the copy: one added, one removed, a
+    # keyword added. --dry must leave both servers as they are; a real
+    # rerun brings host2 in line and copies nothing.
+    conn = s.host1.imap(user)
+    conn.select("INBOX")
+    typ, data = conn.uid("SEARCH", None, "SEEN")
+    seen = data[0].split()
+    typ, data = conn.uid("SEARCH", None, "UNFLAGGED")
+    unflagged = data[0].split()
+    check(seen and unflagged, "corpus lacks seen/unflagged messages in INBOX")
+    conn.uid("STORE", seen[0], "-FLAGS", r"(\Seen)")
+    conn.uid("STORE", unflagged[-1], "+FLAGS", r"(\Flagged Work)")
+    conn.logout()
+    before1, before2 = snap(s.host1, user), snap(s.host2, user)
+    check(oracle.compare(before1, before2) != [], "the flag change is not visible")
+    r = run_ferry(s, user, "--dry")
+    check(r.returncode == 0, "dry run failed", r)
+    check(re.search(r"^Folder \[INBOX\] .* 2 flag updates \(not done: --dry\)", r.stdout, re.M),
+          "dry run should announce 2 flag updates in INBOX", r)
+    check(oracle.compare(before1, snap(s.host1, user)) == [], "--dry changed host1")
+    check(oracle.compare(before2, snap(s.host2, user)) == [], "--dry changed host2")
+    r = run_ferry(s, user)
+    check(r.returncode == 0, "flag resync run failed", r)
+    check(stat(r.stdout, "Messages transferred") == 0, "flag resync copied messages", r)
+    identical(s, user)
+
+
+@test
+def justfolders(s):
+    user = "user3"
+    corpus.load(s.host1.imap(user), seed=4, count=10)
+    r = run_ferry(s, user, "--justfolders")
+    check(r.returncode == 0, "--justfolders failed", r)
+    a, b = snap(s.host1, user), snap(s.host2, user)
+    check(set(a) == set(b), "folders differ: %s vs %s" % (sorted(a), sorted(b)))
+    check(sum(sum(c.values()) for c in b.values()) == 0, "--justfolders copied messages")
+
 
 @test
 def wrong_password_host1(s):
@@ -149,7 +186,6 @@ def no_plaintext_fallback(s):
     # These servers offer no STARTTLS: without --notls the run must stop
     # before sending the password, not fall back to plaintext.
     user = "user3"
-    corpus.load(s.host1.imap(user), seed=3, count=5)
     before = snap(s.host2, user)
     r = run_ferry(s, user, notls=False)
     check(r.returncode == 12, "want exit 12", r)
@@ -168,7 +204,7 @@ def main():
     a = ap.parse_args()
     BIN, COUNT = os.path.abspath(a.bin), a.count
     with Servers() as s:
-        for t in (full_copy_rerun_and_delta, wrong_password_host1, wrong_password_host2,
+        for t in (full_copy_rerun_and_delta, justfolders, wrong_password_host1, wrong_password_host2,
                   closed_port_host2, no_plaintext_fallback):
             t(s)
     failed = sum(1 for _, ok in results if not ok)
