@@ -14,6 +14,9 @@ struct config_side {
     int port;
     char *user;
     char *password; /* secret: zeroed by config_free, never printed */
+    char *authmech; /* upper case: LOGIN, PLAIN, CRAM-MD5, XOAUTH2 */
+    char *authuser;
+    char *oauth_token; /* secret */
     enum imapc_tls tls;
     char *cafile;
     int insecure;
@@ -25,7 +28,9 @@ struct config {
     struct config_side side[2]; /* [0] = host1, [1] = host2 */
     int dry;
     int justfolders;
-    int use_size; /* message identity includes RFC822.SIZE */
+    int justlogin;
+    int use_size;    /* message identity includes RFC822.SIZE (--noskipsize, default) */
+    int foldersizes; /* print per-folder counts and bytes of both hosts */
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line. */

@@ -32,6 +32,9 @@ struct imapc_conf {
     int port;
     const char *user;
     const char *password;
+    const char *authmech;    /* "LOGIN" (also for NULL), "PLAIN", "CRAM-MD5", "XOAUTH2" */
+    const char *authuser;    /* admin identity that authenticates for user, or NULL */
+    const char *oauth_token; /* XOAUTH2 access token */
     enum imapc_tls tls;
     const char *cafile; /* extra trusted CA, or NULL */
     int insecure;       /* skip certificate checks */
@@ -52,6 +55,8 @@ void imapc_close(struct imapc *c);
  * the server has no NAMESPACE). Valid until imapc_close. */
 const struct folder_plan_ns *imapc_namespace(const struct imapc *c);
 int imapc_has_cap(const struct imapc *c, const char *name);
+/* The capability list as the server announced it, space-separated. */
+const char *imapc_capabilities(const struct imapc *c, char *buf, size_t n);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "plaintext". */
 const char *imapc_security(const struct imapc *c, char *buf, size_t n);
 uint64_t imapc_bytes_in(const struct imapc *c);

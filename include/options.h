@@ -28,6 +28,10 @@ enum options_type {
     X(PORT1, "port1", OPTIONS_INT, 0, "source port (143, or 993 with --ssl1)")                     \
     X(USER1, "user1", OPTIONS_STR, 0, "source login")                                              \
     X(PASSWORD1, "password1", OPTIONS_STR, 1, "source password")                                   \
+    X(PASSFILE1, "passfile1", OPTIONS_STR, 0, "source password: first line of this file")          \
+    X(AUTHMECH1, "authmech1", OPTIONS_STR, 0, "source: LOGIN (default), PLAIN, CRAM-MD5, XOAUTH2") \
+    X(AUTHUSER1, "authuser1", OPTIONS_STR, 0, "source: admin identity that logs in for --user1")   \
+    X(OAUTH1, "oauthaccesstoken1", OPTIONS_STR, 1, "source: XOAUTH2 token, or a file holding it")  \
     X(SSL1, "ssl1", OPTIONS_NEGFLAG, 0, "source: implicit TLS (port 993)")                         \
     X(TLS1, "tls1", OPTIONS_NEGFLAG, 0, "source: STARTTLS required; --notls1: plaintext")          \
     X(CAFILE1, "cafile1", OPTIONS_STR, 0, "source: also trust this CA file (PEM)")                 \
@@ -36,6 +40,12 @@ enum options_type {
     X(PORT2, "port2", OPTIONS_INT, 0, "destination port (143, or 993 with --ssl2)")                \
     X(USER2, "user2", OPTIONS_STR, 0, "destination login")                                         \
     X(PASSWORD2, "password2", OPTIONS_STR, 1, "destination password")                              \
+    X(PASSFILE2, "passfile2", OPTIONS_STR, 0, "destination password: first line of this file")     \
+    X(AUTHMECH2, "authmech2", OPTIONS_STR, 0,                                                      \
+      "destination: LOGIN (default), PLAIN, CRAM-MD5, XOAUTH2")                                    \
+    X(AUTHUSER2, "authuser2", OPTIONS_STR, 0, "destination: admin identity for --user2")           \
+    X(OAUTH2, "oauthaccesstoken2", OPTIONS_STR, 1,                                                 \
+      "destination: XOAUTH2 token, or a file holding it")                                          \
     X(SSL2, "ssl2", OPTIONS_NEGFLAG, 0, "destination: implicit TLS (port 993)")                    \
     X(TLS2, "tls2", OPTIONS_NEGFLAG, 0, "destination: STARTTLS required; --notls2: plaintext")     \
     X(CAFILE2, "cafile2", OPTIONS_STR, 0, "destination: also trust this CA file (PEM)")            \
@@ -45,6 +55,16 @@ enum options_type {
     X(TIMEOUT2, "timeout2", OPTIONS_FLOAT, 0, "I/O timeout on host2")                              \
     X(DRY, "dry", OPTIONS_FLAG, 0, "change nothing on either server, say what would be done")      \
     X(JUSTFOLDERS, "justfolders", OPTIONS_FLAG, 0, "create the folders only, copy no message")     \
+    X(JUSTLOGIN, "justlogin", OPTIONS_FLAG, 0, "log in on both sides, show capabilities, exit")    \
+    X(SKIPSIZE, "skipsize", OPTIONS_NEGFLAG, 0, "identify messages without their size")            \
+    X(FOLDERSIZES, "foldersizes", OPTIONS_NEGFLAG, 0,                                              \
+      "count messages and bytes per folder, both hosts")                                           \
+    X(PIDFILE, "pidfile", OPTIONS_STR, 0, "pid file (default /tmp/imapferry.pid; \"\" for none)")  \
+    X(PIDFILELOCKING, "pidfilelocking", OPTIONS_NEGFLAG, 0,                                        \
+      "refuse to run while the pid file is held")                                                  \
+    X(LOG, "log", OPTIONS_NEGFLAG, 0, "write a log file (default on; --nolog to skip)")            \
+    X(LOGFILE, "logfile", OPTIONS_STR, 0, "log file name, relative to --logdir")                   \
+    X(LOGDIR, "logdir", OPTIONS_STR, 0, "log folder (default LOG_imapferry)")                      \
     X(HELP, "help", OPTIONS_FLAG, 0, "print this help and exit")                                   \
     X(VERSION, "version", OPTIONS_FLAG, 0, "print the version and exit")
 

@@ -22,6 +22,9 @@ struct report {
     uint64_t bytes, bytes_skipped, biggest;
     uint64_t h1_not_h2; /* at the end: host1 messages still missing on host2 */
     uint64_t h2_not_h1;
+    int foldersizes; /* the totals below were gathered (--foldersizes) */
+    uint64_t h1_msgs, h1_bytes;
+    uint64_t h2_msgs_start, h2_bytes_start, h2_msgs_end, h2_bytes_end;
     unsigned errors;
     unsigned by_code[256];
 };

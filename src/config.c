@@ -1,6 +1,9 @@
 #include "config.h"
 
 #include "sbuf.h"
+#include "secret.h"
+
+#include <ctype.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +17,11 @@ static char *dup_or_null(const char *s)
 
 static int build_side(const struct options *o, int n, struct config_side *s, struct status *st)
 {
-    static const enum options_id ids[2][9] = {
+    static const enum options_id ids[2][13] = {
         {OPT_HOST1, OPT_PORT1, OPT_USER1, OPT_PASSWORD1, OPT_SSL1, OPT_TLS1, OPT_TIMEOUT1,
-         OPT_CAFILE1, OPT_INSECURE1},
+         OPT_CAFILE1, OPT_INSECURE1, OPT_PASSFILE1, OPT_AUTHMECH1, OPT_AUTHUSER1, OPT_OAUTH1},
         {OPT_HOST2, OPT_PORT2, OPT_USER2, OPT_PASSWORD2, OPT_SSL2, OPT_TLS2, OPT_TIMEOUT2,
-         OPT_CAFILE2, OPT_INSECURE2},
+         OPT_CAFILE2, OPT_INSECURE2, OPT_PASSFILE2, OPT_AUTHMECH2, OPT_AUTHUSER2, OPT_OAUTH2},
     };
     const enum options_id *id = ids[n];
     const struct options_value *ssl = &o->v[id[4]], *tls = &o->v[id[5]];
@@ -27,8 +30,6 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
         return status_set(st, STATUS_USAGE, "missing --host%d", k);
     if (!o->v[id[2]].given || !*o->v[id[2]].str)
         return status_set(st, STATUS_USAGE, "missing --user%d", k);
-    if (!o->v[id[3]].given)
-        return status_set(st, STATUS_USAGE, "missing --password%d", k);
     if (ssl->given && ssl->on)
         s->tls = IMAPC_TLS_IMPLICIT;
     else if (tls->given)
@@ -41,7 +42,37 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
     s->host = dup_or_null(o->v[id[0]].str);
     s->port = (int)port;
     s->user = dup_or_null(o->v[id[2]].str);
-    s->password = dup_or_null(o->v[id[3]].str);
+    /* imapsync's defaults: LOGIN, or PLAIN when an admin identity is given. */
+    const char *mech = o->v[id[10]].str ? o->v[id[10]].str : o->v[id[11]].str ? "PLAIN" : "LOGIN";
+    s->authmech = sbuf_xstrdup(mech);
+    for (char *p = s->authmech; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    if (strcmp(s->authmech, "LOGIN") && strcmp(s->authmech, "PLAIN") &&
+        strcmp(s->authmech, "CRAM-MD5") && strcmp(s->authmech, "XOAUTH2"))
+        return status_set(st, STATUS_USAGE,
+                          "--authmech%d %s is not supported (LOGIN, PLAIN, CRAM-MD5, XOAUTH2)", k,
+                          mech);
+    s->authuser = dup_or_null(o->v[id[11]].str);
+    if (strcmp(s->authmech, "XOAUTH2") == 0) {
+        if (!o->v[id[12]].given)
+            return status_set(st, STATUS_USAGE, "--authmech%d XOAUTH2 needs --oauthaccesstoken%d",
+                              k, k);
+        if (secret_token(o->v[id[12]].str, &s->oauth_token, st) < 0)
+            return -1;
+    } else if (o->v[id[12]].given) {
+        if (secret_token(o->v[id[12]].str, &s->oauth_token, st) < 0)
+            return -1;
+        free(s->authmech);
+        s->authmech = sbuf_xstrdup("XOAUTH2");
+    } else {
+        if (secret_password(k, o->v[id[3]].str, o->v[id[9]].str, &s->password, st) < 0)
+            return -1;
+        if (s->password == NULL)
+            return status_set(st, STATUS_USAGE,
+                              "no password for host%d: give --password%d, --passfile%d or "
+                              "IMAPFERRY_PASSWORD%d",
+                              k, k, k, k);
+    }
     s->cafile = dup_or_null(o->v[id[7]].str);
     s->insecure = o->v[id[8]].given;
     s->timeout = o->v[id[6]].given         ? o->v[id[6]].fnum
@@ -61,7 +92,12 @@ int config_build(const struct options *o, struct config *c, struct status *st)
     }
     c->dry = o->v[OPT_DRY].given;
     c->justfolders = o->v[OPT_JUSTFOLDERS].given;
-    c->use_size = 1;
+    c->justlogin = o->v[OPT_JUSTLOGIN].given;
+    /* Our default keeps the size in the key (imapsync's is --skipsize):
+     * a size collision of two different messages with one Message-ID is
+     * rarer than a lost copy. --skipsize is there for servers that rewrite. */
+    c->use_size = !(o->v[OPT_SKIPSIZE].given && o->v[OPT_SKIPSIZE].on);
+    c->foldersizes = o->v[OPT_FOLDERSIZES].given ? o->v[OPT_FOLDERSIZES].on : !c->justfolders;
     return 0;
 }
 
@@ -69,12 +105,13 @@ void config_free(struct config *c)
 {
     for (int n = 0; n < 2; n++) {
         struct config_side *s = &c->side[n];
-        if (s->password)
-            memset(s->password, 0, strlen(s->password));
+        secret_free(s->password);
+        secret_free(s->oauth_token);
         free(s->host);
         free(s->user);
         free(s->cafile);
-        free(s->password);
+        free(s->authmech);
+        free(s->authuser);
     }
     memset(c, 0, sizeof *c);
 }
@@ -88,6 +125,9 @@ void config_imapc(const struct config *c, int side, struct imapc_conf *out)
     out->port = s->port;
     out->user = s->user;
     out->password = s->password;
+    out->authmech = s->authmech;
+    out->authuser = s->authuser;
+    out->oauth_token = s->oauth_token;
     out->tls = s->tls;
     out->cafile = s->cafile;
     out->insecure = s->insecure;

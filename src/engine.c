@@ -24,7 +24,16 @@ static void show_name(const char *wire, char *buf, size_t n)
 
 struct folder_result {
     uint64_t copied, skipped, bytes, errors, flag_updates;
+    uint64_t msgs1, bytes1, msgs2, bytes2; /* folder sizes before the copy */
 };
+
+static uint64_t total_bytes(const struct msg_meta *m, size_t n)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < n; i++)
+        b += m[i].size;
+    return b;
+}
 
 /* One host2 message whose flags must become host1's. */
 struct flag_fix {
@@ -126,6 +135,10 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     }
     if (msg_plan_build(m1, n1, m2, n2, &plan, st) < 0)
         goto folder_error;
+    res->msgs1 = n1;
+    res->bytes1 = total_bytes(m1, n1);
+    res->msgs2 = n2;
+    res->bytes2 = total_bytes(m2, n2);
 
     res->skipped = plan.npairs;
     for (size_t i = 0; i < plan.npairs; i++)
@@ -218,7 +231,8 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         printf("Folder [%s] -> [%s]: %s\n", show1, show2, *created ? created : "exists");
         return 0;
     }
-    struct folder_result res = {0, 0, 0, 0, 0};
+    struct folder_result res;
+    memset(&res, 0, sizeof res);
     if (sync_messages(cfg, h1, h2, fp, exists2, rep, &res, st) < 0)
         return -1;
     rep->transferred += res.copied;
@@ -232,6 +246,23 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
            res.flag_updates == 1 ? "" : "s",
            cfg->dry && res.flag_updates ? " (not done: --dry)" : "",
            res.errors ? ", with errors" : "");
+    if (cfg->foldersizes) {
+        /* host2 after = before + what this run added: no second listing needed. */
+        uint64_t done = cfg->dry ? 0 : res.copied, done_bytes = cfg->dry ? 0 : res.bytes;
+        printf("    sizes: host1 %llu msgs %llu bytes; host2 before %llu msgs %llu bytes, after "
+               "%llu msgs %llu bytes\n",
+               (unsigned long long)res.msgs1, (unsigned long long)res.bytes1,
+               (unsigned long long)res.msgs2, (unsigned long long)res.bytes2,
+               (unsigned long long)(res.msgs2 + done),
+               (unsigned long long)(res.bytes2 + done_bytes));
+        rep->foldersizes = 1;
+        rep->h1_msgs += res.msgs1;
+        rep->h1_bytes += res.bytes1;
+        rep->h2_msgs_start += res.msgs2;
+        rep->h2_bytes_start += res.bytes2;
+        rep->h2_msgs_end += res.msgs2 + done;
+        rep->h2_bytes_end += res.bytes2 + done_bytes;
+    }
     fflush(stdout);
     return 0;
 }
@@ -260,6 +291,15 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         printf("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n",
                i + 1, ic.user, ic.host, ic.port, imapc_security(h[i], sec, sizeof sec), ns->prefix,
                ns->sep ? ns->sep : ' ');
+    }
+    if (cfg->justlogin) {
+        for (int i = 0; i < 2; i++) {
+            char caps[2048];
+            printf("host%d: capabilities: %s\n", i + 1,
+                   imapc_capabilities(h[i], caps, sizeof caps));
+        }
+        rc = 0;
+        goto out;
     }
     for (int i = 0; i < 2; i++)
         if (imapc_list(h[i], &f[i], &nf[i], st) < 0)

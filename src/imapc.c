@@ -111,6 +111,37 @@ static int starttls(struct imapc *c, const struct imapc_conf *conf, const struct
     return 0;
 }
 
+/* Logs in with the chosen mechanism. SASL mechanisms go through libetpan's
+ * Cyrus SASL binding: login = authorization identity (the mailbox user),
+ * auth_name = authentication identity (the admin with --authuserN). */
+static int authenticate(struct imapc *c, const struct imapc_conf *conf, struct status *st)
+{
+    const char *mech = conf->authmech ? conf->authmech : "LOGIN";
+    const char *authcid = conf->authuser ? conf->authuser : conf->user;
+    int r;
+    if (strcasecmp(mech, "LOGIN") == 0) {
+        r = mailimap_login(c->s, conf->user, conf->password);
+    } else if (strcasecmp(mech, "XOAUTH2") == 0) {
+        if (!mailimap_has_xoauth2(c->s))
+            return status_set(st, conf->err_auth, "%s: %s does not offer AUTH=XOAUTH2", conf->label,
+                              conf->host);
+        r = mailimap_oauth2_authenticate(c->s, conf->user, conf->oauth_token);
+    } else {
+        if (!mailimap_has_authentication(c->s, mech))
+            return status_set(st, conf->err_auth, "%s: %s does not offer AUTH=%s", conf->label,
+                              conf->host, mech);
+        r = mailimap_authenticate(c->s, mech, conf->host, NULL, NULL, conf->user, authcid,
+                                  conf->password, NULL);
+    }
+    if (r == MAILIMAP_NO_ERROR)
+        return 0;
+    if (r == MAILIMAP_ERROR_LOGIN || r == MAILIMAP_ERROR_SASL)
+        return status_set(st, conf->err_auth, "%s: login refused for user %s%s%s on %s (%s): %s",
+                          conf->label, conf->user, conf->authuser ? " by " : "",
+                          conf->authuser ? conf->authuser : "", conf->host, mech, server_text(c));
+    return fail(c, r, conf->err_auth, st, "login");
+}
+
 int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status *st)
 {
     *out = NULL;
@@ -167,13 +198,7 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
             imapc_close(c);
             return -1;
         }
-        r = mailimap_login(c->s, conf->user, conf->password);
-        if (r != MAILIMAP_NO_ERROR) {
-            if (r == MAILIMAP_ERROR_LOGIN)
-                status_set(st, conf->err_auth, "%s: login refused for user %s on %s: %s",
-                           conf->label, conf->user, conf->host, server_text(c));
-            else
-                fail(c, r, conf->err_auth, st, "login");
+        if (authenticate(c, conf, st) < 0) {
             imapc_close(c);
             return -1;
         }
@@ -208,6 +233,26 @@ const struct folder_plan_ns *imapc_namespace(const struct imapc *c)
 int imapc_has_cap(const struct imapc *c, const char *name)
 {
     return mailimap_has_extension(c->s, name);
+}
+
+const char *imapc_capabilities(const struct imapc *c, char *buf, size_t n)
+{
+    struct sbuf b = SBUF_INIT;
+    struct mailimap_capability_data *cd =
+        c->s->imap_connection_info ? c->s->imap_connection_info->imap_capability : NULL;
+    for (clistiter *it = cd ? clist_begin(cd->cap_list) : NULL; it; it = clist_next(it)) {
+        struct mailimap_capability *cap = clist_content(it);
+        if (b.len)
+            sbuf_addc(&b, ' ');
+        if (cap->cap_type == MAILIMAP_CAPABILITY_AUTH_TYPE)
+            sbuf_addf(&b, "AUTH=%s",
+                      cap->cap_data.cap_auth_type ? cap->cap_data.cap_auth_type : "");
+        else
+            sbuf_adds(&b, cap->cap_data.cap_name ? cap->cap_data.cap_name : "");
+    }
+    snprintf(buf, n, "%s", b.data ? b.data : "");
+    sbuf_free(&b);
+    return buf;
 }
 
 const char *imapc_security(const struct imapc *c, char *buf, size_t n)

@@ -33,7 +33,8 @@ static int run(const struct options *opts)
     report_init(&rep, cfg.dry);
     if (engine_run(&cfg, &rep, &st) < 0)
         report_error(&rep, &st);
-    report_print(&rep, stdout);
+    if (!cfg.justlogin)
+        report_print(&rep, stdout);
     config_free(&cfg);
     return report_exit_code(&rep);
 }

@@ -93,6 +93,17 @@ void report_print(const struct report *r, FILE *f)
     fprintf(f, "%-40s: %.1f MiB\n", "Memory consumption at the end", mib(rss_now()));
     fprintf(f, "%-40s: %llu bytes (%.3f MiB)\n", "Biggest message transferred",
             (unsigned long long)r->biggest, mib(r->biggest));
+    if (r->foldersizes) {
+        fprintf(f, "%-40s: %lld messages, %lld bytes (%.3f MiB)\n",
+                "Start difference host2 - host1",
+                (long long)r->h2_msgs_start - (long long)r->h1_msgs,
+                (long long)r->h2_bytes_start - (long long)r->h1_bytes,
+                ((double)r->h2_bytes_start - (double)r->h1_bytes) / (1024.0 * 1024.0));
+        fprintf(f, "%-40s: %lld messages, %lld bytes (%.3f MiB)\n",
+                "Final difference host2 - host1", (long long)r->h2_msgs_end - (long long)r->h1_msgs,
+                (long long)r->h2_bytes_end - (long long)r->h1_bytes,
+                ((double)r->h2_bytes_end - (double)r->h1_bytes) / (1024.0 * 1024.0));
+    }
     fprintf(f, "Detected %u errors\n", r->errors);
     /* Our additions, after imapsync's fields so its parsers still match. */
     fprintf(f, "%-40s: %.1f MiB\n", "Peak memory", mib(rss_peak()));
