@@ -31,6 +31,9 @@ struct config {
     int justlogin;
     int use_size;    /* message identity includes RFC822.SIZE (--noskipsize, default) */
     int foldersizes; /* print per-folder counts and bytes of both hosts */
+    char *pidfile;   /* NULL = none (--pidfile "") */
+    int pidfilelocking;
+    char *logpath; /* NULL = --nolog */
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line. */

@@ -33,7 +33,7 @@ void report_init(struct report *r, int dry);
 /* Prints the error (one line on stderr) and counts it; the single place where
  * failures reach the user. */
 void report_error(struct report *r, const struct status *st);
-void report_print(const struct report *r, FILE *f);
+void report_print(const struct report *r);
 /* 0 without errors; otherwise the most frequent error's exit code. */
 int report_exit_code(const struct report *r);
 

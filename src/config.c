@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "lock.h"
+#include "log.h"
 #include "sbuf.h"
 #include "secret.h"
 
@@ -98,6 +100,17 @@ int config_build(const struct options *o, struct config *c, struct status *st)
      * rarer than a lost copy. --skipsize is there for servers that rewrite. */
     c->use_size = !(o->v[OPT_SKIPSIZE].given && o->v[OPT_SKIPSIZE].on);
     c->foldersizes = o->v[OPT_FOLDERSIZES].given ? o->v[OPT_FOLDERSIZES].on : !c->justfolders;
+    char buf[4096];
+    if (o->v[OPT_PIDFILE].given)
+        c->pidfile = *o->v[OPT_PIDFILE].str ? sbuf_xstrdup(o->v[OPT_PIDFILE].str) : NULL;
+    else
+        c->pidfile = sbuf_xstrdup(lock_default_path(buf, sizeof buf));
+    c->pidfilelocking = o->v[OPT_PIDFILELOCKING].given && o->v[OPT_PIDFILELOCKING].on;
+    if (!o->v[OPT_LOG].given || o->v[OPT_LOG].on) {
+        log_default_path(o->v[OPT_LOGDIR].str, o->v[OPT_LOGFILE].str, c->side[0].user,
+                         c->side[1].user, buf, sizeof buf);
+        c->logpath = sbuf_xstrdup(buf);
+    }
     return 0;
 }
 
@@ -113,6 +126,8 @@ void config_free(struct config *c)
         free(s->authmech);
         free(s->authuser);
     }
+    free(c->pidfile);
+    free(c->logpath);
     memset(c, 0, sizeof *c);
 }
 

@@ -2,8 +2,10 @@
 
 #include "folder_plan.h"
 #include "imapc.h"
+#include "log.h"
 #include "msg_plan.h"
 #include "mutf7.h"
+#include "net.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +152,11 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     }
     for (size_t k = 0; k < plan.ncopy; k++) {
         const struct msg_meta *m = &m1[plan.copy[k]];
+        if (net_stop) { /* between two messages: nothing is half-written */
+            status_set(st, STATUS_SIGNAL, "interrupted");
+            rc = -1;
+            goto out;
+        }
         if (cfg->dry) {
             res->copied++;
             res->bytes += m->size;
@@ -228,7 +235,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     }
     if (cfg->justfolders) {
         rep->folders_synced++;
-        printf("Folder [%s] -> [%s]: %s\n", show1, show2, *created ? created : "exists");
+        log_out("Folder [%s] -> [%s]: %s\n", show1, show2, *created ? created : "exists");
         return 0;
     }
     struct folder_result res;
@@ -240,21 +247,21 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     rep->bytes += res.bytes;
     if (res.errors == 0)
         rep->folders_synced++;
-    printf("Folder [%s] -> [%s]: %s%llu %s, %llu already there, %llu flag update%s%s%s\n", show1,
-           show2, created, (unsigned long long)res.copied, cfg->dry ? "would be copied" : "copied",
-           (unsigned long long)res.skipped, (unsigned long long)res.flag_updates,
-           res.flag_updates == 1 ? "" : "s",
-           cfg->dry && res.flag_updates ? " (not done: --dry)" : "",
-           res.errors ? ", with errors" : "");
+    log_out("Folder [%s] -> [%s]: %s%llu %s, %llu already there, %llu flag update%s%s%s\n", show1,
+            show2, created, (unsigned long long)res.copied, cfg->dry ? "would be copied" : "copied",
+            (unsigned long long)res.skipped, (unsigned long long)res.flag_updates,
+            res.flag_updates == 1 ? "" : "s",
+            cfg->dry && res.flag_updates ? " (not done: --dry)" : "",
+            res.errors ? ", with errors" : "");
     if (cfg->foldersizes) {
         /* host2 after = before + what this run added: no second listing needed. */
         uint64_t done = cfg->dry ? 0 : res.copied, done_bytes = cfg->dry ? 0 : res.bytes;
-        printf("    sizes: host1 %llu msgs %llu bytes; host2 before %llu msgs %llu bytes, after "
-               "%llu msgs %llu bytes\n",
-               (unsigned long long)res.msgs1, (unsigned long long)res.bytes1,
-               (unsigned long long)res.msgs2, (unsigned long long)res.bytes2,
-               (unsigned long long)(res.msgs2 + done),
-               (unsigned long long)(res.bytes2 + done_bytes));
+        log_out("    sizes: host1 %llu msgs %llu bytes; host2 before %llu msgs %llu bytes, after "
+                "%llu msgs %llu bytes\n",
+                (unsigned long long)res.msgs1, (unsigned long long)res.bytes1,
+                (unsigned long long)res.msgs2, (unsigned long long)res.bytes2,
+                (unsigned long long)(res.msgs2 + done),
+                (unsigned long long)(res.bytes2 + done_bytes));
         rep->foldersizes = 1;
         rep->h1_msgs += res.msgs1;
         rep->h1_bytes += res.bytes1;
@@ -263,7 +270,6 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         rep->h2_msgs_end += res.msgs2 + done;
         rep->h2_bytes_end += res.bytes2 + done_bytes;
     }
-    fflush(stdout);
     return 0;
 }
 
@@ -280,23 +286,22 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         struct imapc_conf ic;
         config_imapc(cfg, i, &ic);
         if (ic.insecure && ic.tls != IMAPC_TLS_NONE)
-            fprintf(stderr,
-                    "imapferry: WARNING: --insecure%d: the certificate of %s is not checked; "
+            log_err("imapferry: WARNING: --insecure%d: the certificate of %s is not checked; "
                     "anyone on the path can read the password and the mail\n",
                     i + 1, ic.host);
         if (imapc_open(&ic, &h[i], st) < 0)
             goto out;
         const struct folder_plan_ns *ns = imapc_namespace(h[i]);
         char sec[128];
-        printf("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n",
-               i + 1, ic.user, ic.host, ic.port, imapc_security(h[i], sec, sizeof sec), ns->prefix,
-               ns->sep ? ns->sep : ' ');
+        log_out("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n",
+                i + 1, ic.user, ic.host, ic.port, imapc_security(h[i], sec, sizeof sec), ns->prefix,
+                ns->sep ? ns->sep : ' ');
     }
     if (cfg->justlogin) {
         for (int i = 0; i < 2; i++) {
             char caps[2048];
-            printf("host%d: capabilities: %s\n", i + 1,
-                   imapc_capabilities(h[i], caps, sizeof caps));
+            log_out("host%d: capabilities: %s\n", i + 1,
+                    imapc_capabilities(h[i], caps, sizeof caps));
         }
         rc = 0;
         goto out;
@@ -307,7 +312,7 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     if (folder_plan_build(f[0], nf[0], f[1], nf[1], imapc_namespace(h[0]), imapc_namespace(h[1]),
                           &plan, st) < 0)
         goto out;
-    for (size_t i = 0; i < plan.npairs; i++)
+    for (size_t i = 0; i < plan.npairs && !net_stop; i++)
         if (sync_folder(cfg, h[0], h[1], &plan.pairs[i], rep, st) < 0)
             goto out;
     rc = 0;

@@ -1,6 +1,9 @@
 /* main: parse, validate, run, report, exit. No sync logic lives here. */
 #include "config.h"
 #include "engine.h"
+#include "lock.h"
+#include "log.h"
+#include "net.h"
 #include "options.h"
 #include "report.h"
 #include "status.h"
@@ -8,6 +11,8 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static void print_help(void)
@@ -20,7 +25,39 @@ static void print_help(void)
     options_print_help(stdout);
 }
 
-static int run(const struct options *opts)
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+    net_stop = 1;
+}
+
+/* No SA_RESTART: a blocked poll() must return so the run can stop cleanly. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    /* A closed socket must give an error, not kill the process mid-sync. */
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* The command line for the log; password values were wiped by options. */
+static void log_header(int argc, char **argv)
+{
+    log_out("imapferry %s, pid %ld\n", IMAPFERRY_VERSION, (long)getpid());
+    log_out("command line:");
+    for (int i = 0; i < argc; i++)
+        log_out(" %s", argv[i]);
+    log_out("\n");
+}
+
+static int run(const struct options *opts, int argc, char **argv)
 {
     struct config cfg;
     struct status st;
@@ -29,20 +66,45 @@ static int run(const struct options *opts)
         fprintf(stderr, "imapferry: %s\n", st.msg);
         return st.code;
     }
+    if (cfg.logpath && log_open(cfg.logpath, &st) < 0) {
+        fprintf(stderr, "imapferry: %s (use --nolog to run without a log file)\n", st.msg);
+        config_free(&cfg);
+        return STATUS_OTHER;
+    }
+    log_header(argc, argv);
+    if (cfg.logpath)
+        log_out("Log file is %s (to change it, use --logfile; --nolog turns logging off)\n",
+                cfg.logpath);
+    struct lock *lk = NULL;
+    char notes[4200];
+    if (lock_acquire(cfg.pidfile, cfg.pidfilelocking, cfg.logpath, &lk, notes, sizeof notes, &st) <
+        0) {
+        log_err("imapferry: %s\n", st.msg);
+        log_close();
+        config_free(&cfg);
+        return st.code;
+    }
+    if (notes[0])
+        log_out("%s\n", notes);
     struct report rep;
     report_init(&rep, cfg.dry);
-    if (engine_run(&cfg, &rep, &st) < 0)
+    if (engine_run(&cfg, &rep, &st) < 0 && !got_signal)
         report_error(&rep, &st);
+    if (got_signal)
+        log_err("imapferry: stopped by signal %d; rerun to continue where it stopped\n",
+                (int)got_signal);
     if (!cfg.justlogin)
-        report_print(&rep, stdout);
+        report_print(&rep);
+    int rc = got_signal ? STATUS_SIGNAL : report_exit_code(&rep);
+    lock_release(lk);
+    log_close();
     config_free(&cfg);
-    return report_exit_code(&rep);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    /* A closed socket must give an error, not kill the process mid-sync. */
-    signal(SIGPIPE, SIG_IGN);
+    catch_signals();
     umask(077);
     struct options opts;
     struct status st;
@@ -58,7 +120,7 @@ int main(int argc, char **argv)
     else if (opts.v[OPT_HELP].given || argc == 1)
         print_help();
     else
-        rc = run(&opts);
+        rc = run(&opts, argc, argv);
     options_free(&opts);
     return rc;
 }

@@ -11,10 +11,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+volatile sig_atomic_t net_stop;
+
 int net_wait(int fd, short events, int timeout_ms)
 {
     struct pollfd p = {.fd = fd, .events = events, .revents = 0};
     for (;;) {
+        if (net_stop) {
+            errno = EINTR;
+            return -1;
+        }
         int r = poll(&p, 1, timeout_ms);
         if (r < 0 && errno == EINTR)
             continue;

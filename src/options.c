@@ -117,9 +117,12 @@ static int parse_float(const char *s, double *out)
 
 static void wipe(char *s)
 {
-    /* Overwriting in place changes /proc/PID/cmdline, which is what ps reads. */
-    for (; *s; s++)
-        *s = 'X';
+    /* Overwriting in place changes /proc/PID/cmdline, which is what ps reads;
+     * zeroing the tail hides the length too. */
+    static const char mask[] = "MASKED";
+    size_t len = strlen(s);
+    memset(s, 0, len);
+    memcpy(s, mask, len < sizeof mask - 1 ? len : sizeof mask - 1);
 }
 
 static void wipe_secrets(int argc, char **argv)

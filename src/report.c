@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "log.h"
+
 #include <string.h>
 #include <unistd.h>
 
@@ -13,18 +15,18 @@ void report_init(struct report *r, int dry)
 
 void report_error(struct report *r, const struct status *st)
 {
-    fprintf(stderr, "imapferry: ERROR: %s\n", st->msg);
+    log_err("imapferry: ERROR: %s\n", st->msg);
     r->errors++;
     r->by_code[(unsigned)st->code & 0xFF]++;
 }
 
-static void when(FILE *f, const char *label, time_t t)
+static void when(const char *label, time_t t)
 {
     struct tm tm;
     char buf[64];
     localtime_r(&t, &tm);
     strftime(buf, sizeof buf, "%A %d %B %Y-%m-%d %H:%M:%S %z %Z", &tm);
-    fprintf(f, "%-40s: %s\n", label, buf);
+    log_out("%-40s: %s\n", label, buf);
 }
 
 /* Resident memory now, from /proc; 0 where /proc is missing. */
@@ -61,52 +63,50 @@ static double mib(uint64_t n)
     return (double)n / (1024.0 * 1024.0);
 }
 
-void report_print(const struct report *r, FILE *f)
+void report_print(const struct report *r)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     double secs = (double)(now.tv_sec - r->t0.tv_sec) + (double)(now.tv_nsec - r->t0.tv_nsec) / 1e9;
     double rate_div = secs > 0 ? secs : 1e-9;
 
-    fprintf(f, "++++ Statistics\n");
-    when(f, "Transfer started on", r->started);
-    when(f, "Transfer ended on", time(NULL));
-    fprintf(f, "%-40s: %.1f sec\n", "Transfer time", secs);
-    fprintf(f, "%-40s: %u/%u synced\n", "Folders synced", r->folders_synced, r->folders_wanted);
+    log_out("++++ Statistics\n");
+    when("Transfer started on", r->started);
+    when("Transfer ended on", time(NULL));
+    log_out("%-40s: %.1f sec\n", "Transfer time", secs);
+    log_out("%-40s: %u/%u synced\n", "Folders synced", r->folders_synced, r->folders_wanted);
     if (r->dry)
-        fprintf(f, "%-40s: 0 (could be %llu without dry mode)\n", "Messages transferred",
+        log_out("%-40s: 0 (could be %llu without dry mode)\n", "Messages transferred",
                 (unsigned long long)r->transferred);
     else
-        fprintf(f, "%-40s: %llu\n", "Messages transferred", (unsigned long long)r->transferred);
-    fprintf(f, "%-40s: %llu\n", "Messages skipped", (unsigned long long)r->skipped);
-    fprintf(f, "%-40s: %llu messages\n", "Messages found in host1 not in host2",
+        log_out("%-40s: %llu\n", "Messages transferred", (unsigned long long)r->transferred);
+    log_out("%-40s: %llu\n", "Messages skipped", (unsigned long long)r->skipped);
+    log_out("%-40s: %llu messages\n", "Messages found in host1 not in host2",
             (unsigned long long)r->h1_not_h2);
-    fprintf(f, "%-40s: %llu messages\n", "Messages found in host2 not in host1",
+    log_out("%-40s: %llu messages\n", "Messages found in host2 not in host1",
             (unsigned long long)r->h2_not_h1);
-    fprintf(f, "%-40s: %llu (%.3f MiB)\n", "Total bytes transferred", (unsigned long long)r->bytes,
+    log_out("%-40s: %llu (%.3f MiB)\n", "Total bytes transferred", (unsigned long long)r->bytes,
             mib(r->bytes));
-    fprintf(f, "%-40s: %llu (%.3f MiB)\n", "Total bytes skipped",
-            (unsigned long long)r->bytes_skipped, mib(r->bytes_skipped));
-    fprintf(f, "%-40s: %.1f messages/s\n", "Message rate", (double)r->transferred / rate_div);
-    fprintf(f, "%-40s: %.1f KiB/s\n", "Average bandwidth rate",
-            (double)r->bytes / 1024.0 / rate_div);
-    fprintf(f, "%-40s: %.1f MiB\n", "Memory consumption at the end", mib(rss_now()));
-    fprintf(f, "%-40s: %llu bytes (%.3f MiB)\n", "Biggest message transferred",
+    log_out("%-40s: %llu (%.3f MiB)\n", "Total bytes skipped", (unsigned long long)r->bytes_skipped,
+            mib(r->bytes_skipped));
+    log_out("%-40s: %.1f messages/s\n", "Message rate", (double)r->transferred / rate_div);
+    log_out("%-40s: %.1f KiB/s\n", "Average bandwidth rate", (double)r->bytes / 1024.0 / rate_div);
+    log_out("%-40s: %.1f MiB\n", "Memory consumption at the end", mib(rss_now()));
+    log_out("%-40s: %llu bytes (%.3f MiB)\n", "Biggest message transferred",
             (unsigned long long)r->biggest, mib(r->biggest));
     if (r->foldersizes) {
-        fprintf(f, "%-40s: %lld messages, %lld bytes (%.3f MiB)\n",
-                "Start difference host2 - host1",
+        log_out("%-40s: %lld messages, %lld bytes (%.3f MiB)\n", "Start difference host2 - host1",
                 (long long)r->h2_msgs_start - (long long)r->h1_msgs,
                 (long long)r->h2_bytes_start - (long long)r->h1_bytes,
                 ((double)r->h2_bytes_start - (double)r->h1_bytes) / (1024.0 * 1024.0));
-        fprintf(f, "%-40s: %lld messages, %lld bytes (%.3f MiB)\n",
-                "Final difference host2 - host1", (long long)r->h2_msgs_end - (long long)r->h1_msgs,
+        log_out("%-40s: %lld messages, %lld bytes (%.3f MiB)\n", "Final difference host2 - host1",
+                (long long)r->h2_msgs_end - (long long)r->h1_msgs,
                 (long long)r->h2_bytes_end - (long long)r->h1_bytes,
                 ((double)r->h2_bytes_end - (double)r->h1_bytes) / (1024.0 * 1024.0));
     }
-    fprintf(f, "Detected %u errors\n", r->errors);
+    log_out("Detected %u errors\n", r->errors);
     /* Our additions, after imapsync's fields so its parsers still match. */
-    fprintf(f, "%-40s: %.1f MiB\n", "Peak memory", mib(rss_peak()));
+    log_out("%-40s: %.1f MiB\n", "Peak memory", mib(rss_peak()));
 }
 
 int report_exit_code(const struct report *r)

@@ -5,83 +5,24 @@ Every assertion is on the servers' real state, read back by the oracle
 (oracle.py, Python's imaplib, not our C code): folder names, message bytes,
 flags and INTERNALDATEs. Usage: test_sync.py --bin path/to/imapferry [--count N]
 """
-import argparse
 import os
 import re
-import subprocess
+import socket
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import corpus  # noqa: E402
+import itest  # noqa: E402
 import oracle  # noqa: E402
-from harness import Servers  # noqa: E402
-
-BIN = None
-COUNT = 300
-results = []
-
-
-def run_ferry(s, user, *extra, pw1=None, pw2=None, port2=None, notls=True):
-    args = [BIN,
-            "--host1", s.host1.host, "--port1", str(s.host1.port),
-            "--user1", user, "--password1", pw1 or s.host1.password(user),
-            "--host2", s.host2.host, "--port2", str(port2 or s.host2.port),
-            "--user2", user, "--password2", pw2 or s.host2.password(user)]
-    if notls:
-        args += ["--notls1", "--notls2"]
-    args += list(extra)
-    t0 = time.monotonic()
-    r = subprocess.run(args, capture_output=True, text=True, timeout=600)
-    r.elapsed = time.monotonic() - t0
-    return r
-
-
-def stat(out, label):
-    m = re.search(r"^%s\s*:\s*(\d+)" % re.escape(label), out, re.M)
-    assert m, "no '%s' line in the output:\n%s" % (label, out)
-    return int(m.group(1))
-
-
-def snap(host, user):
-    return oracle.snapshot(host.host, host.port, user, host.password(user))
-
-
-def check(cond, what, r=None):
-    if not cond:
-        detail = ""
-        if r is not None:
-            detail = "\n--- exit %s\n--- stdout\n%s\n--- stderr\n%s" % (r.returncode, r.stdout,
-                                                                        r.stderr)
-        raise AssertionError(what + detail)
-
-
-def identical(s, user):
-    diffs = oracle.compare(snap(s.host1, user), snap(s.host2, user))
-    check(not diffs, "host2 differs from host1:\n" + "\n".join(diffs[:40]))
-
-
-def test(fn):
-    def wrapper(s):
-        t0 = time.monotonic()
-        try:
-            fn(s)
-        except Exception as e:  # report and go on with the next test
-            results.append((fn.__name__, False))
-            print("FAIL %s: %s" % (fn.__name__, e), flush=True)
-        else:
-            results.append((fn.__name__, True))
-            print("ok   %s (%.1fs)" % (fn.__name__, time.monotonic() - t0), flush=True)
-    wrapper.__name__ = fn.__name__
-    return wrapper
+from itest import check, identical, run_ferry, snap, stat, test  # noqa: E402
 
 
 @test
 def full_copy_rerun_and_delta(s):
     user = "user1"
-    summary = corpus.load(s.host1.imap(user), seed=1, count=COUNT)
-    total = sum(summary.values()) if isinstance(summary, dict) else COUNT
+    summary = corpus.load(s.host1.imap(user), seed=1, count=itest.COUNT)
+    total = sum(summary.values()) if isinstance(summary, dict) else itest.COUNT
     r = run_ferry(s, user)
     check(r.returncode == 0, "first run failed", r)
     check(stat(r.stdout, "Messages transferred") == total,
@@ -170,7 +111,6 @@ def wrong_password_host2(s):
 
 @test
 def closed_port_host2(s):
-    import socket
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -196,21 +136,6 @@ def no_plaintext_fallback(s):
     check(oracle.compare(before, snap(s.host2, user)) == [], "host2 changed")
 
 
-def main():
-    global BIN, COUNT
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
-    ap.add_argument("--count", type=int, default=int(os.environ.get("IMAPFERRY_TEST_COUNT", COUNT)))
-    a = ap.parse_args()
-    BIN, COUNT = os.path.abspath(a.bin), a.count
-    with Servers() as s:
-        for t in (full_copy_rerun_and_delta, justfolders, wrong_password_host1, wrong_password_host2,
-                  closed_port_host2, no_plaintext_fallback):
-            t(s)
-    failed = sum(1 for _, ok in results if not ok)
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(itest.main([full_copy_rerun_and_delta, justfolders, wrong_password_host1,
+                         wrong_password_host2, closed_port_host2, no_plaintext_fallback]))

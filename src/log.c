@@ -1,0 +1,129 @@
+#include "log.h"
+
+#include "sbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static FILE *log_file;
+static char *log_name;
+
+static void safe_name(struct sbuf *b, const char *s)
+{
+    for (; s && *s; s++)
+        sbuf_addc(b, (*s == '/' || *s == ' ') ? '_' : *s);
+}
+
+void log_default_path(const char *logdir, const char *logfile, const char *user1, const char *user2,
+                      char *buf, size_t n)
+{
+    const char *dir = logdir ? logdir : "LOG_imapferry";
+    struct sbuf b = SBUF_INIT;
+    if (*dir) {
+        sbuf_adds(&b, dir);
+        sbuf_addc(&b, '/');
+    }
+    if (logfile) {
+        sbuf_adds(&b, logfile);
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        struct tm tm;
+        localtime_r(&ts.tv_sec, &tm);
+        char stamp[64];
+        strftime(stamp, sizeof stamp, "%Y_%m_%d_%H_%M_%S", &tm);
+        sbuf_addf(&b, "%s_%03ld_", stamp, ts.tv_nsec / 1000000);
+        safe_name(&b, user1);
+        sbuf_addc(&b, '_');
+        safe_name(&b, user2);
+        sbuf_adds(&b, ".txt");
+    }
+    snprintf(buf, n, "%s", b.data);
+    sbuf_free(&b);
+}
+
+/* mkdir -p for the folders above path, mode 0700. */
+static int make_parents(const char *path)
+{
+    char *p = sbuf_xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    free(p);
+    return 0;
+}
+
+int log_open(const char *path, struct status *st)
+{
+    if (make_parents(path) < 0)
+        return status_set(st, STATUS_OTHER, "cannot create the log folder for %s: %s", path,
+                          strerror(errno));
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return status_set(st, STATUS_OTHER, "cannot write the log file %s: %s", path,
+                          strerror(errno));
+    log_file = fdopen(fd, "a");
+    if (log_file == NULL) {
+        close(fd);
+        return status_set(st, STATUS_OTHER, "cannot write the log file %s", path);
+    }
+    log_name = sbuf_xstrdup(path);
+    return 0;
+}
+
+void log_close(void)
+{
+    if (log_file)
+        fclose(log_file);
+    log_file = NULL;
+    free(log_name);
+    log_name = NULL;
+}
+
+const char *log_path(void)
+{
+    return log_name;
+}
+
+static void emit(FILE *to, const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    vfprintf(to, fmt, ap);
+    fflush(to);
+    if (log_file) {
+        vfprintf(log_file, fmt, copy);
+        fflush(log_file);
+    }
+    va_end(copy);
+}
+
+void log_out(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit(stdout, fmt, ap);
+    va_end(ap);
+}
+
+void log_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit(stderr, fmt, ap);
+    va_end(ap);
+}
