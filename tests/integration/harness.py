@@ -33,7 +33,18 @@ and its children to disappear, SIGKILL fallback) on normal exit, on
 exceptions, on SIGINT/SIGTERM to this Python process and via atexit.
 
 TLS: write_config() takes an optional TLSConfig (cert/key files and an
-implicit-TLS port); Servers(tls=...) passes it through. Not used yet.
+implicit-TLS port). Servers(tls=...) gives both hosts the same one;
+Servers(tls1=..., tls2=...) sets them per host (either overrides tls=). With
+TLS the plain port offers STARTTLS and host.imaps_port is implicit TLS;
+without it (ssl = no) the host offers no STARTTLS at all. Plaintext LOGIN
+stays allowed either way (disable_plaintext_auth = no), so host.imap() and
+the oracle keep working on TLS hosts.
+
+More instances: s.add_host("h2wrong", layout="host2", tls=TLSConfig(...),
+extra_config="...") adds another private Dovecot with the layout and users of
+host1 or host2 (passwords follow the layout: h2pass1.. for layout host2).
+Added before start() it starts together with host1/host2, afterwards at
+once; it is stopped with the others and reachable as s["h2wrong"].
 """
 
 from __future__ import annotations
@@ -282,10 +293,14 @@ class Host:
     """One private Dovecot instance. Created by Servers; usable on its own."""
 
     def __init__(self, name: str, root: str, tag: str, tls: TLSConfig | None = None,
-                 extra_config: str = ""):
-        if name not in LAYOUTS:
+                 extra_config: str = "", layout: str | None = None):
+        layout = layout or name
+        if layout not in LAYOUTS:
+            raise ValueError(layout)
+        if not name or "/" in name or name in (".", ".."):
             raise ValueError(name)
         self.name = name
+        self.layout = layout  # "host1" or "host2": folders, separator, passwords
         self.host = "127.0.0.1"
         self.root = os.path.join(root, name)
         self.mail_dir = os.path.join(self.root, "mail")
@@ -294,7 +309,7 @@ class Host:
         self.log_path = os.path.join(self.root, "dovecot.log")
         self.passwd_file = os.path.join(self.root, "passwd")
         self.instance = "imapferry-%s-%s" % (tag, name)
-        tpl, self.sep, self.prefix = LAYOUTS[name]
+        tpl, self.sep, self.prefix = LAYOUTS[layout]
         self.mail_location = tpl.format(mail=self.mail_dir)
         self.port: int | None = None
         self.imaps_port: int | None = None
@@ -307,8 +322,8 @@ class Host:
 
     # -- users ---------------------------------------------------------------
     def password(self, user: str) -> str:
-        """h1pass1 for host1/user1, h2pass3 for host2/user3, ..."""
-        return "h%spass%s" % (self.name[-1], user[len("user"):])
+        """h1pass1 for host1/user1, h2pass3 for host2/user3, ... (by layout)"""
+        return "h%spass%s" % (self.layout[-1], user[len("user"):])
 
     def users(self):
         return USERS
@@ -544,7 +559,8 @@ class Servers:
 
     def __init__(self, root: str | None = None, keep: bool | None = None,
                  tls: TLSConfig | None = None, extra_config: dict | None = None,
-                 handle_signals: bool = True):
+                 handle_signals: bool = True, tls1: TLSConfig | None = None,
+                 tls2: TLSConfig | None = None):
         if keep is None:
             keep = os.environ.get("IMAPFERRY_KEEP_SERVERS", "") not in ("", "0")
         self.keep = keep or root is not None
@@ -557,12 +573,37 @@ class Servers:
         self.root = os.path.abspath(root)
         os.chmod(self.root, 0o755)  # traversable by the mail user and dovecot
         tag = "%d-%s" % (os.getpid(), os.path.basename(self.root))
+        self._tag = tag
         extra_config = extra_config or {}
-        self.host1 = Host("host1", self.root, tag, tls, extra_config.get("host1", ""))
-        self.host2 = Host("host2", self.root, tag, tls, extra_config.get("host2", ""))
+        self.host1 = Host("host1", self.root, tag, tls1 if tls1 is not None else tls,
+                          extra_config.get("host1", ""))
+        self.host2 = Host("host2", self.root, tag, tls2 if tls2 is not None else tls,
+                          extra_config.get("host2", ""))
         self.hosts = (self.host1, self.host2)
         self._handle_signals = handle_signals
+        self._started = False
+        self._ids = None
         self._stopped = False
+
+    def add_host(self, name: str, layout: str = "host2", tls: TLSConfig | None = None,
+                 extra_config: str = "") -> Host:
+        """Another private instance with host1's or host2's layout and users,
+        its own ports, config, log and mail under root/name. Started with the
+        others by start(), or at once if they are already running."""
+        if any(h.name == name for h in self.hosts):
+            raise ValueError("host %s exists already" % name)
+        if self._stopped:
+            raise HarnessError("servers already stopped")
+        h = Host(name, self.root, self._tag, tls, extra_config, layout=layout)
+        self.hosts = self.hosts + (h,)
+        if self._started:
+            try:
+                h._prepare(*self._ids)
+                h.start()
+            except BaseException:
+                h.stop()
+                raise
+        return h
 
     @property
     def data_dir(self) -> str:
@@ -572,9 +613,9 @@ class Servers:
         if self._handle_signals:
             _install_handlers()
         _active.add(self)
-        ids = _ensure_mail_user()
+        ids = self._ids = _ensure_mail_user()
         try:
-            for h in self.hosts:  # launch both, then wait: ~0.2 s instead of 2x
+            for h in self.hosts:  # launch all, then wait: ~0.2 s instead of 2x
                 h._prepare(*ids)
                 h.launch()
             for h in self.hosts:
@@ -582,6 +623,7 @@ class Servers:
         except BaseException:
             self.stop()
             raise
+        self._started = True
         self._write_state()
         return self
 
@@ -616,7 +658,10 @@ class Servers:
         self.stop()
 
     def __getitem__(self, name: str) -> Host:
-        return {"host1": self.host1, "host2": self.host2}[name]
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        raise KeyError(name)
 
 
 # --------------------------------------------------------------------------

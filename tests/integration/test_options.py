@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Integration tests of the everyday options: login mechanisms, password
+sources, secrets kept out of every output, the pid file, the log file,
+--justlogin and signals. Assertions are on the servers' real state (oracle),
+the servers' own logs, files and process listings.
+Usage: test_options.py --bin path/to/imapferry
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import corpus  # noqa: E402
+import itest  # noqa: E402
+import oracle  # noqa: E402
+from itest import check, ferry_args, identical, run_ferry, snap, stat, test  # noqa: E402
+
+
+def log_tail(host, since):
+    with open(host.log_path, errors="replace") as f:
+        f.seek(since)
+        return f.read()
+
+
+def log_size(host):
+    return os.path.getsize(host.log_path)
+
+
+class SilentServer:
+    """Accepts connections and never answers: a host2 that hangs at the
+    greeting, so a run stays alive long enough to be inspected."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.connected = threading.Event()
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        try:
+            while True:
+                c, _ = self.sock.accept()
+                self.conns.append(c)
+                self.connected.set()
+        except OSError:
+            pass
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def start_hanging(s, user, *extra):
+    """Starts a run whose host2 never greets; returns once it is stuck there
+    (host1 is logged in by then, since host1 is opened first)."""
+    hang = SilentServer()
+    args = ferry_args(s, user, *extra, port2=hang.port)
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    check(hang.connected.wait(15), "the run never reached host2")
+    return p, hang
+
+
+@test
+def login_mechanisms(s):
+    user = "user1"
+    for mech1, mech2 in (("PLAIN", "CRAM-MD5"), ("CRAM-MD5", "LOGIN")):
+        n1, n2 = log_size(s.host1), log_size(s.host2)
+        r = run_ferry(s, user, "--justlogin", "--authmech1", mech1, "--authmech2", mech2.lower())
+        check(r.returncode == 0, "--authmech %s/%s failed" % (mech1, mech2), r)
+        check(re.search(r"^host1: capabilities: .*IMAP4rev1", r.stdout, re.M),
+              "--justlogin shows no capabilities", r)
+        check("Messages transferred" not in r.stdout, "--justlogin went on syncing", r)
+        for host, mech, since in ((s.host1, mech1, n1), (s.host2, mech2, n2)):
+            # Dovecot logs the IMAP LOGIN command as method=PLAIN.
+            mech = "PLAIN" if mech == "LOGIN" else mech
+            text = log_tail(host, since)
+            check(re.search(r"Login: user=<%s>, method=%s" % (user, mech), text),
+                  "%s's log shows no %s login:\n%s" % (host.name, mech, text[-2000:]))
+    r = run_ferry(s, user, "--justlogin", "--authmech2", "PLAIN", pw2="wrong")
+    check(r.returncode == 162, "PLAIN with a wrong password should exit 162", r)
+    r = run_ferry(s, user, "--justlogin", "--authmech1", "DIGEST-MD5")
+    check(r.returncode == 64 and "--authmech1 DIGEST-MD5 is not supported" in r.stderr,
+          "an unknown mechanism should be a usage error", r)
+
+
+@test
+def password_sources(s):
+    user = "user2"
+    corpus.load(s.host1.imap(user), seed=5, count=8)
+    pf = os.path.join(itest.WORK, "pass1")
+    with open(pf, "w") as f:
+        f.write(s.host1.password(user) + "\n")
+    args = [a for a in ferry_args(s, user, "--passfile1", pf)]
+    # Drop --password1/--password2 and take host2's from the environment.
+    for opt in ("--password1", "--password2"):
+        i = args.index(opt)
+        del args[i:i + 2]
+    env = dict(os.environ, IMAPSYNC_PASSWORD2=s.host2.password(user))
+    r = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    check(r.returncode == 0, "--passfile1 + IMAPSYNC_PASSWORD2 failed", r)
+    identical(s, user)
+    r = run_ferry(s, user, "--passfile1", "/nonexistent/pass")
+    check(r.returncode == 0, "--password1 must win over --passfile1", r)
+    i = args.index("--passfile1")
+    args[i + 1] = "/nonexistent/pass"
+    r = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    check(r.returncode == 66 and "/nonexistent/pass" in r.stderr,
+          "an unreadable --passfile1 should exit 66 naming the file", r)
+
+
+@test
+def secrets_never_shown(s):
+    user = "user3"
+    pw1, pw2 = s.host1.password(user), s.host2.password(user)
+    corpus.load(s.host1.imap(user), seed=6, count=5)
+    logdir = os.path.join(itest.WORK, "secret-logs")
+    # A run that is alive long enough to be seen by ps.
+    p, hang = start_hanging(s, user, "--logdir", logdir, "--timeout2", "20")
+    try:
+        ps = subprocess.run(["ps", "-ww", "-o", "args=", "-p", str(p.pid)], capture_output=True,
+                            text=True).stdout
+        with open("/proc/%d/cmdline" % p.pid, "rb") as f:
+            cmdline = f.read().decode(errors="replace")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+        hang.close()
+    check("--password1" in ps and "imapferry" in ps, "ps did not show the run: %r" % ps)
+    check(pw1 not in ps and pw2 not in ps and pw1 not in cmdline and pw2 not in cmdline,
+          "a password is visible in ps: %r" % ps)
+    # A complete run, then a refused login: nothing anywhere names a password.
+    r = run_ferry(s, user, "--logdir", logdir)
+    check(r.returncode == 0, "sync failed", r)
+    r2 = run_ferry(s, user, "--logdir", logdir, pw2="Wr0ngPassw0rd")
+    check(r2.returncode == 162, "want 162", r2)
+    logs = ""
+    for name in os.listdir(logdir):
+        path = os.path.join(logdir, name)
+        mode = os.stat(path).st_mode & 0o777
+        check(mode == 0o600, "log file %s has mode %o, want 600" % (name, mode))
+        with open(path, errors="replace") as f:
+            logs += f.read()
+    check("Messages transferred" in logs, "the log lacks the statistics")
+    everything = logs + out + err + r.stdout + r.stderr + r2.stdout + r2.stderr
+    for pw in (pw1, pw2, "Wr0ngPassw0rd"):
+        check(pw not in everything, "password %r found in the output or logs" % pw)
+
+
+@test
+def pidfile_locking(s):
+    user = "user1"
+    pidfile = os.path.join(itest.WORK, "lock.pid")
+    corpus.load(s.host1.imap("user3"), seed=7, count=3)
+    p, hang = start_hanging(s, user, "--pidfile", pidfile, "--pidfilelocking", "--timeout2", "30")
+    try:
+        before = snap(s.host2, "user3")
+        with open(pidfile) as f:
+            check(f.readline().strip() == str(p.pid), "the pid file does not name the run")
+        r = run_ferry(s, "user3", "--pidfile", pidfile, "--pidfilelocking")
+        check(r.returncode == 8, "a second run on a held pid file should exit 8", r)
+        check("pid file" in r.stderr and pidfile in r.stderr, "no clear line", r)
+        check(oracle.compare(before, snap(s.host2, "user3")) == [],
+              "the refused run touched host2")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+        hang.close()
+    check(p.returncode == 6, "SIGTERM should end the run with exit 6, got %s\n%s%s"
+          % (p.returncode, out, err))
+    check("++++ Statistics" in out, "no statistics after SIGTERM:\n" + out)
+    check(not os.path.exists(pidfile), "the pid file was left behind")
+    # A stale pid file (its process is gone) is removed and the run goes on.
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with open(pidfile, "w") as f:
+        f.write("%d\n" % dead.pid)
+    r = run_ferry(s, "user3", "--pidfile", pidfile, "--pidfilelocking")
+    check(r.returncode == 0 and "removed the old pid file" in r.stdout,
+          "a stale pid file should be removed", r)
+    identical(s, "user3")
+
+
+if __name__ == "__main__":
+    sys.exit(itest.main([login_mechanisms, password_sources, secrets_never_shown,
+                         pidfile_locking]))
