@@ -17,6 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import corpus  # noqa: E402
+import fake_imapd  # noqa: E402
 import itest  # noqa: E402
 import oracle  # noqa: E402
 from itest import check, ferry_args, identical, run_ferry, snap, stat, test  # noqa: E402
@@ -190,6 +191,65 @@ def pidfile_locking(s):
     identical(s, "user3")
 
 
+@test
+def xoauth2_and_logindisabled(s):
+    # Dovecot would need an OAuth2 introspection service; a scripted server
+    # that checks the SASL string exactly is enough to test our side.
+    fake = fake_imapd.FakeImapd(user="user1", token="tok-123")
+    tokfile = os.path.join(itest.WORK, "token")
+    with open(tokfile, "w") as f:
+        f.write("tok-123\n")
+    try:
+        for tok in ("tok-123", tokfile):
+            r = run_ferry(s, "user1", "--justlogin", "--authmech2", "XOAUTH2",
+                          "--oauthaccesstoken2", tok, port2=fake.port)
+            check(r.returncode == 0, "XOAUTH2 with token %r failed" % tok, r)
+            check(re.search(r"^host2: capabilities: .*AUTH=XOAUTH2", r.stdout, re.M),
+                  "no host2 capabilities", r)
+        r = run_ferry(s, "user1", "--justlogin", "--oauthaccesstoken2", "wrong-token",
+                      port2=fake.port)
+        check(r.returncode == 162, "a refused token should exit 162", r)
+        check("wrong-token" not in r.stdout + r.stderr, "the token was printed", r)
+    finally:
+        fake.close()
+    fake = fake_imapd.FakeImapd(caps="IMAP4rev1 LOGINDISABLED", password="secret")
+    try:
+        r = run_ferry(s, "user1", "--justlogin", port2=fake.port, pw2="secret")
+        check(r.returncode == 162 and "LOGINDISABLED" in r.stderr,
+              "LOGINDISABLED should stop the login with exit 162", r)
+        check(not any(" LOGIN " in l.upper() + " " for l in fake.lines),
+              "LOGIN was sent despite LOGINDISABLED: %r" % fake.lines)
+    finally:
+        fake.close()
+
+
+@test
+def timeout_and_foldersizes(s):
+    hang = SilentServer()
+    try:
+        r = run_ferry(s, "user1", "--timeout2", "1", port2=hang.port)
+    finally:
+        hang.close()
+    check(r.returncode == 102 and re.search(r"host2: .*timed out", r.stderr),
+          "--timeout2 1 against a silent server should exit 102 saying it timed out", r)
+    user = "user2"  # synced by password_sources
+    r = run_ferry(s, user)
+    check(r.returncode == 0, "rerun failed", r)
+    a = snap(s.host1, user)
+    total1 = sum(sum(c.values()) for c in a.values())
+    sizes = re.findall(r"sizes: host1 (\d+) msgs (\d+) bytes; host2 before (\d+) msgs "
+                       r"(\d+) bytes, after (\d+) msgs", r.stdout)
+    check(len(sizes) == len(a), "want one sizes line per folder", r)
+    check(sum(int(x[0]) for x in sizes) == total1, "host1 counts do not add up", r)
+    check(all(x[0] == x[2] == x[4] and x[1] == x[3] for x in sizes),
+          "synced folders should have equal sizes on both hosts", r)
+    check(re.search(r"^Final difference host2 - host1\s*: 0 messages, 0 bytes", r.stdout, re.M),
+          "no final difference line", r)
+    r = run_ferry(s, user, "--nofoldersizes")
+    check(r.returncode == 0 and "sizes:" not in r.stdout, "--nofoldersizes ignored", r)
+
+
 if __name__ == "__main__":
     sys.exit(itest.main([login_mechanisms, password_sources, secrets_never_shown,
-                         pidfile_locking]))
+                         pidfile_locking, xoauth2_and_logindisabled,
+                         timeout_and_foldersizes]))
