@@ -70,25 +70,30 @@ static int lookup(const char *word, size_t len, struct match *m, int *ambiguous)
     return -1;
 }
 
-/* Integers as Getopt::Long takes them: optional sign, digits, underscores. */
-static int parse_int(const char *s, long *out)
+/* Getopt::Long accepts underscores inside numbers ("35_651_584"). */
+static int strip_underscores(const char *s, char *out, size_t n)
 {
-    char clean[64];
-    size_t n = 0;
+    size_t k = 0;
     for (const char *p = s; *p; p++) {
         if (*p == '_')
             continue;
-        if (n + 1 >= sizeof clean)
+        if (k + 1 >= n)
             return -1;
-        clean[n++] = *p;
+        out[k++] = *p;
     }
-    clean[n] = '\0';
-    if (n == 0)
+    out[k] = '\0';
+    return k == 0 ? -1 : 0;
+}
+
+static int parse_int(const char *s, long *out)
+{
+    char clean[64];
+    if (strip_underscores(s, clean, sizeof clean) < 0)
         return -1;
     char *end;
     errno = 0;
     long v = strtol(clean, &end, 10);
-    if (errno || *end != '\0' || end == clean)
+    if (errno || *end != '\0')
         return -1;
     *out = v;
     return 0;
@@ -97,19 +102,12 @@ static int parse_int(const char *s, long *out)
 static int parse_float(const char *s, double *out)
 {
     char clean[64];
-    size_t n = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p == '_')
-            continue;
-        if (n + 1 >= sizeof clean)
-            return -1;
-        clean[n++] = *p;
-    }
-    clean[n] = '\0';
+    if (strip_underscores(s, clean, sizeof clean) < 0)
+        return -1;
     char *end;
     errno = 0;
     double v = strtod(clean, &end);
-    if (n == 0 || errno || *end != '\0' || v < 0)
+    if (errno || *end != '\0' || v < 0)
         return -1;
     *out = v;
     return 0;

@@ -57,8 +57,10 @@ def check(cond, what, r=None):
     if not cond:
         detail = ""
         if r is not None:
-            detail = "\n--- exit %s\n--- stdout\n%s\n--- stderr\n%s" % (r.returncode, r.stdout,
-                                                                        r.stderr)
+            shown = getattr(r, "args_shown", None)
+            detail = ("\n--- imapferry %s" % shown) if shown else ""
+            detail += "\n--- exit %s\n--- stdout\n%s\n--- stderr\n%s" % (r.returncode, r.stdout,
+                                                                          r.stderr)
         raise AssertionError(what + detail)
 
 

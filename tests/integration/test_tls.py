@@ -36,14 +36,15 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import corpus  # noqa: E402
+import itest  # noqa: E402
 import oracle  # noqa: E402
 import tlscerts  # noqa: E402
 from harness import Servers, TLSConfig  # noqa: E402
+from itest import check, test  # noqa: E402
 
 BIN = None
 COUNT = 30
 CERTS = None
-results = []
 
 # every authentication request is logged by the auth process
 LOG_CONFIG = "auth_verbose = yes\nauth_debug = yes\n"
@@ -67,22 +68,16 @@ def ferry(src, dst, user1, user2=None, opts1=(), opts2=(), name1="127.0.0.1",
             "--user1", user1, "--password1", src.password(user1),
             "--host2", name2, "--port2", str(port2),
             "--user2", user2, "--password2", dst.password(user2),
-            *opts1, *opts2]
+            *opts1, *opts2,
+            # logs and pid files stay in the scratch dir, not in the build tree
+            "--logdir", os.path.join(CERTS.dir, "logs"),
+            "--pidfile", os.path.join(CERTS.dir, "imapferry.pid")]
     t0 = time.monotonic()
     r = subprocess.run(args, capture_output=True, text=True, timeout=300)
     r.elapsed = time.monotonic() - t0
     r.args_shown = " ".join(a for a in args[1:] if a not in (src.password(user1),
                                                              dst.password(user2)))
     return r
-
-
-def check(cond, what, r=None):
-    if not cond:
-        detail = ""
-        if r is not None:
-            detail = ("\n--- imapferry %s\n--- exit %s\n--- stdout\n%s\n--- stderr\n%s"
-                      % (r.args_shown, r.returncode, r.stdout, r.stderr))
-        raise AssertionError(what + detail)
 
 
 def snap(host, user):
@@ -240,21 +235,6 @@ def logins(window, user):
 # --------------------------------------------------------------------------
 # tests
 # --------------------------------------------------------------------------
-
-def test(fn):
-    def wrapper(s):
-        t0 = time.monotonic()
-        try:
-            fn(s)
-        except Exception as e:  # report and go on with the next test
-            results.append((fn.__name__, False))
-            print("FAIL %s: %s" % (fn.__name__, e), flush=True)
-        else:
-            results.append((fn.__name__, True))
-            print("ok   %s (%.1fs)" % (fn.__name__, time.monotonic() - t0), flush=True)
-    wrapper.__name__ = fn.__name__
-    return wrapper
-
 
 @test
 def legacy_plain_host1_default_starttls_host2(s):
@@ -470,8 +450,9 @@ def main():
                     t(s)
     finally:
         shutil.rmtree(certdir, ignore_errors=True)
-    failed = sum(1 for _, ok in results if not ok)
-    print("%d passed, %d failed (%.1fs)" % (len(results) - failed, failed, time.monotonic() - t0))
+    failed = sum(1 for _, ok in itest.results if not ok)
+    print("%d passed, %d failed (%.1fs)" % (len(itest.results) - failed, failed,
+                                             time.monotonic() - t0))
     return 1 if failed else 0
 
 
