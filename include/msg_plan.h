@@ -46,6 +46,7 @@ struct msg_plan {
     struct msg_plan_pair *pairs; /* ascending host1 UID order */
     size_t npairs;
     size_t only_on_2; /* host2 messages with no host1 counterpart */
+    size_t dup1, dup2; /* messages whose key occurs earlier on the same side */
 };
 
 /* The arrays are not modified and need not be sorted. */

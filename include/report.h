@@ -22,14 +22,16 @@ struct report {
     uint64_t bytes, bytes_skipped, biggest;
     uint64_t h1_not_h2; /* at the end: host1 messages still missing on host2 */
     uint64_t h2_not_h1;
-    int foldersizes; /* the totals below were gathered (--foldersizes) */
+    int foldersizes; /* print the size differences (--foldersizes) */
+    int justfolders; /* no message was looked at: no verdict sentences */
+    uint64_t dup1, dup2;
     uint64_t h1_msgs, h1_bytes;
     uint64_t h2_msgs_start, h2_bytes_start, h2_msgs_end, h2_bytes_end;
     unsigned errors;
     unsigned by_code[256];
 };
 
-void report_init(struct report *r, int dry);
+void report_init(struct report *r, int dry, int foldersizes, int justfolders);
 /* Prints the error (one line on stderr) and counts it; the single place where
  * failures reach the user. */
 void report_error(struct report *r, const struct status *st);

@@ -146,6 +146,8 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     for (size_t i = 0; i < plan.npairs; i++)
         rep->bytes_skipped += m1[plan.pairs[i].i1].size;
     rep->h2_not_h1 += plan.only_on_2;
+    rep->dup1 += plan.dup1;
+    rep->dup2 += plan.dup2;
     if (resync_flags(cfg, h2, m1, m2, &plan, b2.keywords_ok, rep, res, st) < 0) {
         rc = -1;
         goto out;
@@ -160,6 +162,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
         if (cfg->dry) {
             res->copied++;
             res->bytes += m->size;
+            rep->h1_not_h2++;
             continue;
         }
         char *data = NULL;
@@ -253,23 +256,21 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
             res.flag_updates == 1 ? "" : "s",
             cfg->dry && res.flag_updates ? " (not done: --dry)" : "",
             res.errors ? ", with errors" : "");
-    if (cfg->foldersizes) {
-        /* host2 after = before + what this run added: no second listing needed. */
-        uint64_t done = cfg->dry ? 0 : res.copied, done_bytes = cfg->dry ? 0 : res.bytes;
+    /* host2 after = before + what this run added: no second listing needed. */
+    uint64_t done = cfg->dry ? 0 : res.copied, done_bytes = cfg->dry ? 0 : res.bytes;
+    rep->h1_msgs += res.msgs1;
+    rep->h1_bytes += res.bytes1;
+    rep->h2_msgs_start += res.msgs2;
+    rep->h2_bytes_start += res.bytes2;
+    rep->h2_msgs_end += res.msgs2 + done;
+    rep->h2_bytes_end += res.bytes2 + done_bytes;
+    if (cfg->foldersizes)
         log_out("    sizes: host1 %llu msgs %llu bytes; host2 before %llu msgs %llu bytes, after "
                 "%llu msgs %llu bytes\n",
                 (unsigned long long)res.msgs1, (unsigned long long)res.bytes1,
                 (unsigned long long)res.msgs2, (unsigned long long)res.bytes2,
                 (unsigned long long)(res.msgs2 + done),
                 (unsigned long long)(res.bytes2 + done_bytes));
-        rep->foldersizes = 1;
-        rep->h1_msgs += res.msgs1;
-        rep->h1_bytes += res.bytes1;
-        rep->h2_msgs_start += res.msgs2;
-        rep->h2_bytes_start += res.bytes2;
-        rep->h2_msgs_end += res.msgs2 + done;
-        rep->h2_bytes_end += res.bytes2 + done_bytes;
-    }
     return 0;
 }
 

@@ -87,7 +87,7 @@ static int run(const struct options *opts, int argc, char **argv)
     if (notes[0])
         log_out("%s\n", notes);
     struct report rep;
-    report_init(&rep, cfg.dry);
+    report_init(&rep, cfg.dry, cfg.foldersizes, cfg.justfolders);
     if (engine_run(&cfg, &rep, &st) < 0 && !got_signal)
         report_error(&rep, &st);
     if (got_signal)

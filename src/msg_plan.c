@@ -38,6 +38,16 @@ static struct entry *sorted_entries(const struct msg_meta *m, size_t n)
     return e;
 }
 
+/* Messages whose key an earlier one in the same sorted run already has. */
+static size_t count_dups(const struct entry *e, size_t n)
+{
+    size_t d = 0;
+    for (size_t i = 1; i < n; i++)
+        if (msgid_key_cmp(&e[i - 1].key, &e[i].key) == 0)
+            d++;
+    return d;
+}
+
 /* Sorting the outputs by host1 UID needs the UID next to the index too. */
 struct uid_ref {
     uint32_t uid;
@@ -92,6 +102,8 @@ int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *
             j++;
         }
     }
+    out->dup1 = count_dups(e1, n1);
+    out->dup2 = count_dups(e2, n2);
     free(e1);
     free(e2);
 

@@ -3,12 +3,15 @@
 #include "log.h"
 
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-void report_init(struct report *r, int dry)
+void report_init(struct report *r, int dry, int foldersizes, int justfolders)
 {
     memset(r, 0, sizeof *r);
     r->dry = dry;
+    r->foldersizes = foldersizes;
+    r->justfolders = justfolders;
     r->started = time(NULL);
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
 }
@@ -81,19 +84,38 @@ void report_print(const struct report *r)
     else
         log_out("%-40s: %llu\n", "Messages transferred", (unsigned long long)r->transferred);
     log_out("%-40s: %llu\n", "Messages skipped", (unsigned long long)r->skipped);
+    log_out("%-40s: %llu\n", "Messages found duplicate on host1", (unsigned long long)r->dup1);
+    log_out("%-40s: %llu\n", "Messages found duplicate on host2", (unsigned long long)r->dup2);
+    /* Every message gets an identity (see msgid), so none is void. */
+    log_out("%-40s: 0\n", "Messages void (noheader) on host1");
+    log_out("%-40s: 0\n", "Messages void (noheader) on host2");
     log_out("%-40s: %llu messages\n", "Messages found in host1 not in host2",
             (unsigned long long)r->h1_not_h2);
     log_out("%-40s: %llu messages\n", "Messages found in host2 not in host1",
             (unsigned long long)r->h2_not_h1);
+    log_out("%-40s: 0\n", "Messages deleted on host1");
+    log_out("%-40s: 0\n", "Messages deleted on host2");
     log_out("%-40s: %llu (%.3f MiB)\n", "Total bytes transferred", (unsigned long long)r->bytes,
             mib(r->bytes));
     log_out("%-40s: %llu (%.3f MiB)\n", "Total bytes skipped", (unsigned long long)r->bytes_skipped,
             mib(r->bytes_skipped));
     log_out("%-40s: %.1f messages/s\n", "Message rate", (double)r->transferred / rate_div);
     log_out("%-40s: %.1f KiB/s\n", "Average bandwidth rate", (double)r->bytes / 1024.0 / rate_div);
+    log_out("%-40s: 0\n", "Reconnections to host1");
+    log_out("%-40s: 0\n", "Reconnections to host2");
     log_out("%-40s: %.1f MiB\n", "Memory consumption at the end", mib(rss_now()));
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+                 ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+    log_out("%-40s: %.2f sec %.1f %%cpu\n", "CPU time and %cpu", cpu, 100.0 * cpu / rate_div);
     log_out("%-40s: %llu bytes (%.3f MiB)\n", "Biggest message transferred",
             (unsigned long long)r->biggest, mib(r->biggest));
+    if (r->biggest)
+        log_out("%-40s: %.1f\n", "Memory/biggest message ratio",
+                (double)rss_peak() / (double)r->biggest);
+    else
+        log_out("%-40s: NA\n", "Memory/biggest message ratio");
     if (r->foldersizes) {
         log_out("%-40s: %lld messages, %lld bytes (%.3f MiB)\n", "Start difference host2 - host1",
                 (long long)r->h2_msgs_start - (long long)r->h1_msgs,
@@ -103,6 +125,24 @@ void report_print(const struct report *r)
                 (long long)r->h2_msgs_end - (long long)r->h1_msgs,
                 (long long)r->h2_bytes_end - (long long)r->h1_bytes,
                 ((double)r->h2_bytes_end - (double)r->h1_bytes) / (1024.0 * 1024.0));
+    }
+    if (!r->justfolders) {
+        uint64_t h1 = r->h1_msgs, h2 = r->h2_msgs_end;
+        if (r->h1_not_h2 == 0)
+            log_out("The sync looks good, all %llu identified messages in host1 are on host2.\n",
+                    (unsigned long long)h1);
+        else
+            log_out("The sync is not finished, there are %llu among %llu identified messages in "
+                    "host1 that are not on host2.\n",
+                    (unsigned long long)r->h1_not_h2, (unsigned long long)h1);
+        log_out("There is no unidentified message on host1.\n");
+        if (r->h2_not_h1 == 0)
+            log_out("The sync is strict, all %llu identified messages in host2 are on host1.\n",
+                    (unsigned long long)h2);
+        else
+            log_out("The sync is not strict, there are %llu among %llu identified messages in "
+                    "host2 that are not on host1.\n",
+                    (unsigned long long)r->h2_not_h1, (unsigned long long)h2);
     }
     log_out("Detected %u errors\n", r->errors);
     /* Our additions, after imapsync's fields so its parsers still match. */

@@ -111,6 +111,9 @@ static void test_duplicates(void **state)
     assert_int_equal(p.copy[1], 2); /* UID 8 */
     assert_int_equal(p.copy[2], 0); /* UID 12 */
     assert_int_equal(p.only_on_2, 2);
+    /* duplicates on each side: two extra copies of key 4 on host1, one of key 6 on host2 */
+    assert_int_equal(p.dup1, 2);
+    assert_int_equal(p.dup2, 1);
     msg_plan_free(&p);
 }
 
