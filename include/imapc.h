@@ -93,6 +93,32 @@ void imapc_meta_free(struct msg_meta *m, size_t n);
 int imapc_fetch_body(struct imapc *c, uint32_t uid, char **data, size_t *len, struct status *st);
 void imapc_body_free(char *data);
 
+/* One message body as fetched; data is released with imapc_body_free. */
+struct imapc_body {
+    char *data; /* NULL when the server did not return the message */
+    size_t len;
+};
+
+/* BODY.PEEK[] of several messages in one UID FETCH; out[i] receives the body
+ * of uids[i]. The caller bounds n and the total size (the whole answer is
+ * held in memory until the command completes). */
+int imapc_fetch_bodies(struct imapc *c, const uint32_t *uids, size_t n, struct imapc_body *out,
+                       struct status *st);
+
+/* Whether imapc_append_batch can send several messages in one command
+ * (LITERAL+ and MULTIAPPEND), or one message without waiting for the
+ * server's continuation (LITERAL+ alone). */
+int imapc_can_batch(const struct imapc *c, size_t *max_per_command);
+
+/* APPEND of n messages in as few round trips as the server allows:
+ * MULTIAPPEND with non-synchronising literals (RFC 3502, RFC 7888). The
+ * bytes go out exactly as fetched. MULTIAPPEND is all-or-nothing, so on a
+ * NO nothing was stored and the caller can retry one by one. Only for
+ * servers where imapc_can_batch is true; bodies must not contain NUL. */
+int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_meta *const *m,
+                       const struct imapc_body *bodies, size_t n, int keywords_ok,
+                       struct status *st);
+
 /* APPEND with m's flags (keywords only when keywords_ok) and INTERNALDATE. */
 int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m, int keywords_ok,
                  const char *data, size_t len, struct status *st);

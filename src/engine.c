@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include "copy.h"
 #include "folder_plan.h"
 #include "imapc.h"
 #include "log.h"
@@ -22,6 +23,11 @@ static void show_name(const char *wire, char *buf, size_t n)
     } else {
         snprintf(buf, n, "%s", wire);
     }
+}
+
+static void copy_error(void *ctx, const struct status *st)
+{
+    report_error(ctx, st);
 }
 
 struct folder_result {
@@ -152,38 +158,21 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
         rc = -1;
         goto out;
     }
-    for (size_t k = 0; k < plan.ncopy; k++) {
-        const struct msg_meta *m = &m1[plan.copy[k]];
-        if (net_stop) { /* between two messages: nothing is half-written */
-            status_set(st, STATUS_SIGNAL, "interrupted");
-            rc = -1;
-            goto out;
-        }
-        if (cfg->dry) {
-            res->copied++;
-            res->bytes += m->size;
-            rep->h1_not_h2++;
-            continue;
-        }
-        char *data = NULL;
-        size_t len = 0;
-        if (imapc_fetch_body(h1, m->uid, &data, &len, st) < 0 ||
-            imapc_append(h2, fp->name2, m, b2.keywords_ok, data, len, st) < 0) {
-            imapc_body_free(data);
-            if (st->code == STATUS_CONNECT_HOST1 || st->code == STATUS_CONNECT_HOST2) {
-                rc = -1;
-                goto out;
-            }
-            report_error(rep, st);
-            res->errors++;
-            rep->h1_not_h2++;
-            continue;
-        }
-        imapc_body_free(data);
-        res->copied++;
-        res->bytes += len;
-        if (len > rep->biggest)
-            rep->biggest = len;
+    if (cfg->dry) {
+        for (size_t k = 0; k < plan.ncopy; k++)
+            res->bytes += m1[plan.copy[k]].size;
+        res->copied = plan.ncopy;
+        rep->h1_not_h2 += plan.ncopy;
+    } else {
+        struct copy_result cr;
+        rc = copy_messages(h1, h2, fp->name2, m1, plan.copy, plan.ncopy, b2.keywords_ok, copy_error,
+                           rep, &cr, st);
+        res->copied = cr.copied;
+        res->bytes = cr.bytes;
+        res->errors += cr.failed;
+        rep->h1_not_h2 += plan.ncopy - cr.copied;
+        if (cr.biggest > rep->biggest)
+            rep->biggest = cr.biggest;
     }
     goto out;
 

@@ -7,6 +7,7 @@
 
 #include <libetpan/libetpan.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -670,4 +671,149 @@ int imapc_store_flags(struct imapc *c, const uint32_t *uids, size_t n, unsigned 
     }
     free(sorted);
     return rc;
+}
+
+int imapc_fetch_bodies(struct imapc *c, const uint32_t *uids, size_t n, struct imapc_body *out,
+                       struct status *st)
+{
+    memset(out, 0, n * sizeof *out);
+    if (n == 0)
+        return 0;
+    struct mailimap_set *set = mailimap_set_new_empty();
+    for (size_t i = 0; i < n; i++)
+        mailimap_set_add_single(set, uids[i]);
+    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(
+        ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+    clist *res = NULL;
+    int r = mailimap_uid_fetch(c->s, set, ft, &res);
+    mailimap_set_free(set);
+    mailimap_fetch_type_free(ft);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_FETCH, st, "FETCH of messages");
+    for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+        struct mailimap_msg_att *att = clist_content(it);
+        uint32_t uid = 0;
+        struct mailimap_msg_att_body_section *body = NULL;
+        for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
+            struct mailimap_msg_att_item *item = clist_content(j);
+            if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+                continue;
+            struct mailimap_msg_att_static *sa = item->att_data.att_static;
+            if (sa->att_type == MAILIMAP_MSG_ATT_UID)
+                uid = sa->att_data.att_uid;
+            else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
+                body = sa->att_data.att_body_section;
+        }
+        if (body == NULL || body->sec_body_part == NULL)
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            if (uids[i] == uid && out[i].data == NULL) {
+                /* Take the buffer instead of copying it. */
+                out[i].data = body->sec_body_part;
+                out[i].len = body->sec_length;
+                body->sec_body_part = NULL;
+                break;
+            }
+        }
+    }
+    mailimap_fetch_list_free(res);
+    return 0;
+}
+
+int imapc_can_batch(const struct imapc *c, size_t *max_per_command)
+{
+    if (!mailimap_has_extension(c->s, "LITERAL+"))
+        return 0;
+    *max_per_command = mailimap_has_extension(c->s, "MULTIAPPEND") ? SIZE_MAX : 1;
+    return 1;
+}
+
+static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* " (flags) "date-time" {n+}" for one message of an APPEND. */
+static void append_item(struct sbuf *b, const struct msg_meta *m, int keywords_ok, size_t len)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } sys[] = {{MSG_PLAN_SEEN, "\\Seen"},
+               {MSG_PLAN_ANSWERED, "\\Answered"},
+               {MSG_PLAN_FLAGGED, "\\Flagged"},
+               {MSG_PLAN_DELETED, "\\Deleted"},
+               {MSG_PLAN_DRAFT, "\\Draft"}};
+    sbuf_adds(b, " (");
+    size_t start = b->len;
+    for (size_t i = 0; i < sizeof sys / sizeof *sys; i++) {
+        if (!(m->sysflags & sys[i].bit))
+            continue;
+        if (b->len > start)
+            sbuf_addc(b, ' ');
+        sbuf_adds(b, sys[i].name);
+    }
+    if (keywords_ok && m->keywords) {
+        if (b->len > start)
+            sbuf_addc(b, ' ');
+        sbuf_adds(b, m->keywords);
+    }
+    time_t local = (time_t)(m->date + (int64_t)m->date_tz * 60);
+    struct tm tm;
+    gmtime_r(&local, &tm);
+    int tz = m->date_tz < 0 ? -m->date_tz : m->date_tz;
+    sbuf_addf(b, ") \"%02d-%s-%04d %02d:%02d:%02d %c%02d%02d\" {%zu+}\r\n", tm.tm_mday,
+              month_names[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+              m->date_tz < 0 ? '-' : '+', tz / 60, tz % 60, len);
+}
+
+static int stream_put(struct imapc *c, const void *p, size_t n)
+{
+    return mailstream_write(c->s->imap_stream, p, n) == (ssize_t)n ? 0 : -1;
+}
+
+int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_meta *const *m,
+                       const struct imapc_body *bodies, size_t n, int keywords_ok,
+                       struct status *st)
+{
+    /* libetpan has no MULTIAPPEND and only synchronising literals, so the
+     * command is written to its stream by hand; its parser then reads the
+     * tagged answer as for any other command. */
+    struct sbuf b = SBUF_INIT;
+    sbuf_adds(&b, "APPEND \"");
+    for (const char *p = mailbox; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            sbuf_addc(&b, '\\');
+        sbuf_addc(&b, *p);
+    }
+    sbuf_addc(&b, '"');
+    int r = mailimap_send_current_tag(c->s);
+    for (size_t i = 0; i < n && r == MAILIMAP_NO_ERROR; i++) {
+        append_item(&b, m[i], keywords_ok, bodies[i].len);
+        if (stream_put(c, b.data, b.len) < 0 || stream_put(c, bodies[i].data, bodies[i].len) < 0)
+            r = MAILIMAP_ERROR_STREAM;
+        sbuf_reset(&b);
+    }
+    sbuf_free(&b);
+    if (r == MAILIMAP_NO_ERROR &&
+        (stream_put(c, "\r\n", 2) < 0 || mailstream_flush(c->s->imap_stream) == -1))
+        r = MAILIMAP_ERROR_STREAM;
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
+    if (mailimap_read_line(c->s) == NULL)
+        return fail(c, MAILIMAP_ERROR_STREAM, STATUS_ERR_APPEND, st, "APPEND");
+    struct mailimap_response *resp = NULL;
+    r = mailimap_parse_response(c->s, &resp);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
+    int tagged = resp->rsp_resp_done->rsp_type == MAILIMAP_RESP_DONE_TYPE_TAGGED;
+    int ok = tagged && resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type ==
+                           MAILIMAP_RESP_COND_STATE_OK;
+    mailimap_response_free(resp);
+    if (!tagged) /* BYE: the server is closing the connection */
+        return fail(c, MAILIMAP_ERROR_FATAL, STATUS_ERR_APPEND, st, "APPEND");
+    if (!ok)
+        return status_set(st, STATUS_ERR_APPEND, "%s: APPEND of %zu message%s to %s: %s", c->label,
+                          n, n == 1 ? "" : "s", mailbox, server_text(c));
+    return 0;
 }

@@ -8,6 +8,7 @@ flags and INTERNALDATEs. Usage: test_sync.py --bin path/to/imapferry [--count N]
 import os
 import re
 import socket
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -87,6 +88,57 @@ def justfolders(s):
     check(sum(sum(c.values()) for c in b.values()) == 0, "--justfolders copied messages")
 
 
+def ferry_to(s, dst, user, *extra):
+    """A run from host1 to another host2-layout instance."""
+    args = itest.ferry_args(s, user, *extra, pw2=dst.password(user), port2=dst.port)
+    r = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    return r
+
+
+@test
+def copy_without_literal_plus(s):
+    # A server that announces neither LITERAL+ nor MULTIAPPEND gets one
+    # synchronising APPEND per message; the copy must be the same.
+    poor = s.add_host("h2poor", layout="host2", extra_config=(
+        "protocol imap {\n  imap_capability = IMAP4rev1 SASL-IR ID ENABLE IDLE NAMESPACE\n}\n"))
+    user = "user1"
+    r = ferry_to(s, poor, user)
+    check(r.returncode == 0, "copy to a server without LITERAL+ failed", r)
+    diffs = oracle.compare(snap(s.host1, user), snap(poor, user))
+    check(not diffs, "h2poor differs from host1:\n" + "\n".join(diffs[:20]))
+    check("LITERAL+" not in subprocess.run(
+        [itest.BIN] + itest.ferry_args(s, user, "--justlogin", pw2=poor.password(user),
+                                       port2=poor.port)[1:],
+        capture_output=True, text=True).stdout.split("host2: capabilities:")[-1],
+        "h2poor still announces LITERAL+: the test proves nothing")
+
+
+@test
+def refused_message_in_a_batch(s):
+    # host2 refuses messages over 100 KB. In a MULTIAPPEND batch that
+    # refusal voids the whole batch; the retry one by one must store every
+    # other message, report each refused one, and exit 114 (append errors).
+    small = s.add_host("h2small", layout="host2", extra_config=(
+        "mail_plugins = $mail_plugins quota\n"
+        "plugin {\n  quota = maildir:User quota\n  quota_max_mail_size = 100k\n}\n"))
+    user = "user1"
+    a = snap(s.host1, user)
+    big = {sha for folder in a.values() for (sha, flags, date) in folder
+           if a.sizes.get(sha, 0) > 100 * 1024}
+    check(big, "the corpus has no message over 100 KB: the test proves nothing")
+    r = ferry_to(s, small, user)
+    check(r.returncode == 114, "want exit 114 (append errors)", r)
+    nbig = sum(n for folder in a.values() for (sha, flags, date), n in folder.items()
+               if sha in big)
+    check(len(re.findall(r"ERROR: host2: APPEND", r.stderr)) == nbig,
+          "want one error line per refused message (%d)" % nbig, r)
+    b = snap(small, user)
+    for name, msgs in a.items():
+        want = {k: n for k, n in msgs.items() if k[0] not in big}
+        got = dict(b.get(name, {}))
+        check(got == want, "folder %s: the small messages are not all there" % (name,))
+
+
 @test
 def wrong_password_host1(s):
     user = "user2"
@@ -137,5 +189,6 @@ def no_plaintext_fallback(s):
 
 
 if __name__ == "__main__":
-    sys.exit(itest.main([full_copy_rerun_and_delta, justfolders, wrong_password_host1,
+    sys.exit(itest.main([full_copy_rerun_and_delta, copy_without_literal_plus,
+                         refused_message_in_a_batch, justfolders, wrong_password_host1,
                          wrong_password_host2, closed_port_host2, no_plaintext_fallback]))

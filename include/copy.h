@@ -1,0 +1,32 @@
+/* copy: moves the messages a plan says host2 lacks, host1 -> host2.
+ *
+ * Messages go in batches bounded by count and bytes: one UID FETCH for the
+ * batch on host1, then as few APPENDs as host2 allows (MULTIAPPEND with
+ * LITERAL+; one synchronising APPEND per message otherwise). At most one
+ * batch of bodies is held in memory. A failing batch is retried message by
+ * message, so one bad message costs only itself. */
+#ifndef IMAPFERRY_COPY_H
+#define IMAPFERRY_COPY_H
+
+#include "imapc.h"
+#include "msg_plan.h"
+#include "status.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What one folder's copy did, for the report. */
+struct copy_result {
+    uint64_t copied, bytes, biggest, failed;
+};
+
+/* Called once for each message-level failure (the run goes on). */
+typedef void (*copy_error_fn)(void *ctx, const struct status *st);
+
+/* Copies m1[idx[0..n-1]] to mailbox on h2. Returns -1 only when a session is
+ * lost or the run is interrupted (st filled); message failures go to on_error. */
+int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
+                  const struct msg_meta *m1, const size_t *idx, size_t n, int keywords_ok,
+                  copy_error_fn on_error, void *ctx, struct copy_result *res, struct status *st);
+
+#endif
