@@ -95,6 +95,30 @@ def login_mechanisms(s):
 
 
 @test
+def authuser_master_login(s):
+    # --authuser2: an admin identity logs in for the user's mailbox (SASL
+    # PLAIN with an authorization identity), Dovecot's master-user setup.
+    masters = os.path.join(itest.WORK, "masters")
+    with open(masters, "w") as f:
+        f.write("admin:{PLAIN}adminpw::::::\n")
+    os.chmod(masters, 0o644)
+    os.chmod(itest.WORK, 0o755)
+    h = s.add_host("h2master", layout="host2", extra_config=(
+        "passdb {\n  driver = passwd-file\n  master = yes\n  args = %s\n}\n" % masters))
+    args = ferry_args(s, "user1", "--justlogin", "--authuser2", "admin", port2=h.port,
+                      pw2="adminpw")
+    n = log_size(h)
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "--authuser2 admin failed", r)
+    check(re.search(r"Login: user=<user1>, method=PLAIN", log_tail(h, n)),
+          "h2master's log shows no PLAIN login into user1's mailbox")
+    args = ferry_args(s, "user1", "--justlogin", "--authuser2", "admin", port2=h.port,
+                      pw2="not-adminpw")
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    check(r.returncode == 162 and "by admin" in r.stderr, "a wrong admin password: want 162", r)
+
+
+@test
 def password_sources(s):
     user = "user2"
     corpus.load(s.host1.imap(user), seed=5, count=8)
@@ -245,11 +269,13 @@ def timeout_and_foldersizes(s):
           "synced folders should have equal sizes on both hosts", r)
     check(re.search(r"^Final difference host2 - host1\s*: 0 messages, 0 bytes", r.stdout, re.M),
           "no final difference line", r)
-    r = run_ferry(s, user, "--nofoldersizes")
+    nolog = os.path.join(itest.WORK, "nolog")
+    r = run_ferry(s, user, "--nofoldersizes", "--nolog", "--logdir", nolog)
     check(r.returncode == 0 and "sizes:" not in r.stdout, "--nofoldersizes ignored", r)
+    check(not os.path.exists(nolog), "--nolog still wrote a log")
 
 
 if __name__ == "__main__":
-    sys.exit(itest.main([login_mechanisms, password_sources, secrets_never_shown,
+    sys.exit(itest.main([login_mechanisms, authuser_master_login, password_sources, secrets_never_shown,
                          pidfile_locking, xoauth2_and_logindisabled,
                          timeout_and_foldersizes]))
