@@ -140,6 +140,26 @@ def refused_message_in_a_batch(s):
 
 
 @test
+def skipsize(s):
+    # Same Message-ID, different size (a server that rewrote the message):
+    # by default that is another message; --skipsize takes it as the same.
+    user = "user3"
+    msg = (b"Message-ID: <skipsize-1@test>\r\nSubject: size\r\n\r\nbody\r\n")
+    c1, c2 = s.host1.imap(user), s.host2.imap(user)
+    c1.create("SkipSize")
+    c2.create("INBOX.SkipSize")
+    corpus.append_one(c1, ("SkipSize",), msg)
+    corpus.append_one(c2, ("SkipSize",), msg.replace(b"body", b"body rewritten"))
+    line = r"^Folder \[SkipSize\] -> \[INBOX\.SkipSize\]: %d would be copied, %d already there"
+    r = run_ferry(s, user, "--dry")
+    check(re.search(line % (1, 0), r.stdout, re.M), "by default the sizes must differ", r)
+    r = run_ferry(s, user, "--dry", "--skipsize")
+    check(re.search(line % (0, 1), r.stdout, re.M), "--skipsize must pair them", r)
+    r = run_ferry(s, user, "--dry", "--skipsize", "--noskipsize")
+    check(re.search(line % (1, 0), r.stdout, re.M), "--noskipsize must win when last", r)
+
+
+@test
 def wrong_password_host1(s):
     user = "user2"
     corpus.load(s.host1.imap(user), seed=2, count=5)
@@ -190,5 +210,5 @@ def no_plaintext_fallback(s):
 
 if __name__ == "__main__":
     sys.exit(itest.main([full_copy_rerun_and_delta, copy_without_literal_plus,
-                         refused_message_in_a_batch, justfolders, wrong_password_host1,
+                         refused_message_in_a_batch, justfolders, skipsize, wrong_password_host1,
                          wrong_password_host2, closed_port_host2, no_plaintext_fallback]))
