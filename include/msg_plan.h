@@ -50,6 +50,25 @@ struct msg_plan {
 };
 
 /* The arrays are not modified and need not be sorted. */
+/* A paired host2 message whose flags must become host1's. */
+struct msg_plan_flagfix {
+    uint32_t uid2;
+    unsigned sysflags;    /* host1's system flags */
+    const char *keywords; /* borrowed from m1 or m2; NULL = none */
+};
+
+/* The pairs of p whose host2 flags differ from host1's, as imapsync's
+ * --resyncflags sees them, sorted by target flags (then UID) so that equal
+ * targets are adjacent: one STORE FLAGS.SILENT per run of equal targets.
+ * When host2 cannot store new keywords (keywords_ok = 0), host2's own
+ * keywords are kept, or every rerun would try again. *out is malloc'd
+ * (free()); returns the count. */
+size_t msg_plan_flag_fixes(const struct msg_meta *m1, const struct msg_meta *m2,
+                           const struct msg_plan *p, int keywords_ok,
+                           struct msg_plan_flagfix **out);
+/* Whether two fixes set the same flags. */
+int msg_plan_same_target(const struct msg_plan_flagfix *a, const struct msg_plan_flagfix *b);
+
 int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *m2, size_t n2,
                    struct msg_plan *out, struct status *st);
 void msg_plan_free(struct msg_plan *p);

@@ -7,6 +7,7 @@
 #include "msg_plan.h"
 #include "mutf7.h"
 #include "net.h"
+#include "sbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,75 +44,30 @@ static uint64_t total_bytes(const struct msg_meta *m, size_t n)
     return b;
 }
 
-/* One host2 message whose flags must become host1's. */
-struct flag_fix {
-    uint32_t uid2;
-    unsigned sysflags;
-    const char *keywords; /* borrowed from the host1 or host2 metadata */
-};
-
-static int same_str(const char *a, const char *b)
-{
-    return strcmp(a ? a : "", b ? b : "") == 0;
-}
-
-static int flag_fix_cmp(const void *pa, const void *pb)
-{
-    const struct flag_fix *a = pa, *b = pb;
-    if (a->sysflags != b->sysflags)
-        return a->sysflags < b->sysflags ? -1 : 1;
-    int c = strcmp(a->keywords ? a->keywords : "", b->keywords ? b->keywords : "");
-    if (c)
-        return c;
-    return (a->uid2 > b->uid2) - (a->uid2 < b->uid2);
-}
-
 /* Brings host2's flags of paired messages in line with host1 (imapsync's
- * default --resyncflags). Messages that end with the same flags share one
- * STORE FLAGS.SILENT, so a typical folder needs a handful of commands. When
- * host2 cannot store new keywords, its own keywords are left as they are,
- * otherwise every rerun would try again. */
+ * default --resyncflags), one STORE per distinct target (msg_plan). */
 static int resync_flags(const struct config *cfg, struct imapc *h2, const struct msg_meta *m1,
                         const struct msg_meta *m2, const struct msg_plan *plan, int keywords_ok,
                         struct report *rep, struct folder_result *res, struct status *st)
 {
-    struct flag_fix *fix = calloc(plan->npairs ? plan->npairs : 1, sizeof *fix);
-    uint32_t *uids = calloc(plan->npairs ? plan->npairs : 1, sizeof *uids);
-    size_t n = 0;
+    struct msg_plan_flagfix *fix = NULL;
+    size_t n = msg_plan_flag_fixes(m1, m2, plan, keywords_ok, &fix);
+    uint32_t *uids = sbuf_xcalloc(n, sizeof *uids);
     int rc = 0;
-    if (fix == NULL || uids == NULL) {
-        free(fix);
-        free(uids);
-        return status_set(st, STATUS_INTERNAL, "out of memory");
-    }
-    for (size_t i = 0; i < plan->npairs; i++) {
-        const struct msg_meta *a = &m1[plan->pairs[i].i1], *b = &m2[plan->pairs[i].i2];
-        const char *kw = keywords_ok ? a->keywords : b->keywords;
-        if (a->sysflags == b->sysflags && same_str(kw, b->keywords))
-            continue;
-        fix[n].uid2 = b->uid;
-        fix[n].sysflags = a->sysflags;
-        fix[n].keywords = kw;
-        n++;
-    }
     res->flag_updates = n;
-    if (!cfg->dry && n > 0) {
-        qsort(fix, n, sizeof *fix, flag_fix_cmp);
-        for (size_t i = 0; i < n;) {
-            size_t j = i, k = 0;
-            while (j < n && fix[j].sysflags == fix[i].sysflags &&
-                   same_str(fix[j].keywords, fix[i].keywords))
-                uids[k++] = fix[j++].uid2;
-            if (imapc_store_flags(h2, uids, k, fix[i].sysflags, fix[i].keywords, st) < 0) {
-                if (st->code == STATUS_CONNECT_HOST2) {
-                    rc = -1;
-                    break;
-                }
-                report_error(rep, st);
-                res->errors++;
+    for (size_t i = 0; i < n && !cfg->dry;) {
+        size_t k = 0;
+        for (size_t j = i; j < n && msg_plan_same_target(&fix[j], &fix[i]); j++)
+            uids[k++] = fix[j].uid2;
+        if (imapc_store_flags(h2, uids, k, fix[i].sysflags, fix[i].keywords, st) < 0) {
+            if (st->code == STATUS_CONNECT_HOST2) {
+                rc = -1;
+                break;
             }
-            i = j;
+            report_error(rep, st);
+            res->errors++;
         }
+        i += k;
     }
     free(fix);
     free(uids);

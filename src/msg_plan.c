@@ -126,6 +126,47 @@ int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *
     return 0;
 }
 
+static int same_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+int msg_plan_same_target(const struct msg_plan_flagfix *a, const struct msg_plan_flagfix *b)
+{
+    return a->sysflags == b->sysflags && same_str(a->keywords, b->keywords);
+}
+
+static int flagfix_cmp(const void *pa, const void *pb)
+{
+    const struct msg_plan_flagfix *a = pa, *b = pb;
+    if (a->sysflags != b->sysflags)
+        return a->sysflags < b->sysflags ? -1 : 1;
+    int c = strcmp(a->keywords ? a->keywords : "", b->keywords ? b->keywords : "");
+    if (c)
+        return c;
+    return (a->uid2 > b->uid2) - (a->uid2 < b->uid2);
+}
+
+size_t msg_plan_flag_fixes(const struct msg_meta *m1, const struct msg_meta *m2,
+                           const struct msg_plan *p, int keywords_ok, struct msg_plan_flagfix **out)
+{
+    struct msg_plan_flagfix *fix = sbuf_xcalloc(p->npairs, sizeof *fix);
+    size_t n = 0;
+    for (size_t i = 0; i < p->npairs; i++) {
+        const struct msg_meta *a = &m1[p->pairs[i].i1], *b = &m2[p->pairs[i].i2];
+        const char *kw = keywords_ok ? a->keywords : b->keywords;
+        if (a->sysflags == b->sysflags && same_str(kw, b->keywords))
+            continue;
+        fix[n].uid2 = b->uid;
+        fix[n].sysflags = a->sysflags;
+        fix[n].keywords = kw;
+        n++;
+    }
+    qsort(fix, n, sizeof *fix, flagfix_cmp);
+    *out = fix;
+    return n;
+}
+
 void msg_plan_free(struct msg_plan *p)
 {
     if (p == NULL)

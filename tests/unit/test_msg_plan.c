@@ -359,6 +359,43 @@ static void test_keywords_norm(void **state)
     norm_is("NonJunk $Label1 NonJunk $label1", "$Label1 $label1 NonJunk");
 }
 
+static void test_flag_fixes(void **state)
+{
+    (void)state;
+    /* Four pairs: equal flags; \Seen added; \Seen added; \Flagged removed
+     * and a keyword added. */
+    struct msg_meta m1[] = {meta(1, 1), meta(2, 2), meta(3, 3), meta(4, 4)};
+    struct msg_meta m2[] = {meta(11, 1), meta(12, 2), meta(13, 3), meta(14, 4)};
+    m1[1].sysflags = m1[2].sysflags = MSG_PLAN_SEEN;
+    m2[3].sysflags = MSG_PLAN_FLAGGED;
+    m1[3].keywords = "Work";
+    struct msg_plan p;
+    struct status st;
+    assert_int_equal(msg_plan_build(m1, 4, m2, 4, &p, &st), 0);
+    struct msg_plan_flagfix *fix = NULL;
+    size_t n = msg_plan_flag_fixes(m1, m2, &p, 1, &fix);
+    assert_int_equal(n, 3);
+    /* sorted by target: (no flags, "Work") first, then \Seen twice, adjacent */
+    assert_int_equal(fix[0].uid2, 14);
+    assert_int_equal(fix[0].sysflags, 0);
+    assert_string_equal(fix[0].keywords, "Work");
+    assert_int_equal(fix[1].uid2, 12);
+    assert_int_equal(fix[2].uid2, 13);
+    assert_true(msg_plan_same_target(&fix[1], &fix[2]));
+    assert_false(msg_plan_same_target(&fix[0], &fix[1]));
+    free(fix);
+
+    /* host2 cannot store new keywords: its own are kept, and a pair that
+     * differs only by a keyword needs no update at all. */
+    m2[3].sysflags = 0;
+    n = msg_plan_flag_fixes(m1, m2, &p, 0, &fix);
+    assert_int_equal(n, 2);
+    assert_int_equal(fix[0].uid2, 12);
+    assert_int_equal(fix[1].uid2, 13);
+    free(fix);
+    msg_plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_hundred_thousand),
         cmocka_unit_test(test_flag_bit),
         cmocka_unit_test(test_keywords_norm),
+        cmocka_unit_test(test_flag_fixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
