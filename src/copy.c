@@ -3,13 +3,15 @@
 #include "net.h"
 #include "sbuf.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* A batch: few enough messages that one FETCH answer stays small in memory,
  * enough that round trips stop mattering on a LAN. */
 #define BATCH_MSGS 50
-#define BATCH_BYTES (4u << 20)
+#define BATCH_BYTES (2u << 20)
 
 static int lost(const struct status *st)
 {
@@ -94,51 +96,183 @@ static int append_batch(struct batch *b, const struct msg_meta *const *m,
     return 0;
 }
 
+/* One batch as the fetcher hands it over. Failures of single messages are
+ * carried along so that only the main thread reports (log and counters are
+ * not shared between threads). */
+struct fetched {
+    size_t cnt; /* messages that arrived, in order */
+    const struct msg_meta *meta[BATCH_MSGS];
+    struct imapc_body body[BATCH_MSGS];
+    size_t nerr;
+    struct status err[BATCH_MSGS];
+    int end;  /* the last batch */
+    int lost; /* host1 gone or interrupted: see lost_st */
+    struct status lost_st;
+};
+
+/* Host1 fetches the next batch while host2 stores the previous one: the two
+ * servers work at the same time. One batch waits in the slot, so at most
+ * three are in memory (being fetched, waiting, being appended). */
+struct pipeline {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct fetched *slot;
+    int cancel; /* the appender gave up: stop fetching */
+    struct imapc *h1;
+    const struct msg_meta *m1;
+    const size_t *idx;
+    size_t n;
+};
+
+static void fetched_free(struct fetched *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->cnt; i++)
+        imapc_body_free(f->body[i].data);
+    free(f);
+}
+
+/* Fetches messages idx[*k...] into f, at most one batch. */
+static void fetch_batch(struct pipeline *p, size_t *k, struct fetched *f)
+{
+    uint32_t uids[BATCH_MSGS] = {0};
+    const struct msg_meta *meta[BATCH_MSGS];
+    struct imapc_body body[BATCH_MSGS];
+    size_t cnt = 0;
+    uint64_t bytes = 0;
+    while (*k + cnt < p->n && cnt < BATCH_MSGS &&
+           (cnt == 0 || bytes + p->m1[p->idx[*k + cnt]].size <= BATCH_BYTES)) {
+        meta[cnt] = &p->m1[p->idx[*k + cnt]];
+        uids[cnt] = meta[cnt]->uid;
+        bytes += meta[cnt]->size;
+        cnt++;
+    }
+    *k += cnt;
+    f->end = *k >= p->n;
+    /* On a refused batch FETCH every body is NULL: the loop below then
+     * fetches one at a time, which finds the message the server refuses. */
+    if (imapc_fetch_bodies(p->h1, uids, cnt, body, &f->lost_st) < 0 && lost(&f->lost_st)) {
+        f->lost = 1;
+        return;
+    }
+    for (size_t i = 0; i < cnt; i++) {
+        if (body[i].data == NULL &&
+            imapc_fetch_body(p->h1, uids[i], &body[i].data, &body[i].len, &f->err[f->nerr]) < 0) {
+            if (lost(&f->err[f->nerr])) {
+                f->lost_st = f->err[f->nerr];
+                f->lost = 1;
+                for (size_t j = i + 1; j < cnt; j++)
+                    imapc_body_free(body[j].data);
+                return;
+            }
+            f->nerr++;
+            continue;
+        }
+        f->meta[f->cnt] = meta[i];
+        f->body[f->cnt] = body[i];
+        f->cnt++;
+    }
+}
+
+static void *fetcher(void *arg)
+{
+    struct pipeline *p = arg;
+    size_t k = 0;
+    for (;;) {
+        struct fetched *f = sbuf_xcalloc(1, sizeof *f);
+        if (net_stop) {
+            status_set(&f->lost_st, STATUS_SIGNAL, "interrupted");
+            f->lost = 1;
+        } else {
+            fetch_batch(p, &k, f);
+        }
+        pthread_mutex_lock(&p->mu);
+        while (p->slot && !p->cancel)
+            pthread_cond_wait(&p->cv, &p->mu);
+        int cancel = p->cancel;
+        if (!cancel)
+            p->slot = f;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (cancel) {
+            fetched_free(f);
+            return NULL;
+        }
+        if (f->end || f->lost)
+            return NULL;
+    }
+}
+
+static struct fetched *take(struct pipeline *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->slot == NULL)
+        pthread_cond_wait(&p->cv, &p->mu);
+    struct fetched *f = p->slot;
+    p->slot = NULL;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return f;
+}
+
 int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
                   const struct msg_meta *m1, const size_t *idx, size_t n, int keywords_ok,
                   copy_error_fn on_error, void *ctx, struct copy_result *res, struct status *st)
 {
     memset(res, 0, sizeof *res);
+    if (n == 0)
+        return 0;
     struct batch b = {h1, h2, mailbox, keywords_ok, on_error, ctx, res};
-    uint32_t uids[BATCH_MSGS];
-    struct imapc_body body[BATCH_MSGS];
-    const struct msg_meta *meta[BATCH_MSGS], *ameta[BATCH_MSGS];
-    struct imapc_body abody[BATCH_MSGS]; /* the ones that arrived, in order */
-    int rc = 0;
-    for (size_t k = 0; k < n && rc == 0;) {
-        if (net_stop) { /* between two batches: nothing is half-written */
-            status_set(st, STATUS_SIGNAL, "interrupted");
-            return -1;
-        }
-        size_t cnt = 0;
-        uint64_t bytes = 0;
-        while (k + cnt < n && cnt < BATCH_MSGS &&
-               (cnt == 0 || bytes + m1[idx[k + cnt]].size <= BATCH_BYTES)) {
-            meta[cnt] = &m1[idx[k + cnt]];
-            uids[cnt] = meta[cnt]->uid;
-            bytes += meta[cnt]->size;
-            cnt++;
-        }
-        k += cnt;
-        /* On a refused batch FETCH every body is NULL: the loop below then
-         * fetches one at a time, which finds the message the server refuses. */
-        if (imapc_fetch_bodies(h1, uids, cnt, body, st) < 0 && lost(st))
-            return -1;
-        size_t got = 0;
-        for (size_t i = 0; i < cnt && rc == 0; i++) {
-            if (body[i].data == NULL &&
-                imapc_fetch_body(h1, uids[i], &body[i].data, &body[i].len, st) < 0) {
-                rc = failed(&b, st);
-                continue;
-            }
-            ameta[got] = meta[i];
-            abody[got] = body[i];
-            got++;
-        }
-        if (rc == 0)
-            rc = append_batch(&b, ameta, abody, got, st);
-        for (size_t i = 0; i < cnt; i++)
-            imapc_body_free(body[i].data);
+    struct pipeline p;
+    memset(&p, 0, sizeof p);
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    p.h1 = h1;
+    p.m1 = m1;
+    p.idx = idx;
+    p.n = n;
+    /* Signals go to the main thread; the fetcher notices net_stop. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    pthread_t tid;
+    int threaded = pthread_create(&tid, NULL, fetcher, &p) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!threaded) {
+        pthread_mutex_destroy(&p.mu);
+        pthread_cond_destroy(&p.cv);
+        return status_set(st, STATUS_INTERNAL, "cannot start a thread");
     }
+    int rc = 0;
+    for (;;) {
+        struct fetched *f = take(&p);
+        for (size_t i = 0; i < f->nerr; i++) {
+            on_error(ctx, &f->err[i]);
+            res->failed++;
+        }
+        if (f->cnt && net_stop)
+            rc = status_set(st, STATUS_SIGNAL, "interrupted");
+        else if (f->cnt)
+            rc = append_batch(&b, f->meta, f->body, f->cnt, st);
+        if (rc == 0 && f->lost) {
+            *st = f->lost_st;
+            rc = -1;
+        }
+        int end = f->end || f->lost;
+        fetched_free(f);
+        if (rc < 0 || end)
+            break;
+    }
+    pthread_mutex_lock(&p.mu);
+    p.cancel = 1;
+    pthread_cond_broadcast(&p.cv);
+    pthread_mutex_unlock(&p.mu);
+    pthread_join(tid, NULL);
+    fetched_free(p.slot);
+    pthread_mutex_destroy(&p.mu);
+    pthread_cond_destroy(&p.cv);
     return rc;
 }

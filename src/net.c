@@ -13,20 +13,29 @@
 
 volatile sig_atomic_t net_stop;
 
+/* Waits in short slices: a signal reaches only one thread, and the others
+ * must notice net_stop too. */
+#define SLICE_MS 200
+
 int net_wait(int fd, short events, int timeout_ms)
 {
     struct pollfd p = {.fd = fd, .events = events, .revents = 0};
+    int left = timeout_ms;
     for (;;) {
         if (net_stop) {
             errno = EINTR;
             return -1;
         }
-        int r = poll(&p, 1, timeout_ms);
+        int slice = (left < 0 || left > SLICE_MS) ? SLICE_MS : left;
+        int r = poll(&p, 1, slice);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
             return -1;
-        return r > 0 ? 1 : 0;
+        if (r > 0)
+            return 1;
+        if (left >= 0 && (left -= slice) <= 0)
+            return 0;
     }
 }
 
