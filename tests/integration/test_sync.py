@@ -7,6 +7,7 @@ flags and INTERNALDATEs. Usage: test_sync.py --bin path/to/imapferry [--count N]
 """
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -160,6 +161,38 @@ def skipsize(s):
 
 
 @test
+def sigterm_mid_copy(s):
+    # SIGTERM as soon as the first folder is done: the run stops between two
+    # batches, prints the statistics, exits 6, and host2 holds only whole
+    # messages of host1; a rerun then completes the copy.
+    dst = s.add_host("h2sig", layout="host2")
+    user = "user1"
+    args = itest.ferry_args(s, user, pw2=dst.password(user), port2=dst.port)
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = ""
+    for line in p.stdout:
+        out += line
+        if line.startswith("Folder ["):
+            p.send_signal(signal.SIGTERM)
+            break
+    rest, err = p.communicate(timeout=60)
+    out += rest
+    check(p.returncode == 6, "want exit 6 after SIGTERM, got %s\n%s\n%s" % (p.returncode, out, err))
+    check("++++ Statistics" in out and "stopped by signal" in err, "no statistics or no notice")
+    a, b = snap(s.host1, user), snap(dst, user)
+    check(sum(sum(c.values()) for c in b.values()) < sum(sum(c.values()) for c in a.values()),
+          "the copy finished before the signal: the test proves nothing")
+    for name, msgs in b.items():
+        for key, n in msgs.items():
+            check(a.get(name, {}).get(key, 0) >= n,
+                  "host2 %s holds a message host1 lacks (half-written?)" % (name,))
+    r = ferry_to(s, dst, user)
+    check(r.returncode == 0, "the rerun after SIGTERM failed", r)
+    diffs = oracle.compare(a, snap(dst, user))
+    check(not diffs, "after the rerun h2sig differs:\n" + "\n".join(diffs[:20]))
+
+
+@test
 def wrong_password_host1(s):
     user = "user2"
     corpus.load(s.host1.imap(user), seed=2, count=5)
@@ -210,5 +243,5 @@ def no_plaintext_fallback(s):
 
 if __name__ == "__main__":
     sys.exit(itest.main([full_copy_rerun_and_delta, copy_without_literal_plus,
-                         refused_message_in_a_batch, justfolders, skipsize, wrong_password_host1,
+                         refused_message_in_a_batch, sigterm_mid_copy, justfolders, skipsize, wrong_password_host1,
                          wrong_password_host2, closed_port_host2, no_plaintext_fallback]))
