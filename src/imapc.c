@@ -540,42 +540,12 @@ void imapc_meta_free(struct msg_meta *m, size_t n)
 
 int imapc_fetch_body(struct imapc *c, uint32_t uid, char **data, size_t *len, struct status *st)
 {
-    *data = NULL;
-    *len = 0;
-    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
-    mailimap_fetch_type_new_fetch_att_list_add(
-        ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
-    struct mailimap_set *set = mailimap_set_new_single(uid);
-    clist *res = NULL;
-    int r = mailimap_uid_fetch(c->s, set, ft, &res);
-    mailimap_set_free(set);
-    mailimap_fetch_type_free(ft);
-    if (r != MAILIMAP_NO_ERROR)
-        return fail(c, r, STATUS_ERR_FETCH, st, "FETCH of a message");
-    for (clistiter *it = clist_begin(res); it && *data == NULL; it = clist_next(it)) {
-        struct mailimap_msg_att *att = clist_content(it);
-        uint32_t got_uid = 0;
-        struct mailimap_msg_att_body_section *body = NULL;
-        for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
-            struct mailimap_msg_att_item *item = clist_content(j);
-            if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-                continue;
-            struct mailimap_msg_att_static *sa = item->att_data.att_static;
-            if (sa->att_type == MAILIMAP_MSG_ATT_UID)
-                got_uid = sa->att_data.att_uid;
-            else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
-                body = sa->att_data.att_body_section;
-        }
-        if (got_uid == uid && body && body->sec_body_part) {
-            /* Take the buffer instead of copying a possibly large message. */
-            *data = body->sec_body_part;
-            *len = body->sec_length;
-            body->sec_body_part = NULL;
-        }
-    }
-    mailimap_fetch_list_free(res);
-    if (*data == NULL)
+    struct imapc_body body;
+    if (imapc_fetch_bodies(c, &uid, 1, &body, st) < 0)
+        return -1;
+    *data = body.data;
+    *len = body.len;
+    if (body.data == NULL)
         return status_set(st, STATUS_ERR_FETCH,
                           "%s: message UID %u could not be fetched (gone, or no body returned)",
                           c->label, uid);
