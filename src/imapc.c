@@ -94,14 +94,16 @@ static int starttls(struct imapc *c, const struct imapc_conf *conf, const struct
                           "or --notls%c to log in in plaintext",
                           conf->label, conf->host, conf->label[4], conf->label[4]);
     int r = mailimap_starttls(c->s);
-    if (r != MAILIMAP_NO_ERROR)
-        return status_set(st, STATUS_TLS, "%s: STARTTLS refused by %s: %s", conf->label, conf->host,
-                          server_text(c));
-    /* Bytes after the OK were sent in plaintext by someone: an injection. */
-    if (c->s->imap_stream->read_buffer_len != 0)
+    /* Bytes after the OK arrived in plaintext before the handshake: someone
+     * injected them (CVE-2020-15953). Debian's libetpan fails the command
+     * then too; checking here gives the user the real reason either way. */
+    if (c->s->imap_stream && c->s->imap_stream->read_buffer_len != 0)
         return status_set(st, STATUS_TLS,
                           "%s: %s sent data after its STARTTLS answer; refusing the connection",
                           conf->label, conf->host);
+    if (r != MAILIMAP_NO_ERROR)
+        return status_set(st, STATUS_TLS, "%s: STARTTLS refused by %s: %s", conf->label, conf->host,
+                          server_text(c));
     if (transport_start_tls(c->t, tc, st) < 0)
         return status_prefix(st, STATUS_TLS, conf->label);
     struct mailimap_capability_data *cap = NULL;

@@ -1,7 +1,8 @@
 """A scripted IMAP server for what no real server here will do: XOAUTH2
 with a test token, LOGINDISABLED on loopback. It speaks just enough IMAP
 for a login (--justlogin): greeting, CAPABILITY, LOGIN, AUTHENTICATE
-XOAUTH2, LIST "" "", NAMESPACE, LOGOUT. Every client line is recorded in
+XOAUTH2, LIST "" "", NAMESPACE, LOGOUT, and a STARTTLS answer with injected
+plaintext after it. Every client line is recorded in
 .lines so tests can check what was (not) sent."""
 import base64
 import socket
@@ -10,8 +11,11 @@ import threading
 
 class FakeImapd:
     def __init__(self, caps="IMAP4rev1 AUTH=XOAUTH2 SASL-IR", user="user1", token="tok-123",
-                 password=None):
+                 password=None, starttls_inject=False):
         self.caps, self.user, self.token, self.password = caps, user, token, password
+        # Answer STARTTLS with OK and, in the same packet, a plaintext line:
+        # the response injection of CVE-2020-15953.
+        self.starttls_inject = starttls_inject
         self.lines = []
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -68,6 +72,9 @@ class FakeImapd:
                         send("%s OK authenticated" % tag)
                     else:
                         send("%s NO [AUTHENTICATIONFAILED] bad token" % tag)
+                elif cmd == "STARTTLS" and self.starttls_inject:
+                    f.write(("%s OK begin TLS\r\n* OK [CAPABILITY IMAP4rev1] injected\r\n"
+                             % tag).encode())
                 elif cmd == "LIST":
                     send('* LIST (\\Noselect) "/" ""')
                     send("%s OK done" % tag)

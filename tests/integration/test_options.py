@@ -248,6 +248,24 @@ def xoauth2_and_logindisabled(s):
 
 
 @test
+def starttls_injection_refused(s):
+    fake = fake_imapd.FakeImapd(caps="IMAP4rev1 STARTTLS", password="secret",
+                                starttls_inject=True)
+    try:
+        args = [a for a in ferry_args(s, "user1", "--justlogin", port2=fake.port, pw2="secret")
+                if a != "--notls2"]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    finally:
+        fake.close()
+    check(r.returncode == 12, "data injected after the STARTTLS answer: want exit 12", r)
+    check(re.search(r"host2: .* sent data after its STARTTLS answer", r.stderr),
+          "no clear line about the injection", r)
+    check(any(l.upper().endswith("STARTTLS") for l in fake.lines), "STARTTLS was never sent")
+    check(not any(" LOGIN " in l.upper() + " " for l in fake.lines),
+          "LOGIN was sent after an injected STARTTLS answer: %r" % fake.lines)
+
+
+@test
 def timeout_and_foldersizes(s):
     hang = SilentServer()
     try:
@@ -277,5 +295,5 @@ def timeout_and_foldersizes(s):
 
 if __name__ == "__main__":
     sys.exit(itest.main([login_mechanisms, authuser_master_login, password_sources, secrets_never_shown,
-                         pidfile_locking, xoauth2_and_logindisabled,
+                         pidfile_locking, xoauth2_and_logindisabled, starttls_injection_refused,
                          timeout_and_foldersizes]))
