@@ -158,6 +158,10 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
     }
     struct tls_conf tc = {conf->host, conf->cafile, conf->insecure};
     if (conf->tls == IMAPC_TLS_IMPLICIT && transport_start_tls(c->t, &tc, st) < 0) {
+        /* A plaintext IMAP port answers a ClientHello with its greeting. */
+        if (strstr(st->msg, "wrong version number"))
+            snprintf(st->msg + strlen(st->msg), sizeof st->msg - strlen(st->msg),
+                     " (a plaintext port? for STARTTLS drop --ssl%c)", conf->label[4]);
         status_prefix(st, STATUS_TLS, conf->label);
         transport_free(c->t);
         free(c);
@@ -178,9 +182,14 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
     }
     int r = mailimap_connect(c->s, stream);
     if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
-        status_set(st, conf->err_connect, "%s: no IMAP greeting from %s port %d (%s)", conf->label,
-                   conf->host, conf->port,
-                   *transport_error(c->t) ? transport_error(c->t) : "not an IMAP server?");
+        const char *why = *transport_error(c->t) ? transport_error(c->t) : "not an IMAP server?";
+        /* An implicit-TLS port waits silently for a ClientHello. */
+        char hint[64] = "";
+        if (conf->tls != IMAPC_TLS_IMPLICIT && strstr(why, "timed out"))
+            snprintf(hint, sizeof hint, "; if this port speaks TLS from the start, add --ssl%c",
+                     conf->label[4]);
+        status_set(st, conf->err_connect, "%s: no IMAP greeting from %s port %d (%s)%s",
+                   conf->label, conf->host, conf->port, why, hint);
         imapc_close(c);
         return -1;
     }

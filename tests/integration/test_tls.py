@@ -408,11 +408,28 @@ def insecure_wrong_name_copies_with_warning(s):
           "no warning on the second run", r)
 
 
+@test
+def wrong_port_kind_hints(s):
+    """Plaintext to the implicit-TLS port, and --ssl2 to the plaintext port:
+    both refused with a line that says which option fixes it."""
+    h1, h2 = s.host1, s.host2
+    before = snap(h2, "user2")
+    r = ferry(h1, h2, "user2", opts1=["--notls1"],
+              opts2=["--cafile2", CERTS.ca, "--timeout2", "2"], port2=h2.imaps_port)
+    check(r.returncode == 102 and "add --ssl2" in r.stderr,
+          "plaintext to an implicit-TLS port: want exit 102 and the --ssl2 hint", r)
+    r = ferry(h1, h2, "user2", opts1=["--notls1"], opts2=["--ssl2", "--cafile2", CERTS.ca],
+              port2=h2.port)
+    check(r.returncode == 12 and "drop --ssl2" in r.stderr,
+          "--ssl2 to a plaintext port: want exit 12 and the hint to drop --ssl2", r)
+    unchanged(h2, "user2", before)
+
+
 TESTS = (legacy_plain_host1_default_starttls_host2, implicit_tls_both_sides,
          explicit_starttls_tls2_localhost, default_refuses_server_without_starttls,
          tls1_refuses_server_without_starttls, wrong_name_starttls, wrong_name_tls2,
          wrong_name_implicit, expired_starttls, expired_implicit, untrusted_without_cafile,
-         insecure_wrong_name_copies_with_warning)
+         insecure_wrong_name_copies_with_warning, wrong_port_kind_hints)
 
 
 def main():
