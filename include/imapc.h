@@ -54,13 +54,10 @@ void imapc_close(struct imapc *c);
 /* The personal namespace from NAMESPACE (or "" and the LIST separator when
  * the server has no NAMESPACE). Valid until imapc_close. */
 const struct folder_plan_ns *imapc_namespace(const struct imapc *c);
-int imapc_has_cap(const struct imapc *c, const char *name);
 /* The capability list as the server announced it, space-separated. */
 const char *imapc_capabilities(const struct imapc *c, char *buf, size_t n);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "plaintext". */
 const char *imapc_security(const struct imapc *c, char *buf, size_t n);
-uint64_t imapc_bytes_in(const struct imapc *c);
-uint64_t imapc_bytes_out(const struct imapc *c);
 
 /* LIST "" "*" merged with LSUB "" "*". The array and its names are
  * malloc'd; release with imapc_folders_free. */

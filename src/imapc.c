@@ -193,6 +193,15 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         imapc_close(c);
         return -1;
     }
+    if (r == MAILIMAP_NO_ERROR_AUTHENTICATED && conf->tls == IMAPC_TLS_STARTTLS) {
+        /* PREAUTH: the session is already logged in, STARTTLS is no longer
+         * allowed, and --tlsN asked for an encrypted session. */
+        status_set(st, STATUS_TLS,
+                   "%s: %s greeted with PREAUTH, so STARTTLS (--tls%c) is impossible; use --ssl%c",
+                   conf->label, conf->host, conf->label[4], conf->label[4]);
+        imapc_close(c);
+        return -1;
+    }
     if (r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
         struct mailimap_capability_data *cap = NULL;
         if (mailimap_capability(c->s, &cap) == MAILIMAP_NO_ERROR)
@@ -242,11 +251,6 @@ const struct folder_plan_ns *imapc_namespace(const struct imapc *c)
     return &c->ns;
 }
 
-int imapc_has_cap(const struct imapc *c, const char *name)
-{
-    return mailimap_has_extension(c->s, name);
-}
-
 const char *imapc_capabilities(const struct imapc *c, char *buf, size_t n)
 {
     struct sbuf b = SBUF_INIT;
@@ -272,16 +276,6 @@ const char *imapc_security(const struct imapc *c, char *buf, size_t n)
     if (transport_tls_describe(c->t, buf, n) == NULL)
         snprintf(buf, n, "plaintext");
     return buf;
-}
-
-uint64_t imapc_bytes_in(const struct imapc *c)
-{
-    return transport_bytes_in(c->t);
-}
-
-uint64_t imapc_bytes_out(const struct imapc *c)
-{
-    return transport_bytes_out(c->t);
 }
 
 static int is_noselect(const struct mailimap_mailbox_list *mb)
@@ -372,6 +366,9 @@ int imapc_select(struct imapc *c, const char *name, int readonly, struct imapc_b
         box->uidvalidity = si->sel_uidvalidity;
         box->uidnext = si->sel_uidnext;
         box->exists = si->sel_has_exists ? si->sel_exists : 0;
+        /* No PERMANENTFLAGS at all means every flag is permanent (RFC 3501
+         * 7.1); only a list without \* forbids new keywords. */
+        box->keywords_ok = si->sel_perm_flags == NULL;
         for (clistiter *it = si->sel_perm_flags ? clist_begin(si->sel_perm_flags) : NULL; it;
              it = clist_next(it)) {
             struct mailimap_flag_perm *fp = clist_content(it);
