@@ -17,20 +17,27 @@ static char *dup_or_null(const char *s)
     return s ? sbuf_xstrdup(s) : NULL;
 }
 
+/* The options of one side, so both sides share one validation. */
+struct side_ids {
+    enum options_id host, port, user, password, ssl, tls, timeout, cafile, insecure, passfile,
+        authmech, authuser, oauth;
+};
+
+static const struct side_ids side_ids[2] = {
+    {OPT_HOST1, OPT_PORT1, OPT_USER1, OPT_PASSWORD1, OPT_SSL1, OPT_TLS1, OPT_TIMEOUT1, OPT_CAFILE1,
+     OPT_INSECURE1, OPT_PASSFILE1, OPT_AUTHMECH1, OPT_AUTHUSER1, OPT_OAUTH1},
+    {OPT_HOST2, OPT_PORT2, OPT_USER2, OPT_PASSWORD2, OPT_SSL2, OPT_TLS2, OPT_TIMEOUT2, OPT_CAFILE2,
+     OPT_INSECURE2, OPT_PASSFILE2, OPT_AUTHMECH2, OPT_AUTHUSER2, OPT_OAUTH2},
+};
+
 static int build_side(const struct options *o, int n, struct config_side *s, struct status *st)
 {
-    static const enum options_id ids[2][13] = {
-        {OPT_HOST1, OPT_PORT1, OPT_USER1, OPT_PASSWORD1, OPT_SSL1, OPT_TLS1, OPT_TIMEOUT1,
-         OPT_CAFILE1, OPT_INSECURE1, OPT_PASSFILE1, OPT_AUTHMECH1, OPT_AUTHUSER1, OPT_OAUTH1},
-        {OPT_HOST2, OPT_PORT2, OPT_USER2, OPT_PASSWORD2, OPT_SSL2, OPT_TLS2, OPT_TIMEOUT2,
-         OPT_CAFILE2, OPT_INSECURE2, OPT_PASSFILE2, OPT_AUTHMECH2, OPT_AUTHUSER2, OPT_OAUTH2},
-    };
-    const enum options_id *id = ids[n];
-    const struct options_value *ssl = &o->v[id[4]], *tls = &o->v[id[5]];
+    const struct side_ids *id = &side_ids[n];
+    const struct options_value *ssl = &o->v[id->ssl], *tls = &o->v[id->tls];
     int k = n + 1;
-    if (!o->v[id[0]].given || !*o->v[id[0]].str)
+    if (!o->v[id->host].given || !*o->v[id->host].str)
         return status_set(st, STATUS_USAGE, "missing --host%d", k);
-    if (!o->v[id[2]].given || !*o->v[id[2]].str)
+    if (!o->v[id->user].given || !*o->v[id->user].str)
         return status_set(st, STATUS_USAGE, "missing --user%d", k);
     if (ssl->given && ssl->on)
         s->tls = IMAPC_TLS_IMPLICIT;
@@ -38,14 +45,18 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
         s->tls = tls->on ? IMAPC_TLS_STARTTLS : IMAPC_TLS_NONE;
     else
         s->tls = IMAPC_TLS_AUTO;
-    long port = o->v[id[1]].given ? o->v[id[1]].num : s->tls == IMAPC_TLS_IMPLICIT ? 993 : 143;
+    long port = o->v[id->port].given           ? o->v[id->port].num
+                : s->tls == IMAPC_TLS_IMPLICIT ? 993
+                                               : 143;
     if (port < 1 || port > 65535)
         return status_set(st, STATUS_USAGE, "--port%d %ld is not a TCP port", k, port);
-    s->host = dup_or_null(o->v[id[0]].str);
+    s->host = dup_or_null(o->v[id->host].str);
     s->port = (int)port;
-    s->user = dup_or_null(o->v[id[2]].str);
+    s->user = dup_or_null(o->v[id->user].str);
     /* imapsync's defaults: LOGIN, or PLAIN when an admin identity is given. */
-    const char *mech = o->v[id[10]].str ? o->v[id[10]].str : o->v[id[11]].str ? "PLAIN" : "LOGIN";
+    const char *mech = o->v[id->authmech].str   ? o->v[id->authmech].str
+                       : o->v[id->authuser].str ? "PLAIN"
+                                                : "LOGIN";
     s->authmech = sbuf_xstrdup(mech);
     for (char *p = s->authmech; *p; p++)
         *p = (char)toupper((unsigned char)*p);
@@ -54,20 +65,21 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
         return status_set(st, STATUS_USAGE,
                           "--authmech%d %s is not supported (LOGIN, PLAIN, CRAM-MD5, XOAUTH2)", k,
                           mech);
-    s->authuser = dup_or_null(o->v[id[11]].str);
+    s->authuser = dup_or_null(o->v[id->authuser].str);
     if (strcmp(s->authmech, "XOAUTH2") == 0) {
-        if (!o->v[id[12]].given)
+        if (!o->v[id->oauth].given)
             return status_set(st, STATUS_USAGE, "--authmech%d XOAUTH2 needs --oauthaccesstoken%d",
                               k, k);
-        if (secret_token(o->v[id[12]].str, &s->oauth_token, st) < 0)
+        if (secret_token(o->v[id->oauth].str, &s->oauth_token, st) < 0)
             return -1;
-    } else if (o->v[id[12]].given) {
-        if (secret_token(o->v[id[12]].str, &s->oauth_token, st) < 0)
+    } else if (o->v[id->oauth].given) {
+        if (secret_token(o->v[id->oauth].str, &s->oauth_token, st) < 0)
             return -1;
         free(s->authmech);
         s->authmech = sbuf_xstrdup("XOAUTH2");
     } else {
-        if (secret_password(k, o->v[id[3]].str, o->v[id[9]].str, &s->password, st) < 0)
+        if (secret_password(k, o->v[id->password].str, o->v[id->passfile].str, &s->password, st) <
+            0)
             return -1;
         if (s->password == NULL)
             return status_set(st, STATUS_USAGE,
@@ -75,9 +87,9 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
                               "IMAPFERRY_PASSWORD%d",
                               k, k, k, k);
     }
-    s->cafile = dup_or_null(o->v[id[7]].str);
-    s->insecure = o->v[id[8]].given;
-    s->timeout = o->v[id[6]].given         ? o->v[id[6]].fnum
+    s->cafile = dup_or_null(o->v[id->cafile].str);
+    s->insecure = o->v[id->insecure].given;
+    s->timeout = o->v[id->timeout].given   ? o->v[id->timeout].fnum
                  : o->v[OPT_TIMEOUT].given ? o->v[OPT_TIMEOUT].fnum
                                            : DEFAULT_TIMEOUT;
     return 0;

@@ -19,8 +19,9 @@ static int lost(const struct status *st)
            st->code == STATUS_SIGNAL;
 }
 
+/* Where appended messages go, and where their outcome is counted. */
 struct batch {
-    struct imapc *h1, *h2;
+    struct imapc *h2;
     const char *mailbox;
     int keywords_ok;
     copy_error_fn on_error;
@@ -69,8 +70,9 @@ static int append_batch(struct batch *b, const struct msg_meta *const *m,
     if (!imapc_can_batch(b->h2, &per))
         return append_each(b, m, body, n, st);
     for (size_t i = 0; i < n;) {
-        /* A NUL byte cannot be sent in a plain literal; libetpan's path
-         * sends such a message on its own. */
+        /* A NUL byte is not allowed in an IMAP literal (RFC 3501 CHAR8):
+         * such a message goes alone through the synchronising path, so a
+         * refusal costs only itself. */
         if (memchr(body[i].data, '\0', body[i].len)) {
             if (append_each(b, m + i, body + i, 1, st) < 0)
                 return -1;
@@ -223,7 +225,7 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
     memset(res, 0, sizeof *res);
     if (n == 0)
         return 0;
-    struct batch b = {h1, h2, mailbox, keywords_ok, on_error, ctx, res};
+    struct batch b = {h2, mailbox, keywords_ok, on_error, ctx, res};
     struct pipeline p;
     memset(&p, 0, sizeof p);
     pthread_mutex_init(&p.mu, NULL);
