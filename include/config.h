@@ -21,6 +21,7 @@ struct config_side {
     char *cafile;
     int insecure;
     double timeout;
+    int reconnect; /* reconnects allowed per folder after a lost connection */
 };
 
 /* Owns its strings; release with config_free. */

@@ -42,7 +42,7 @@ struct folder_plan_ns {
 struct folder_plan_pair {
     char *name1;   /* host1 wire name */
     char *name2;   /* host2 wire name */
-    int create;    /* host2 lacks it: CREATE before use */
+    int create;    /* 1: host2 lacks it, CREATE before use (the engine sets 2 once done) */
     int subscribe; /* subscribed on host1, not on host2: SUBSCRIBE */
     int conflict;  /* name2 already taken by an earlier pair: skip it
                       (create and subscribe are then 0) */

@@ -53,6 +53,8 @@ enum options_type {
     X(TIMEOUT, "timeout", OPTIONS_FLOAT, 0, "I/O timeout in seconds for both sides (120)")         \
     X(TIMEOUT1, "timeout1", OPTIONS_FLOAT, 0, "I/O timeout on host1")                              \
     X(TIMEOUT2, "timeout2", OPTIONS_FLOAT, 0, "I/O timeout on host2")                              \
+    X(RECONNECT1, "reconnectretry1", OPTIONS_INT, 0, "reconnects to host1 per folder (3)")         \
+    X(RECONNECT2, "reconnectretry2", OPTIONS_INT, 0, "reconnects to host2 per folder (3)")         \
     X(DRY, "dry", OPTIONS_FLAG, 0, "change nothing on either server, say what would be done")      \
     X(JUSTFOLDERS, "justfolders", OPTIONS_FLAG, 0, "create the folders only, copy no message")     \
     X(JUSTLOGIN, "justlogin", OPTIONS_FLAG, 0, "log in on both sides, show capabilities, exit")    \

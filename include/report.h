@@ -27,6 +27,7 @@ struct report {
     uint64_t dup1, dup2;
     uint64_t h1_msgs, h1_bytes;
     uint64_t h2_msgs_start, h2_bytes_start, h2_msgs_end, h2_bytes_end;
+    unsigned reconnections[2];
     unsigned errors;
     unsigned by_code[256];
 };

@@ -20,14 +20,14 @@ static char *dup_or_null(const char *s)
 /* The options of one side, so both sides share one validation. */
 struct side_ids {
     enum options_id host, port, user, password, ssl, tls, timeout, cafile, insecure, passfile,
-        authmech, authuser, oauth;
+        authmech, authuser, oauth, reconnect;
 };
 
 static const struct side_ids side_ids[2] = {
     {OPT_HOST1, OPT_PORT1, OPT_USER1, OPT_PASSWORD1, OPT_SSL1, OPT_TLS1, OPT_TIMEOUT1, OPT_CAFILE1,
-     OPT_INSECURE1, OPT_PASSFILE1, OPT_AUTHMECH1, OPT_AUTHUSER1, OPT_OAUTH1},
+     OPT_INSECURE1, OPT_PASSFILE1, OPT_AUTHMECH1, OPT_AUTHUSER1, OPT_OAUTH1, OPT_RECONNECT1},
     {OPT_HOST2, OPT_PORT2, OPT_USER2, OPT_PASSWORD2, OPT_SSL2, OPT_TLS2, OPT_TIMEOUT2, OPT_CAFILE2,
-     OPT_INSECURE2, OPT_PASSFILE2, OPT_AUTHMECH2, OPT_AUTHUSER2, OPT_OAUTH2},
+     OPT_INSECURE2, OPT_PASSFILE2, OPT_AUTHMECH2, OPT_AUTHUSER2, OPT_OAUTH2, OPT_RECONNECT2},
 };
 
 static int build_side(const struct options *o, int n, struct config_side *s, struct status *st)
@@ -87,6 +87,11 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
                               "IMAPFERRY_PASSWORD%d",
                               k, k, k, k);
     }
+    long retries = o->v[id->reconnect].given ? o->v[id->reconnect].num : 3;
+    if (retries < 0 || retries > 1000)
+        return status_set(st, STATUS_USAGE, "--reconnectretry%d %ld is out of range (0 to 1000)", k,
+                          retries);
+    s->reconnect = (int)retries;
     s->cafile = dup_or_null(o->v[id->cafile].str);
     s->insecure = o->v[id->insecure].given;
     s->timeout = o->v[id->timeout].given   ? o->v[id->timeout].fnum

@@ -189,6 +189,9 @@ static void *fetcher(void *arg)
         } else {
             fetch_batch(p, &k, f);
         }
+        /* Once in the slot, f belongs to the appender, which may free it at
+         * any moment: decide about the next round before handing it over. */
+        int last = f->end || f->lost;
         pthread_mutex_lock(&p->mu);
         while (p->slot && !p->cancel)
             pthread_cond_wait(&p->cv, &p->mu);
@@ -201,7 +204,7 @@ static void *fetcher(void *arg)
             fetched_free(f);
             return NULL;
         }
-        if (f->end || f->lost)
+        if (last)
             return NULL;
     }
 }

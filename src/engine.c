@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A folder name for people: UTF-8 when it decodes, the wire form otherwise. */
 static void show_name(const char *wire, char *buf, size_t n)
@@ -34,6 +35,7 @@ static void copy_error(void *ctx, const struct status *st)
 struct folder_result {
     uint64_t copied, skipped, bytes, errors, flag_updates;
     uint64_t msgs1, bytes1, msgs2, bytes2; /* folder sizes before the copy */
+    uint64_t bytes_skipped, missing, only2, dup1, dup2;
 };
 
 static uint64_t total_bytes(const struct msg_meta *m, size_t n)
@@ -106,10 +108,10 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
 
     res->skipped = plan.npairs;
     for (size_t i = 0; i < plan.npairs; i++)
-        rep->bytes_skipped += m1[plan.pairs[i].i1].size;
-    rep->h2_not_h1 += plan.only_on_2;
-    rep->dup1 += plan.dup1;
-    rep->dup2 += plan.dup2;
+        res->bytes_skipped += m1[plan.pairs[i].i1].size;
+    res->only2 = plan.only_on_2;
+    res->dup1 = plan.dup1;
+    res->dup2 = plan.dup2;
     if (resync_flags(cfg, h2, m1, m2, &plan, b2.keywords_ok, rep, res, st) < 0) {
         rc = -1;
         goto out;
@@ -118,7 +120,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
         for (size_t k = 0; k < plan.ncopy; k++)
             res->bytes += m1[plan.copy[k]].size;
         res->copied = plan.ncopy;
-        rep->h1_not_h2 += plan.ncopy;
+        res->missing = plan.ncopy;
     } else {
         struct copy_result cr;
         rc = copy_messages(h1, h2, fp->name2, m1, plan.copy, plan.ncopy, b2.keywords_ok, copy_error,
@@ -126,7 +128,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
         res->copied = cr.copied;
         res->bytes = cr.bytes;
         res->errors += cr.failed;
-        rep->h1_not_h2 += plan.ncopy - cr.copied;
+        res->missing = plan.ncopy - cr.copied;
         if (cr.biggest > rep->biggest)
             rep->biggest = cr.biggest;
     }
@@ -146,13 +148,21 @@ out:
     return rc;
 }
 
+/* Syncs one folder pair. Returns -1 only when a session is lost (or the run
+ * interrupted); the caller may then reconnect and call again: fp records
+ * what was done (create, subscribe) and *carried the messages copied by the
+ * lost attempt, which the next attempt finds on host2. */
+struct carried {
+    uint64_t msgs, bytes;
+};
+
 static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc *h2,
-                       const struct folder_plan_pair *fp, struct report *rep, struct status *st)
+                       struct folder_plan_pair *fp, struct carried *carried, struct report *rep,
+                       struct status *st)
 {
     char show1[512], show2[512];
     show_name(fp->name1, show1, sizeof show1);
     show_name(fp->name2, show2, sizeof show2);
-    rep->folders_wanted++;
     if (fp->conflict) {
         status_set(st, STATUS_ERR_CREATE,
                    "folder [%s] maps to [%s] on host2, which another folder already uses; "
@@ -161,9 +171,10 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         report_error(rep, st);
         return 0;
     }
-    int exists2 = !fp->create;
-    const char *created = "";
-    if (fp->create) {
+    /* fp->create: 1 = to create, 2 = created by an earlier attempt. */
+    int exists2 = fp->create != 1;
+    const char *created = fp->create == 2 ? "created, " : "";
+    if (fp->create == 1) {
         if (cfg->dry) {
             created = "would be created, ";
         } else if (imapc_create(h2, fp->name2, st) < 0) {
@@ -173,13 +184,17 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
             return 0;
         } else {
             exists2 = 1;
+            fp->create = 2;
             created = "created, ";
         }
     }
-    if (fp->subscribe && !cfg->dry && exists2 && imapc_subscribe(h2, fp->name2, st) < 0) {
-        if (st->code == STATUS_CONNECT_HOST2)
-            return -1;
-        report_error(rep, st);
+    if (fp->subscribe && !cfg->dry && exists2) {
+        if (imapc_subscribe(h2, fp->name2, st) < 0) {
+            if (st->code == STATUS_CONNECT_HOST2)
+                return -1;
+            report_error(rep, st);
+        }
+        fp->subscribe = 0;
     }
     if (cfg->justfolders) {
         rep->folders_synced++;
@@ -188,11 +203,31 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     }
     struct folder_result res;
     memset(&res, 0, sizeof res);
-    if (sync_messages(cfg, h1, h2, fp, exists2, rep, &res, st) < 0)
+    if (sync_messages(cfg, h1, h2, fp, exists2, rep, &res, st) < 0) {
+        rep->transferred += res.copied;
+        rep->bytes += res.bytes;
+        carried->msgs += res.copied;
+        carried->bytes += res.bytes;
         return -1;
+    }
+    /* What lost attempts copied is on host2 now and paired: count it as
+     * copied, not skipped, and not as host2's state before the run. */
+    uint64_t cm = carried->msgs < res.skipped ? carried->msgs : res.skipped;
+    uint64_t cb = carried->bytes < res.bytes_skipped ? carried->bytes : res.bytes_skipped;
+    res.skipped -= cm;
+    res.bytes_skipped -= cb;
+    res.msgs2 -= cm;
+    res.bytes2 -= cb;
     rep->transferred += res.copied;
-    rep->skipped += res.skipped;
     rep->bytes += res.bytes;
+    res.copied += cm;
+    res.bytes += cb;
+    rep->skipped += res.skipped;
+    rep->bytes_skipped += res.bytes_skipped;
+    rep->h1_not_h2 += res.missing;
+    rep->h2_not_h1 += res.only2;
+    rep->dup1 += res.dup1;
+    rep->dup2 += res.dup2;
     if (res.errors == 0)
         rep->folders_synced++;
     log_out("Folder [%s] -> [%s]: %s%llu %s, %llu already there, %llu flag update%s%s%s\n", show1,
@@ -219,6 +254,69 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     return 0;
 }
 
+/* Connects and logs in one side, saying so. */
+static int open_side(const struct config *cfg, int i, struct imapc **h, struct status *st)
+{
+    struct imapc_conf ic;
+    config_imapc(cfg, i, &ic);
+    if (ic.insecure && ic.tls != IMAPC_TLS_NONE)
+        log_err("imapferry: WARNING: --insecure%d: the certificate of %s is not checked; "
+                "anyone on the path can read the password and the mail\n",
+                i + 1, ic.host);
+    if (imapc_open(&ic, h, st) < 0)
+        return -1;
+    const struct folder_plan_ns *ns = imapc_namespace(*h);
+    char sec[128];
+    log_out("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n", i + 1,
+            ic.user, ic.host, ic.port, imapc_security(*h, sec, sizeof sec), ns->prefix,
+            ns->sep ? ns->sep : ' ');
+    return 0;
+}
+
+static int lost_side(const struct status *st)
+{
+    return st->code == STATUS_CONNECT_HOST1 ? 0 : st->code == STATUS_CONNECT_HOST2 ? 1 : -1;
+}
+
+/* Sleeps, but wakes up for a stop request. */
+static void pause_ms(int ms)
+{
+    for (; ms > 0 && !net_stop; ms -= 100) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Syncs one folder, reconnecting a lost side up to its --reconnectretryN
+ * times with a growing pause. The plan is by message identity, so trying
+ * the folder again copies only what the lost attempt did not. */
+static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
+                                struct folder_plan_pair *fp, struct report *rep, struct status *st)
+{
+    struct carried carried = {0, 0};
+    int tries[2] = {0, 0};
+    for (;;) {
+        if (sync_folder(cfg, h[0], h[1], fp, &carried, rep, st) == 0)
+            return 0;
+        int side = lost_side(st);
+        if (side < 0 || net_stop || tries[side] >= cfg->side[side].reconnect)
+            return -1;
+        tries[side]++;
+        log_err("imapferry: %s; reconnecting to host%d (%d of %d)\n", st->msg, side + 1,
+                tries[side], cfg->side[side].reconnect);
+        imapc_close(h[side]);
+        h[side] = NULL;
+        pause_ms(1000 << (tries[side] - 1 < 4 ? tries[side] - 1 : 4));
+        while (open_side(cfg, side, &h[side], st) < 0) {
+            if (lost_side(st) != side || net_stop || tries[side] >= cfg->side[side].reconnect)
+                return -1;
+            tries[side]++;
+            pause_ms(1000 << (tries[side] - 1 < 4 ? tries[side] - 1 : 4));
+        }
+        rep->reconnections[side]++;
+    }
+}
+
 int engine_run(const struct config *cfg, struct report *rep, struct status *st)
 {
     struct imapc *h[2] = {NULL, NULL};
@@ -228,21 +326,9 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     memset(&plan, 0, sizeof plan);
     int rc = -1;
 
-    for (int i = 0; i < 2; i++) {
-        struct imapc_conf ic;
-        config_imapc(cfg, i, &ic);
-        if (ic.insecure && ic.tls != IMAPC_TLS_NONE)
-            log_err("imapferry: WARNING: --insecure%d: the certificate of %s is not checked; "
-                    "anyone on the path can read the password and the mail\n",
-                    i + 1, ic.host);
-        if (imapc_open(&ic, &h[i], st) < 0)
+    for (int i = 0; i < 2; i++)
+        if (open_side(cfg, i, &h[i], st) < 0)
             goto out;
-        const struct folder_plan_ns *ns = imapc_namespace(h[i]);
-        char sec[128];
-        log_out("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n",
-                i + 1, ic.user, ic.host, ic.port, imapc_security(h[i], sec, sizeof sec), ns->prefix,
-                ns->sep ? ns->sep : ' ');
-    }
     if (cfg->justlogin) {
         for (int i = 0; i < 2; i++) {
             char caps[2048];
@@ -258,9 +344,11 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     if (folder_plan_build(f[0], nf[0], f[1], nf[1], imapc_namespace(h[0]), imapc_namespace(h[1]),
                           &plan, st) < 0)
         goto out;
-    for (size_t i = 0; i < plan.npairs && !net_stop; i++)
-        if (sync_folder(cfg, h[0], h[1], &plan.pairs[i], rep, st) < 0)
+    for (size_t i = 0; i < plan.npairs && !net_stop; i++) {
+        rep->folders_wanted++;
+        if (sync_folder_retrying(cfg, h, &plan.pairs[i], rep, st) < 0)
             goto out;
+    }
     rc = 0;
 out:
     folder_plan_free(&plan);

@@ -101,8 +101,8 @@ void report_print(const struct report *r)
             mib(r->bytes_skipped));
     log_out("%-40s: %.1f messages/s\n", "Message rate", (double)r->transferred / rate_div);
     log_out("%-40s: %.1f KiB/s\n", "Average bandwidth rate", (double)r->bytes / 1024.0 / rate_div);
-    log_out("%-40s: 0\n", "Reconnections to host1");
-    log_out("%-40s: 0\n", "Reconnections to host2");
+    log_out("%-40s: %u\n", "Reconnections to host1", r->reconnections[0]);
+    log_out("%-40s: %u\n", "Reconnections to host2", r->reconnections[1]);
     log_out("%-40s: %.1f MiB\n", "Memory consumption at the end", mib(rss_now()));
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

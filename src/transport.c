@@ -60,16 +60,26 @@ static struct transport *of(mailstream_low *s)
     return s->data;
 }
 
+/* End of stream is reported as an error (-1), not 0: libetpan 1.9.4 reads
+ * a literal in a loop that retries on 0 forever, so a connection cut in the
+ * middle of a message would hang the run (fixed upstream only after 1.9.4).
+ * Every caller in libetpan treats -1 as the end of the session anyway. */
+static ssize_t eof(struct transport *t)
+{
+    snprintf(t->error, sizeof t->error, "the server closed the connection");
+    return -1;
+}
+
 static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
 {
     struct transport *t = of(s);
     if (t->tls) {
         /* No poll first: OpenSSL may already hold decrypted bytes. */
         ssize_t got = tls_read(t->tls, buf, n, t->timeout_ms, t->error, sizeof t->error);
+        if (got == 0)
+            return eof(t);
         if (got > 0)
             t->in += (uint64_t)got;
-        else if (got == 0)
-            snprintf(t->error, sizeof t->error, "the server closed the connection");
         return got;
     }
     int r = net_wait(t->fd, POLLIN, t->timeout_ms);
@@ -82,10 +92,10 @@ static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
     do
         got = read(t->fd, buf, n);
     while (got < 0 && errno == EINTR);
+    if (got == 0)
+        return eof(t);
     if (got < 0)
         snprintf(t->error, sizeof t->error, "%s", strerror(errno));
-    else if (got == 0)
-        snprintf(t->error, sizeof t->error, "the server closed the connection");
     else
         t->in += (uint64_t)got;
     return got;

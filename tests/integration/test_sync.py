@@ -15,6 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import corpus  # noqa: E402
+import faultproxy  # noqa: E402
 import itest  # noqa: E402
 import oracle  # noqa: E402
 from itest import check, identical, run_ferry, snap, stat, test  # noqa: E402
@@ -193,6 +194,47 @@ def sigterm_mid_copy(s):
 
 
 @test
+def reconnects_after_a_cut(s):
+    # The first connection to each side is cut in the middle of the copy
+    # (host2 while APPENDs are going up, host1 while bodies come down). The
+    # run reconnects, goes on, copies every message exactly once, and counts
+    # the reconnections; with --reconnectretry2 0 the same cut ends the run.
+    user = "user1"
+    a = snap(s.host1, user)
+    total = sum(sum(c.values()) for c in a.values())
+    for name, cut in (("h2cut2", {"cut_up": 3_000_000}), ("h2cut1", {"cut_down": 3_000_000})):
+        dst = s.add_host(name, layout="host2")
+        side = "host2" if "cut_up" in cut else "host1"
+        proxy = faultproxy.FaultProxy(dst.port if side == "host2" else s.host1.port, **cut)
+        try:
+            if side == "host2":
+                args = itest.ferry_args(s, user, pw2=dst.password(user), port2=proxy.port)
+            else:
+                args = itest.ferry_args(s, user, pw2=dst.password(user), port2=dst.port)
+                args[args.index("--port1") + 1] = str(proxy.port)
+            r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        finally:
+            proxy.close()
+        check(proxy.cuts >= 1, "the proxy never cut: the test proves nothing")
+        check(r.returncode == 0, "the run did not survive the cut on %s" % side, r)
+        check(re.search(r"reconnecting to %s \(1 of 3\)" % side, r.stderr), "no notice", r)
+        check(stat(r.stdout, "Reconnections to %s" % side) == 1, "want 1 reconnection", r)
+        check(stat(r.stdout, "Messages transferred") == total, "want %d transferred" % total, r)
+        diffs = oracle.compare(a, snap(dst, user))
+        check(not diffs, "%s differs after the cut:\n%s" % (name, "\n".join(diffs[:20])))
+    dst = s.add_host("h2cut0", layout="host2")
+    proxy = faultproxy.FaultProxy(dst.port, cut_up=3_000_000)
+    try:
+        r = subprocess.run(itest.ferry_args(s, user, "--reconnectretry2", "0",
+                                            pw2=dst.password(user), port2=proxy.port),
+                           capture_output=True, text=True, timeout=300)
+    finally:
+        proxy.close()
+    check(r.returncode == 102 and "connection lost" in r.stderr,
+          "--reconnectretry2 0: a cut should end the run with 102", r)
+
+
+@test
 def wrong_password_host1(s):
     user = "user2"
     corpus.load(s.host1.imap(user), seed=2, count=5)
@@ -243,5 +285,5 @@ def no_plaintext_fallback(s):
 
 if __name__ == "__main__":
     sys.exit(itest.main([full_copy_rerun_and_delta, copy_without_literal_plus,
-                         refused_message_in_a_batch, sigterm_mid_copy, justfolders, skipsize, wrong_password_host1,
+                         refused_message_in_a_batch, sigterm_mid_copy, reconnects_after_a_cut, justfolders, skipsize, wrong_password_host1,
                          wrong_password_host2, closed_port_host2, no_plaintext_fallback]))
