@@ -11,7 +11,7 @@
 /* A batch: few enough messages that one FETCH answer stays small in memory,
  * enough that round trips stop mattering on a LAN. */
 #define BATCH_MSGS 50
-#define BATCH_BYTES (2u << 20)
+#define BATCH_BYTES (1u << 20)
 
 static int lost(const struct status *st)
 {
