@@ -18,7 +18,6 @@ void log_default_path(const char *logdir, const char *logfile, const char *user1
                       char *buf, size_t n);
 int log_open(const char *path, struct status *st);
 void log_close(void);
-const char *log_path(void); /* NULL when not logging */
 
 void log_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

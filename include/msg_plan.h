@@ -73,10 +73,7 @@ int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *
                    struct msg_plan *out, struct status *st);
 void msg_plan_free(struct msg_plan *p);
 
-/* Flag helpers shared by the IMAP client and the planner. */
-/* Parses one flag word ("\\Seen", "$Forwarded"): returns its bit, or 0 for a
- * keyword (to be kept) or for \Recent and unknown system flags (*keep = 0). */
-unsigned msg_plan_flag_bit(const char *word, int *keep);
+/* Flag helper for the IMAP client. */
 /* Normalises a keyword list: sorts, drops duplicates; takes and returns
  * malloc'd strings (NULL in = NULL out; "" becomes NULL). */
 char *msg_plan_keywords_norm(char *kw);

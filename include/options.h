@@ -98,7 +98,6 @@ struct options {
 int options_parse(int argc, char **argv, struct options *o, struct status *st);
 void options_free(struct options *o);
 
-const char *options_name(enum options_id id);
 /* Writes the option list for --help. */
 void options_print_help(void *file);
 

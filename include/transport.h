@@ -2,7 +2,7 @@
  *
  * Presents a connected socket, optionally under TLS (deflate arrives later), to
  * libetpan as one mailstream_low driver, applies the I/O timeout to every
- * read and write, and counts bytes. Only this module, imapc and appender see
+ * read and write. Only this module, imapc and appender see
  * libetpan types; the header only forward-declares the one it hands out. */
 #ifndef IMAPFERRY_TRANSPORT_H
 #define IMAPFERRY_TRANSPORT_H
@@ -32,9 +32,7 @@ const char *transport_tls_describe(const struct transport *t, char *buf, size_t 
 /* Wraps t as a mailstream_low; NULL on allocation failure (t untouched). */
 struct _mailstream_low *transport_low(struct transport *t);
 
-/* Bytes read and written so far; reason for the last I/O failure ("" if none). */
-uint64_t transport_bytes_in(const struct transport *t);
-uint64_t transport_bytes_out(const struct transport *t);
+/* The reason for the last I/O failure ("" if none). */
 const char *transport_error(const struct transport *t);
 
 #endif

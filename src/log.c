@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 static FILE *log_file;
-static char *log_name;
 
 static void safe_name(struct sbuf *b, const char *s)
 {
@@ -81,7 +80,6 @@ int log_open(const char *path, struct status *st)
         close(fd);
         return status_set(st, STATUS_OTHER, "cannot write the log file %s", path);
     }
-    log_name = sbuf_xstrdup(path);
     return 0;
 }
 
@@ -90,13 +88,6 @@ void log_close(void)
     if (log_file)
         fclose(log_file);
     log_file = NULL;
-    free(log_name);
-    log_name = NULL;
-}
-
-const char *log_path(void)
-{
-    return log_name;
 }
 
 static void emit(FILE *to, const char *fmt, va_list ap)

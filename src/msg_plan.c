@@ -176,37 +176,6 @@ void msg_plan_free(struct msg_plan *p)
     memset(p, 0, sizeof *p);
 }
 
-unsigned msg_plan_flag_bit(const char *word, int *keep)
-{
-    static const struct {
-        const char *name;
-        unsigned bit;
-    } sys[] = {
-        {"\\Seen", MSG_PLAN_SEEN},       {"\\Answered", MSG_PLAN_ANSWERED},
-        {"\\Flagged", MSG_PLAN_FLAGGED}, {"\\Deleted", MSG_PLAN_DELETED},
-        {"\\Draft", MSG_PLAN_DRAFT},
-    };
-    int k = 0;
-    unsigned bit = 0;
-
-    if (word != NULL && word[0] == '\\') {
-        /* \Recent is session state the server sets, and an unknown system
-         * flag cannot be stored on host2 (APPEND/STORE would be refused). */
-        for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++) {
-            if (strcasecmp(word, sys[i].name) == 0) {
-                bit = sys[i].bit;
-                k = 1;
-                break;
-            }
-        }
-    } else if (word != NULL && word[0] != '\0') {
-        k = 1;
-    }
-    if (keep != NULL)
-        *keep = k;
-    return bit;
-}
-
 static int str_ptr_cmp(const void *pa, const void *pb)
 {
     return strcmp(*(char *const *)pa, *(char *const *)pb);

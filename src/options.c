@@ -21,11 +21,6 @@ static const struct def defs[OPT__COUNT] = {
 #undef OPTIONS_DEF
 };
 
-const char *options_name(enum options_id id)
-{
-    return defs[id].name;
-}
-
 /* A match of a typed word against the table: which option, negated or not. */
 struct match {
     int id;

@@ -18,7 +18,6 @@ struct transport {
     int fd;
     struct tls *tls; /* NULL while plaintext */
     int timeout_ms;
-    uint64_t in, out;
     char error[128];
 };
 
@@ -78,8 +77,6 @@ static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
         ssize_t got = tls_read(t->tls, buf, n, t->timeout_ms, t->error, sizeof t->error);
         if (got == 0)
             return eof(t);
-        if (got > 0)
-            t->in += (uint64_t)got;
         return got;
     }
     int r = net_wait(t->fd, POLLIN, t->timeout_ms);
@@ -96,20 +93,14 @@ static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
         return eof(t);
     if (got < 0)
         snprintf(t->error, sizeof t->error, "%s", strerror(errno));
-    else
-        t->in += (uint64_t)got;
     return got;
 }
 
 static ssize_t low_write(mailstream_low *s, const void *buf, size_t n)
 {
     struct transport *t = of(s);
-    if (t->tls) {
-        ssize_t put = tls_write(t->tls, buf, n, t->timeout_ms, t->error, sizeof t->error);
-        if (put > 0)
-            t->out += (uint64_t)put;
-        return put;
-    }
+    if (t->tls)
+        return tls_write(t->tls, buf, n, t->timeout_ms, t->error, sizeof t->error);
     int r = net_wait(t->fd, POLLOUT, t->timeout_ms);
     if (r <= 0) {
         snprintf(t->error, sizeof t->error, "%s",
@@ -122,8 +113,6 @@ static ssize_t low_write(mailstream_low *s, const void *buf, size_t n)
     while (put < 0 && errno == EINTR);
     if (put < 0)
         snprintf(t->error, sizeof t->error, "%s", strerror(errno));
-    else
-        t->out += (uint64_t)put;
     return put;
 }
 
@@ -161,16 +150,6 @@ static mailstream_low_driver driver = {
 struct _mailstream_low *transport_low(struct transport *t)
 {
     return mailstream_low_new(t, &driver);
-}
-
-uint64_t transport_bytes_in(const struct transport *t)
-{
-    return t->in;
-}
-
-uint64_t transport_bytes_out(const struct transport *t)
-{
-    return t->out;
 }
 
 const char *transport_error(const struct transport *t)

@@ -287,51 +287,6 @@ static void test_hundred_thousand(void **state)
     check_random(100000, 100000, 200000, 42);
 }
 
-static void test_flag_bit(void **state)
-{
-    (void)state;
-    int keep = -1;
-    assert_int_equal(msg_plan_flag_bit("\\Seen", &keep), MSG_PLAN_SEEN);
-    assert_int_equal(keep, 1);
-    assert_int_equal(msg_plan_flag_bit("\\seen", &keep), MSG_PLAN_SEEN);
-    assert_int_equal(msg_plan_flag_bit("\\ANSWERED", &keep), MSG_PLAN_ANSWERED);
-    assert_int_equal(keep, 1);
-    assert_int_equal(msg_plan_flag_bit("\\Flagged", &keep), MSG_PLAN_FLAGGED);
-    assert_int_equal(msg_plan_flag_bit("\\Deleted", &keep), MSG_PLAN_DELETED);
-    assert_int_equal(msg_plan_flag_bit("\\Draft", &keep), MSG_PLAN_DRAFT);
-    assert_int_equal(keep, 1);
-
-    keep = -1;
-    assert_int_equal(msg_plan_flag_bit("\\Recent", &keep), 0);
-    assert_int_equal(keep, 0);
-    keep = -1;
-    assert_int_equal(msg_plan_flag_bit("\\RECENT", &keep), 0);
-    assert_int_equal(keep, 0);
-    keep = -1;
-    assert_int_equal(msg_plan_flag_bit("\\Foo", &keep), 0);
-    assert_int_equal(keep, 0);
-    keep = -1;
-    assert_int_equal(msg_plan_flag_bit("\\*", &keep), 0);
-    assert_int_equal(keep, 0);
-    keep = -1;
-    assert_int_equal(msg_plan_flag_bit("\\Seenx", &keep), 0);
-    assert_int_equal(keep, 0);
-    keep = -1;
-    assert_int_equal(msg_plan_flag_bit("\\Drafts", &keep), 0);
-    assert_int_equal(keep, 0);
-
-    keep = -1;
-    assert_int_equal(msg_plan_flag_bit("$Forwarded", &keep), 0);
-    assert_int_equal(keep, 1);
-    keep = -1;
-    assert_int_equal(msg_plan_flag_bit("Junk", &keep), 0);
-    assert_int_equal(keep, 1);
-    keep = -1;
-    assert_int_equal(msg_plan_flag_bit("", &keep), 0);
-    assert_int_equal(keep, 0);
-    assert_int_equal(msg_plan_flag_bit("\\Seen", NULL), MSG_PLAN_SEEN);
-}
-
 static void norm_is(const char *in, const char *want)
 {
     char *out = msg_plan_keywords_norm(in ? strdup(in) : NULL);
@@ -407,7 +362,6 @@ int main(void)
         cmocka_unit_test(test_random_small),
         cmocka_unit_test(test_random_large),
         cmocka_unit_test(test_hundred_thousand),
-        cmocka_unit_test(test_flag_bit),
         cmocka_unit_test(test_keywords_norm),
         cmocka_unit_test(test_flag_fixes),
     };
