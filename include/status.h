@@ -45,4 +45,8 @@ int status_prefix(struct status *st, int code, const char *prefix);
 
 void status_clear(struct status *st);
 
+/* Whether the failure ended a session (connection to host1 or host2 lost)
+ * or the run (signal): the caller stops, rather than skip and go on. */
+int status_lost(const struct status *st);
+
 #endif

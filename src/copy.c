@@ -13,12 +13,6 @@
 #define BATCH_MSGS 50
 #define BATCH_BYTES (1u << 20)
 
-static int lost(const struct status *st)
-{
-    return st->code == STATUS_CONNECT_HOST1 || st->code == STATUS_CONNECT_HOST2 ||
-           st->code == STATUS_SIGNAL;
-}
-
 /* Where appended messages go, and where their outcome is counted. */
 struct batch {
     struct imapc *h2;
@@ -39,7 +33,7 @@ static void done(struct batch *b, size_t len)
 
 static int failed(struct batch *b, struct status *st)
 {
-    if (lost(st))
+    if (status_lost(st))
         return -1;
     b->on_error(b->ctx, st);
     b->res->failed++;
@@ -83,7 +77,7 @@ static int append_batch(struct batch *b, const struct msg_meta *const *m,
         while (i + k < n && k < per && !memchr(body[i + k].data, '\0', body[i + k].len))
             k++;
         if (imapc_append_batch(b->h2, b->mailbox, m + i, body + i, k, b->keywords_ok, st) < 0) {
-            if (lost(st))
+            if (status_lost(st))
                 return -1;
             /* MULTIAPPEND stores all or nothing: retry one by one to keep the
              * good ones and name the bad one. */
@@ -154,14 +148,14 @@ static void fetch_batch(struct pipeline *p, size_t *k, struct fetched *f)
     f->end = *k >= p->n;
     /* On a refused batch FETCH every body is NULL: the loop below then
      * fetches one at a time, which finds the message the server refuses. */
-    if (imapc_fetch_bodies(p->h1, uids, cnt, body, &f->lost_st) < 0 && lost(&f->lost_st)) {
+    if (imapc_fetch_bodies(p->h1, uids, cnt, body, &f->lost_st) < 0 && status_lost(&f->lost_st)) {
         f->lost = 1;
         return;
     }
     for (size_t i = 0; i < cnt; i++) {
         if (body[i].data == NULL &&
             imapc_fetch_body(p->h1, uids[i], &body[i].data, &body[i].len, &f->err[f->nerr]) < 0) {
-            if (lost(&f->err[f->nerr])) {
+            if (status_lost(&f->err[f->nerr])) {
                 f->lost_st = f->err[f->nerr];
                 f->lost = 1;
                 for (size_t j = i + 1; j < cnt; j++)

@@ -62,7 +62,7 @@ static int resync_flags(const struct config *cfg, struct imapc *h2, const struct
         for (size_t j = i; j < n && msg_plan_same_target(&fix[j], &fix[i]); j++)
             uids[k++] = fix[j].uid2;
         if (imapc_store_flags(h2, uids, k, fix[i].sysflags, fix[i].keywords, st) < 0) {
-            if (st->code == STATUS_CONNECT_HOST2) {
+            if (status_lost(st)) {
                 rc = -1;
                 break;
             }
@@ -135,7 +135,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     goto out;
 
 folder_error:
-    if (st->code == STATUS_CONNECT_HOST1 || st->code == STATUS_CONNECT_HOST2) {
+    if (status_lost(st)) {
         rc = -1;
     } else {
         report_error(rep, st);
@@ -178,7 +178,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         if (cfg->dry) {
             created = "would be created, ";
         } else if (imapc_create(h2, fp->name2, st) < 0) {
-            if (st->code == STATUS_CONNECT_HOST2)
+            if (status_lost(st))
                 return -1;
             report_error(rep, st);
             return 0;
@@ -190,7 +190,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     }
     if (fp->subscribe && !cfg->dry && exists2) {
         if (imapc_subscribe(h2, fp->name2, st) < 0) {
-            if (st->code == STATUS_CONNECT_HOST2)
+            if (status_lost(st))
                 return -1;
             report_error(rep, st);
         }

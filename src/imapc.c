@@ -594,15 +594,22 @@ static struct mailimap_flag_list *flag_list(unsigned sysflags, const char *keywo
     return fl;
 }
 
+/* The INTERNALDATE for APPEND in its original zone, so host2 shows what
+ * host1 showed: fills tm with the wall clock there, returns the zone as
+ * +-HHMM (e.g. -500). */
+static int wall_clock(const struct msg_meta *m, struct tm *tm)
+{
+    time_t local = (time_t)(m->date + (int64_t)m->date_tz * 60);
+    gmtime_r(&local, tm);
+    int tz = m->date_tz < 0 ? -m->date_tz : m->date_tz;
+    return (m->date_tz < 0 ? -1 : 1) * ((tz / 60) * 100 + tz % 60);
+}
+
 int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m, int keywords_ok,
                  const char *data, size_t len, struct status *st)
 {
-    /* The date goes out in its original zone, so host2 shows what host1 showed. */
-    time_t local = (time_t)(m->date + (int64_t)m->date_tz * 60);
     struct tm tm;
-    gmtime_r(&local, &tm);
-    int tz = m->date_tz < 0 ? -m->date_tz : m->date_tz;
-    int zone = (m->date_tz < 0 ? -1 : 1) * ((tz / 60) * 100 + tz % 60);
+    int zone = wall_clock(m, &tm);
     struct mailimap_date_time *dt = mailimap_date_time_new(
         tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
     struct mailimap_flag_list *fl = flag_list(m->sysflags, keywords_ok ? m->keywords : NULL);
@@ -736,13 +743,11 @@ static void append_item(struct sbuf *b, const struct msg_meta *m, int keywords_o
             sbuf_addc(b, ' ');
         sbuf_adds(b, m->keywords);
     }
-    time_t local = (time_t)(m->date + (int64_t)m->date_tz * 60);
     struct tm tm;
-    gmtime_r(&local, &tm);
-    int tz = m->date_tz < 0 ? -m->date_tz : m->date_tz;
-    sbuf_addf(b, ") \"%02d-%s-%04d %02d:%02d:%02d %c%02d%02d\" {%zu+}\r\n", tm.tm_mday,
+    int zone = wall_clock(m, &tm);
+    sbuf_addf(b, ") \"%02d-%s-%04d %02d:%02d:%02d %c%04d\" {%zu+}\r\n", tm.tm_mday,
               month_names[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-              m->date_tz < 0 ? '-' : '+', tz / 60, tz % 60, len);
+              zone < 0 ? '-' : '+', zone < 0 ? -zone : zone, len);
 }
 
 static int stream_put(struct imapc *c, const void *p, size_t n)

@@ -30,3 +30,9 @@ int status_prefix(struct status *st, int code, const char *prefix)
     memcpy(old, st->msg, sizeof old);
     return status_set(st, code, "%s: %s", prefix, old);
 }
+
+int status_lost(const struct status *st)
+{
+    return st->code == STATUS_CONNECT_HOST1 || st->code == STATUS_CONNECT_HOST2 ||
+           st->code == STATUS_SIGNAL;
+}
