@@ -7,6 +7,7 @@
 
 #include "imapc.h"
 #include "options.h"
+#include "rx.h"
 #include "status.h"
 
 struct config_side {
@@ -22,6 +23,14 @@ struct config_side {
     int insecure;
     double timeout;
     int reconnect; /* reconnects allowed per folder after a lost connection */
+    char sep;      /* --sepN: overrides NAMESPACE's separator; 0 = none given */
+    char *prefix;  /* --prefixN: overrides NAMESPACE's prefix; NULL = none given */
+};
+
+/* A list of compiled Perl rules, in command-line order. */
+struct config_rules {
+    struct rx_rule **r; /* owned */
+    size_t n;
 };
 
 /* Owns its strings; release with config_free. */
@@ -35,9 +44,27 @@ struct config {
     char *pidfile;   /* NULL = none (--pidfile "") */
     int pidfilelocking;
     char *logpath; /* NULL = --nolog */
+
+    /* Folder selection and naming; its pointers borrow from options and
+     * from the rule lists below, so o must outlive c. */
+    struct folder_plan_rules folders;
+    struct config_rules include, exclude, regextrans2;
+    int skipemptyfolders; /* no CREATE and no sync for an empty host1 folder */
+    int justfoldersizes;  /* print the sizes, then stop */
+    int foldersizesatend; /* sizes of host1 and host2 again after the sync */
+    int justfolderlists;  /* print both lists and the mapping, then stop */
+    int justautomap;      /* print the --automap result, then stop */
+
+    /* Flags and dates. */
+    struct config_rules regexflag; /* --filterbuggyflags' rule first */
+    int resyncflags;               /* bring host2's flags in line on reruns (default) */
+    int syncflagsaftercopy;        /* check host2's flags again after copying */
+    int syncinternaldates;         /* APPEND with host1's INTERNALDATE (default) */
 };
 
-/* Cross-option validation; failures are STATUS_USAGE with one line. */
+/* Cross-option validation; failures are STATUS_USAGE with one line (a
+ * rule that does not compile names its option and the rule). The options
+ * must outlive the config: list values are borrowed. */
 int config_build(const struct options *o, struct config *c, struct status *st);
 void config_free(struct config *c);
 

@@ -11,6 +11,7 @@
 
 #include "folder_plan.h"
 #include "msg_plan.h"
+#include "rx.h"
 #include "status.h"
 
 #include <stddef.h>
@@ -58,6 +59,11 @@ const struct folder_plan_ns *imapc_namespace(const struct imapc *c);
 const char *imapc_capabilities(const struct imapc *c, char *buf, size_t n);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "plaintext". */
 const char *imapc_security(const struct imapc *c, char *buf, size_t n);
+
+/* Rules that rewrite the flags of every message imapc_fetch_meta returns
+ * on this session (--regexflag on host1; see flagrule). Borrowed: they must
+ * outlive the session or be reset with NULL. */
+void imapc_set_flag_rules(struct imapc *c, const struct rx_rule *const *rules, size_t n);
 
 /* LIST "" "*" merged with LSUB "" "*". The array and its names are
  * malloc'd; release with imapc_folders_free. */

@@ -31,9 +31,12 @@ struct msg_meta {
     unsigned sysflags; /* enum msg_plan_flag bits; \Recent is never stored */
     char *keywords;    /* owned by whoever built the array; NULL = none */
     struct msgid_key key;
-    int64_t date;    /* INTERNALDATE as seconds since the epoch (UTC) */
+    int64_t date;    /* INTERNALDATE as seconds since the epoch (UTC), or
+                        MSG_META_NO_DATE: APPEND without one (the server's time) */
     int16_t date_tz; /* its zone, minutes east of UTC, for APPEND */
 };
+
+#define MSG_META_NO_DATE INT64_MIN
 
 struct msg_plan_pair {
     size_t i1, i2; /* indices into the host1 and host2 arrays */

@@ -15,6 +15,7 @@ enum status_exit {
     STATUS_CONNECT = 10,
     STATUS_TLS = 12,
     STATUS_AUTH = 16,
+    STATUS_SUBFOLDER = 21, /* --subfolder1 names a folder host1 lacks */
     STATUS_USAGE = 64,
     STATUS_NOINPUT = 66,
     STATUS_INTERNAL = 70,

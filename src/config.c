@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "flagrule.h"
 #include "lock.h"
 #include "log.h"
 #include "sbuf.h"
@@ -20,15 +21,115 @@ static char *dup_or_null(const char *s)
 /* The options of one side, so both sides share one validation. */
 struct side_ids {
     enum options_id host, port, user, password, ssl, tls, timeout, cafile, insecure, passfile,
-        authmech, authuser, oauth, reconnect;
+        authmech, authuser, oauth, reconnect, sep, prefix;
 };
 
 static const struct side_ids side_ids[2] = {
     {OPT_HOST1, OPT_PORT1, OPT_USER1, OPT_PASSWORD1, OPT_SSL1, OPT_TLS1, OPT_TIMEOUT1, OPT_CAFILE1,
-     OPT_INSECURE1, OPT_PASSFILE1, OPT_AUTHMECH1, OPT_AUTHUSER1, OPT_OAUTH1, OPT_RECONNECT1},
+     OPT_INSECURE1, OPT_PASSFILE1, OPT_AUTHMECH1, OPT_AUTHUSER1, OPT_OAUTH1, OPT_RECONNECT1,
+     OPT_SEP1, OPT_PREFIX1},
     {OPT_HOST2, OPT_PORT2, OPT_USER2, OPT_PASSWORD2, OPT_SSL2, OPT_TLS2, OPT_TIMEOUT2, OPT_CAFILE2,
-     OPT_INSECURE2, OPT_PASSFILE2, OPT_AUTHMECH2, OPT_AUTHUSER2, OPT_OAUTH2, OPT_RECONNECT2},
+     OPT_INSECURE2, OPT_PASSFILE2, OPT_AUTHMECH2, OPT_AUTHUSER2, OPT_OAUTH2, OPT_RECONNECT2,
+     OPT_SEP2, OPT_PREFIX2},
 };
+
+/* A negatable flag: its value when given, dflt otherwise. */
+static int flag_or(const struct options *o, enum options_id id, int dflt)
+{
+    return o->v[id].given ? o->v[id].on : dflt;
+}
+
+/* Compiles each value of a repeatable rule option, in command-line order,
+ * after the rules already in out (so a built-in rule can go first). */
+static int compile_rules(const struct options *o, enum options_id id, const char *opt, int bare,
+                         struct config_rules *out, struct status *st)
+{
+    const struct options_value *v = &o->v[id];
+    for (size_t i = 0; i < v->nlist; i++) {
+        struct rx_rule *r = NULL;
+        int rc = bare ? rx_compile_pattern(v->list[i], &r, st) : rx_compile(v->list[i], &r, st);
+        if (rc < 0)
+            return status_prefix(st, STATUS_USAGE, opt);
+        out->r = sbuf_xrealloc(out->r, (out->n + 1) * sizeof *out->r);
+        out->r[out->n++] = r;
+    }
+    return 0;
+}
+
+static void free_rules(struct config_rules *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        rx_free(l->r[i]);
+    free(l->r);
+    l->r = NULL;
+    l->n = 0;
+}
+
+/* Rule lists are handed to the planners as read-only arrays. */
+static const struct rx_rule *const *ro(const struct config_rules *l)
+{
+    return (const struct rx_rule *const *)l->r;
+}
+
+static const char *const *strs(const struct options *o, enum options_id id, size_t *n)
+{
+    *n = o->v[id].nlist;
+    return (const char *const *)o->v[id].list;
+}
+
+static int build_folders(const struct options *o, struct config *c, struct status *st)
+{
+    if (compile_rules(o, OPT_INCLUDE, "--include", 1, &c->include, st) < 0 ||
+        compile_rules(o, OPT_EXCLUDE, "--exclude", 1, &c->exclude, st) < 0 ||
+        compile_rules(o, OPT_REGEXTRANS2, "--regextrans2", 0, &c->regextrans2, st) < 0)
+        return -1;
+    struct folder_plan_rules *f = &c->folders;
+    f->folder = strs(o, OPT_FOLDER, &f->nfolder);
+    f->folderrec = strs(o, OPT_FOLDERREC, &f->nfolderrec);
+    f->folderfirst = strs(o, OPT_FOLDERFIRST, &f->nfolderfirst);
+    f->folderlast = strs(o, OPT_FOLDERLAST, &f->nfolderlast);
+    f->f1f2 = strs(o, OPT_F1F2, &f->nf1f2);
+    for (size_t i = 0; i < f->nf1f2; i++)
+        if (strchr(f->f1f2[i], '=') == NULL)
+            return status_set(st, STATUS_USAGE, "--f1f2 \"%.200s\" needs the form FOLDER1=FOLDER2",
+                              f->f1f2[i]);
+    f->subscribed = o->v[OPT_SUBSCRIBED].given;
+    f->include = ro(&c->include);
+    f->ninclude = c->include.n;
+    f->exclude = ro(&c->exclude);
+    f->nexclude = c->exclude.n;
+    f->regextrans2 = ro(&c->regextrans2);
+    f->nregextrans2 = c->regextrans2.n;
+    f->checkfoldersexist = flag_or(o, OPT_CHECKFOLDERSEXIST, 1);
+    f->subfolder1 = o->v[OPT_SUBFOLDER1].str;
+    f->subfolder2 = o->v[OPT_SUBFOLDER2].str;
+    f->automap = flag_or(o, OPT_AUTOMAP, 0) || o->v[OPT_JUSTAUTOMAP].given;
+    f->subscribe = flag_or(o, OPT_SUBSCRIBE, 1);
+    f->subscribeall = flag_or(o, OPT_SUBSCRIBEALL, 0);
+    c->skipemptyfolders = flag_or(o, OPT_SKIPEMPTYFOLDERS, 0);
+    c->justfoldersizes = flag_or(o, OPT_JUSTFOLDERSIZES, 0);
+    c->justfolderlists = flag_or(o, OPT_JUSTFOLDERLISTS, 0);
+    c->justautomap = flag_or(o, OPT_JUSTAUTOMAP, 0);
+    return 0;
+}
+
+static int build_flags(const struct options *o, struct config *c, struct status *st)
+{
+    if (flag_or(o, OPT_FILTERBUGGYFLAGS, 0)) {
+        struct rx_rule *r = NULL;
+        if (rx_compile(flagrule_buggy, &r, st) < 0)
+            return status_prefix(st, STATUS_INTERNAL, "--filterbuggyflags");
+        c->regexflag.r = sbuf_xcalloc(1, sizeof *c->regexflag.r);
+        c->regexflag.r[0] = r;
+        c->regexflag.n = 1;
+    }
+    if (compile_rules(o, OPT_REGEXFLAG, "--regexflag", 0, &c->regexflag, st) < 0)
+        return -1;
+    c->resyncflags = flag_or(o, OPT_RESYNCFLAGS, 1);
+    c->syncflagsaftercopy = flag_or(o, OPT_SYNCFLAGSAFTERCOPY, 0);
+    c->syncinternaldates = flag_or(o, OPT_SYNCINTERNALDATES, 1);
+    return 0;
+}
 
 static int build_side(const struct options *o, int n, struct config_side *s, struct status *st)
 {
@@ -97,6 +198,11 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
     s->timeout = o->v[id->timeout].given   ? o->v[id->timeout].fnum
                  : o->v[OPT_TIMEOUT].given ? o->v[OPT_TIMEOUT].fnum
                                            : DEFAULT_TIMEOUT;
+    const char *sep = o->v[id->sep].str;
+    if (sep && strlen(sep) != 1)
+        return status_set(st, STATUS_USAGE, "--sep%d needs one character, not \"%.50s\"", k, sep);
+    s->sep = sep ? sep[0] : 0;
+    s->prefix = dup_or_null(o->v[id->prefix].str);
     return 0;
 }
 
@@ -109,14 +215,20 @@ int config_build(const struct options *o, struct config *c, struct status *st)
             return -1;
         }
     }
-    c->dry = o->v[OPT_DRY].given;
-    c->justfolders = o->v[OPT_JUSTFOLDERS].given;
-    c->justlogin = o->v[OPT_JUSTLOGIN].given;
+    if (build_folders(o, c, st) < 0 || build_flags(o, c, st) < 0) {
+        config_free(c);
+        return -1;
+    }
+    /* Sizes of both hosts with nothing changed is what a dry run prints. */
+    c->dry = flag_or(o, OPT_DRY, 0) || c->justfoldersizes;
+    c->justfolders = flag_or(o, OPT_JUSTFOLDERS, 0);
+    c->justlogin = flag_or(o, OPT_JUSTLOGIN, 0);
     /* Our default keeps the size in the key (imapsync's is --skipsize):
      * a size collision of two different messages with one Message-ID is
      * rarer than a lost copy. --skipsize is there for servers that rewrite. */
     c->use_size = !(o->v[OPT_SKIPSIZE].given && o->v[OPT_SKIPSIZE].on);
-    c->foldersizes = o->v[OPT_FOLDERSIZES].given ? o->v[OPT_FOLDERSIZES].on : !c->justfolders;
+    c->foldersizes = flag_or(o, OPT_FOLDERSIZES, !c->justfolders) || c->justfoldersizes;
+    c->foldersizesatend = flag_or(o, OPT_FOLDERSIZESATEND, c->foldersizes);
     char buf[4096];
     if (o->v[OPT_PIDFILE].given)
         c->pidfile = *o->v[OPT_PIDFILE].str ? sbuf_xstrdup(o->v[OPT_PIDFILE].str) : NULL;
@@ -142,7 +254,12 @@ void config_free(struct config *c)
         free(s->cafile);
         free(s->authmech);
         free(s->authuser);
+        free(s->prefix);
     }
+    free_rules(&c->include);
+    free_rules(&c->exclude);
+    free_rules(&c->regextrans2);
+    free_rules(&c->regexflag);
     free(c->pidfile);
     free(c->logpath);
     memset(c, 0, sizeof *c);

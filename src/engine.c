@@ -36,6 +36,7 @@ struct folder_result {
     uint64_t copied, skipped, bytes, errors, flag_updates;
     uint64_t msgs1, bytes1, msgs2, bytes2; /* folder sizes before the copy */
     uint64_t bytes_skipped, missing, only2, dup1, dup2;
+    uint64_t keywords_dropped; /* host2 refuses new keywords (PERMANENTFLAGS) */
 };
 
 static uint64_t total_bytes(const struct msg_meta *m, size_t n)
@@ -76,6 +77,46 @@ static int resync_flags(const struct config *cfg, struct imapc *h2, const struct
     return rc;
 }
 
+static uint64_t count_words(const char *s)
+{
+    uint64_t n = 0;
+    for (const char *p = s; p && *p; p++)
+        if (*p != ' ' && (p == s || p[-1] == ' '))
+            n++;
+    return n;
+}
+
+/* --syncflagsaftercopy, for servers that ignore the flags given with
+ * APPEND: list host2 again and resync what was just copied. */
+static int flags_after_copy(const struct config *cfg, struct imapc *h2, const char *name2,
+                            const struct msg_meta *m1, size_t n1, int keywords_ok,
+                            struct report *rep, struct folder_result *res, struct status *st)
+{
+    struct imapc_box b2;
+    struct msg_meta *m2 = NULL;
+    size_t n2 = 0;
+    struct msg_plan plan;
+    memset(&plan, 0, sizeof plan);
+    uint64_t before = res->flag_updates;
+    int rc = 0;
+    if (imapc_select(h2, name2, 0, &b2, st) < 0 ||
+        imapc_fetch_meta(h2, b2.exists, cfg->use_size, &m2, &n2, st) < 0 ||
+        msg_plan_build(m1, n1, m2, n2, &plan, st) < 0) {
+        if (status_lost(st)) {
+            rc = -1;
+        } else {
+            report_error(rep, st);
+            res->errors++;
+        }
+    } else {
+        rc = resync_flags(cfg, h2, m1, m2, &plan, keywords_ok, rep, res, st);
+        res->flag_updates += before;
+    }
+    msg_plan_free(&plan);
+    imapc_meta_free(m2, n2);
+    return rc;
+}
+
 /* Copies what host2 lacks in one folder pair; returns -1 only when a
  * session is lost (st filled), folder-level problems are reported here. */
 static int sync_messages(const struct config *cfg, struct imapc *h1, struct imapc *h2,
@@ -112,7 +153,14 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     res->only2 = plan.only_on_2;
     res->dup1 = plan.dup1;
     res->dup2 = plan.dup2;
-    if (resync_flags(cfg, h2, m1, m2, &plan, b2.keywords_ok, rep, res, st) < 0) {
+    if (!cfg->syncinternaldates)
+        for (size_t i = 0; i < n1; i++)
+            m1[i].date = MSG_META_NO_DATE;
+    if (!b2.keywords_ok)
+        for (size_t k = 0; k < plan.ncopy; k++)
+            res->keywords_dropped += count_words(m1[plan.copy[k]].keywords);
+    if (cfg->resyncflags &&
+        resync_flags(cfg, h2, m1, m2, &plan, b2.keywords_ok, rep, res, st) < 0) {
         rc = -1;
         goto out;
     }
@@ -131,6 +179,8 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
         res->missing = plan.ncopy - cr.copied;
         if (cr.biggest > rep->biggest)
             rep->biggest = cr.biggest;
+        if (rc == 0 && cfg->syncflagsaftercopy && cr.copied > 0)
+            rc = flags_after_copy(cfg, h2, fp->name2, m1, n1, b2.keywords_ok, rep, res, st);
     }
     goto out;
 
@@ -156,25 +206,41 @@ struct carried {
     uint64_t msgs, bytes;
 };
 
-static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc *h2,
-                       struct folder_plan_pair *fp, struct carried *carried, struct report *rep,
-                       struct status *st)
+/* --skipemptyfolders: whether host1's folder has no message (an error
+ * counts as not empty: the sync itself will report it). */
+static int host1_empty(struct imapc *h1, const char *name1, struct status *st)
 {
+    struct imapc_box b;
+    if (imapc_select(h1, name1, 1, &b, st) < 0)
+        return status_lost(st) ? -1 : 0;
+    return b.exists == 0;
+}
+
+static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc *h2,
+                       struct folder_plan *plan, size_t idx, struct carried *carried,
+                       struct report *rep, struct status *st)
+{
+    struct folder_plan_pair *fp = &plan->pairs[idx];
+    /* Several host1 folders merged into one host2 folder: the first of them
+     * (the leader) carries the create and subscribe for all. */
+    struct folder_plan_pair *lead = &plan->pairs[fp->leader];
     char show1[512], show2[512];
     show_name(fp->name1, show1, sizeof show1);
     show_name(fp->name2, show2, sizeof show2);
-    if (fp->conflict) {
-        status_set(st, STATUS_ERR_CREATE,
-                   "folder [%s] maps to [%s] on host2, which another folder already uses; "
-                   "skipped",
-                   show1, show2);
-        report_error(rep, st);
-        return 0;
+    if (cfg->skipemptyfolders) {
+        int empty = host1_empty(h1, fp->name1, st);
+        if (empty < 0)
+            return -1;
+        if (empty) {
+            log_out("Folder [%s] -> [%s]: empty on host1, skipped (--skipemptyfolders)\n", show1,
+                    show2);
+            return 0;
+        }
     }
-    /* fp->create: 1 = to create, 2 = created by an earlier attempt. */
-    int exists2 = fp->create != 1;
-    const char *created = fp->create == 2 ? "created, " : "";
-    if (fp->create == 1) {
+    /* lead->create: 1 = to create, 2 = created by this run. */
+    int exists2 = lead->create != 1;
+    const char *created = lead->create == 2 && fp == lead ? "created, " : "";
+    if (lead->create == 1) {
         if (cfg->dry) {
             created = "would be created, ";
         } else if (imapc_create(h2, fp->name2, st) < 0) {
@@ -184,17 +250,17 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
             return 0;
         } else {
             exists2 = 1;
-            fp->create = 2;
+            lead->create = 2;
             created = "created, ";
         }
     }
-    if (fp->subscribe && !cfg->dry && exists2) {
+    if (lead->subscribe && !cfg->dry && exists2) {
         if (imapc_subscribe(h2, fp->name2, st) < 0) {
             if (status_lost(st))
                 return -1;
             report_error(rep, st);
         }
-        fp->subscribe = 0;
+        lead->subscribe = 0;
     }
     if (cfg->justfolders) {
         rep->folders_synced++;
@@ -236,6 +302,11 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
             res.flag_updates == 1 ? "" : "s",
             cfg->dry && res.flag_updates ? " (not done: --dry)" : "",
             res.errors ? ", with errors" : "");
+    if (res.keywords_dropped)
+        log_out("    %llu keyword%s not stored: host2 accepts no new keywords in [%s] "
+                "(PERMANENTFLAGS); the messages are copied\n",
+                (unsigned long long)res.keywords_dropped, res.keywords_dropped == 1 ? "" : "s",
+                show2);
     /* host2 after = before + what this run added: no second listing needed. */
     uint64_t done = cfg->dry ? 0 : res.copied, done_bytes = cfg->dry ? 0 : res.bytes;
     rep->h1_msgs += res.msgs1;
@@ -265,6 +336,8 @@ static int open_side(const struct config *cfg, int i, struct imapc **h, struct s
                 i + 1, ic.host);
     if (imapc_open(&ic, h, st) < 0)
         return -1;
+    if (i == 0)
+        imapc_set_flag_rules(*h, (const struct rx_rule *const *)cfg->regexflag.r, cfg->regexflag.n);
     const struct folder_plan_ns *ns = imapc_namespace(*h);
     char sec[128];
     log_out("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n", i + 1,
@@ -291,12 +364,13 @@ static void pause_ms(int ms)
  * times with a growing pause. The plan is by message identity, so trying
  * the folder again copies only what the lost attempt did not. */
 static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
-                                struct folder_plan_pair *fp, struct report *rep, struct status *st)
+                                struct folder_plan *plan, size_t idx, struct report *rep,
+                                struct status *st)
 {
     struct carried carried = {0, 0};
     int tries[2] = {0, 0};
     for (;;) {
-        if (sync_folder(cfg, h[0], h[1], fp, &carried, rep, st) == 0)
+        if (sync_folder(cfg, h[0], h[1], plan, idx, &carried, rep, st) == 0)
             return 0;
         int side = lost_side(st);
         if (side < 0 || net_stop || tries[side] >= cfg->side[side].reconnect)
@@ -314,6 +388,33 @@ static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
             pause_ms(1000 << (tries[side] - 1 < 4 ? tries[side] - 1 : 4));
         }
         rep->reconnections[side]++;
+    }
+}
+
+/* --justfolderlists and --justautomap: what the run would work on. */
+static void print_folder_lists(const struct config *cfg, struct folder_plan_folder **f,
+                               const size_t *nf, const struct folder_plan *plan)
+{
+    char a[512], b[512];
+    if (cfg->justfolderlists) {
+        for (int i = 0; i < 2; i++) {
+            log_out("host%d folders:\n", i + 1);
+            for (size_t k = 0; k < nf[i]; k++) {
+                show_name(f[i][k].name, a, sizeof a);
+                log_out("  [%s]%s%s\n", a, f[i][k].noselect ? " (\\Noselect)" : "",
+                        f[i][k].subscribed ? " (subscribed)" : "");
+            }
+        }
+    }
+    log_out("Folder mapping host1 -> host2:\n");
+    for (size_t k = 0; k < plan->npairs; k++) {
+        const struct folder_plan_pair *p = &plan->pairs[k];
+        if (cfg->justautomap && !cfg->justfolderlists && p->automapped != 1)
+            continue;
+        show_name(p->name1, a, sizeof a);
+        show_name(p->name2, b, sizeof b);
+        log_out("  [%s] -> [%s]%s%s\n", a, b, p->automapped == 1 ? " (automap)" : "",
+                plan->pairs[p->leader].create == 1 ? " (to create)" : "");
     }
 }
 
@@ -341,12 +442,32 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     for (int i = 0; i < 2; i++)
         if (imapc_list(h[i], &f[i], &nf[i], st) < 0)
             goto out;
-    if (folder_plan_build(f[0], nf[0], f[1], nf[1], imapc_namespace(h[0]), imapc_namespace(h[1]),
-                          &plan, st) < 0)
+    struct folder_plan_ns ns[2];
+    for (int i = 0; i < 2; i++) {
+        /* --sepN and --prefixN win over what the server says (imapsync). */
+        ns[i] = *imapc_namespace(h[i]);
+        if (cfg->side[i].sep)
+            ns[i].sep = cfg->side[i].sep;
+        if (cfg->side[i].prefix)
+            ns[i].prefix = cfg->side[i].prefix;
+    }
+    if (folder_plan_build(f[0], nf[0], f[1], nf[1], &ns[0], &ns[1], &cfg->folders, &plan, st) < 0)
         goto out;
+    for (size_t i = 0; i < plan.nmissing; i++) {
+        char show[512];
+        show_name(plan.missing[i], show, sizeof show);
+        log_err("imapferry: warning: folder [%s] was asked for but does not exist on host1; "
+                "skipped\n",
+                show);
+    }
+    if (cfg->justfolderlists || cfg->justautomap) {
+        print_folder_lists(cfg, f, nf, &plan);
+        rc = 0;
+        goto out;
+    }
     for (size_t i = 0; i < plan.npairs && !net_stop; i++) {
         rep->folders_wanted++;
-        if (sync_folder_retrying(cfg, h, &plan.pairs[i], rep, st) < 0)
+        if (sync_folder_retrying(cfg, h, &plan, i, rep, st) < 0)
             goto out;
     }
     rc = 0;

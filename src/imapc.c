@@ -1,5 +1,6 @@
 #include "imapc.h"
 
+#include "flagrule.h"
 #include "msgid.h"
 #include "sbuf.h"
 #include "tls.h"
@@ -25,6 +26,8 @@ struct imapc {
     int err_connect;
     char *ns_prefix;
     struct folder_plan_ns ns;
+    const struct rx_rule *const *flag_rules; /* borrowed; see imapc_set_flag_rules */
+    size_t nflag_rules;
 };
 
 /* The server's last response text, made safe for a one-line message. */
@@ -294,6 +297,39 @@ static int is_noselect(const struct mailimap_mailbox_list *mb)
     return 0;
 }
 
+/* RFC 6154 special-use attributes, which Gmail's XLIST shares. */
+static unsigned list_roles(const struct mailimap_mailbox_list *mb)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } roles[] = {
+        {"All", FOLDER_PLAN_ALL},         {"AllMail", FOLDER_PLAN_ALL},
+        {"Archive", FOLDER_PLAN_ARCHIVE}, {"Drafts", FOLDER_PLAN_DRAFTS},
+        {"Flagged", FOLDER_PLAN_FLAGGED}, {"Starred", FOLDER_PLAN_FLAGGED},
+        {"Junk", FOLDER_PLAN_JUNK},       {"Spam", FOLDER_PLAN_JUNK},
+        {"Sent", FOLDER_PLAN_SENT},       {"Trash", FOLDER_PLAN_TRASH},
+    };
+    unsigned r = 0;
+    if (mb->mb_flag == NULL)
+        return 0;
+    for (clistiter *it = clist_begin(mb->mb_flag->mbf_oflags); it; it = clist_next(it)) {
+        struct mailimap_mbx_list_oflag *of = clist_content(it);
+        if (of->of_type != MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT || of->of_flag_ext == NULL)
+            continue;
+        for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+            if (strcasecmp(of->of_flag_ext, roles[i].name) == 0)
+                r |= roles[i].bit;
+    }
+    return r;
+}
+
+void imapc_set_flag_rules(struct imapc *c, const struct rx_rule *const *rules, size_t n)
+{
+    c->flag_rules = rules;
+    c->nflag_rules = rules ? n : 0;
+}
+
 int imapc_list(struct imapc *c, struct folder_plan_folder **out, size_t *n, struct status *st)
 {
     *out = NULL;
@@ -308,6 +344,7 @@ int imapc_list(struct imapc *c, struct folder_plan_folder **out, size_t *n, stru
         struct mailimap_mailbox_list *mb = clist_content(it);
         f[cnt].name = sbuf_xstrdup(mb->mb_name);
         f[cnt].noselect = is_noselect(mb);
+        f[cnt].roles = list_roles(mb);
         cnt++;
     }
     mailimap_list_result_free(l);
@@ -435,9 +472,60 @@ static void add_flags(struct msg_meta *m, const struct mailimap_msg_att_dynamic 
     }
 }
 
+/* The FLAGS list as the server sent it, in its order, for the flag rules. */
+static void add_flag_text(struct sbuf *b, const struct mailimap_msg_att_dynamic *dyn)
+{
+    for (clistiter *it = dyn->att_list ? clist_begin(dyn->att_list) : NULL; it;
+         it = clist_next(it)) {
+        struct mailimap_flag_fetch *ff = clist_content(it);
+        const char *text = NULL, *word = NULL;
+        if (ff->fl_type == MAILIMAP_FLAG_FETCH_RECENT)
+            text = "\\Recent";
+        else if (ff->fl_type == MAILIMAP_FLAG_FETCH_OTHER && ff->fl_flag) {
+            struct mailimap_flag *fl = ff->fl_flag;
+            switch (fl->fl_type) {
+            case MAILIMAP_FLAG_ANSWERED:
+                text = "\\Answered";
+                break;
+            case MAILIMAP_FLAG_FLAGGED:
+                text = "\\Flagged";
+                break;
+            case MAILIMAP_FLAG_DELETED:
+                text = "\\Deleted";
+                break;
+            case MAILIMAP_FLAG_SEEN:
+                text = "\\Seen";
+                break;
+            case MAILIMAP_FLAG_DRAFT:
+                text = "\\Draft";
+                break;
+            case MAILIMAP_FLAG_KEYWORD:
+                text = fl->fl_data.fl_keyword;
+                break;
+            case MAILIMAP_FLAG_EXTENSION:
+                word = fl->fl_data.fl_extension;
+                break;
+            default:
+                break;
+            }
+        }
+        if (text == NULL && word == NULL)
+            continue;
+        if (b->len)
+            sbuf_addc(b, ' ');
+        if (word) {
+            sbuf_addc(b, '\\');
+            sbuf_adds(b, word);
+        } else {
+            sbuf_adds(b, text);
+        }
+    }
+}
+
 /* Converts one FETCH response; returns 0 when it has no UID (an unsolicited
  * flag update from another client) and must be skipped. */
-static int convert_meta(const struct mailimap_msg_att *att, int use_size, struct msg_meta *m)
+static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *att, int use_size,
+                        struct msg_meta *m)
 {
     memset(m, 0, sizeof *m);
     const char *hdr = NULL;
@@ -447,7 +535,10 @@ static int convert_meta(const struct mailimap_msg_att *att, int use_size, struct
     for (clistiter *it = clist_begin(att->att_list); it; it = clist_next(it)) {
         struct mailimap_msg_att_item *item = clist_content(it);
         if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
-            add_flags(m, item->att_data.att_dyn, &kw);
+            if (c->nflag_rules)
+                add_flag_text(&kw, item->att_data.att_dyn);
+            else
+                add_flags(m, item->att_data.att_dyn, &kw);
             continue;
         }
         if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
@@ -477,7 +568,15 @@ static int convert_meta(const struct mailimap_msg_att *att, int use_size, struct
         sbuf_free(&kw);
         return 0;
     }
-    m->keywords = msg_plan_keywords_norm(sbuf_take(&kw));
+    if (c->nflag_rules) {
+        char *raw = sbuf_take(&kw);
+        char *flags = flagrule_rewrite(raw, c->flag_rules, c->nflag_rules);
+        flagrule_parse(flags, &m->sysflags, &m->keywords);
+        free(flags);
+        free(raw);
+    } else {
+        m->keywords = msg_plan_keywords_norm(sbuf_take(&kw));
+    }
     int has_msgid;
     msgid_key_from_headers(hdr ? hdr : "", hdr ? hdrlen : 0, m->size, use_size, &m->key,
                            &has_msgid);
@@ -526,7 +625,7 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, int use_size, struct msg_
                 cap *= 2;
                 m = sbuf_xrealloc(m, cap * sizeof *m);
             }
-            if (convert_meta(clist_content(it), use_size, &m[cnt]))
+            if (convert_meta(c, clist_content(it), use_size, &m[cnt]))
                 cnt++;
         }
         mailimap_fetch_list_free(res);
@@ -609,13 +708,17 @@ int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m,
                  const char *data, size_t len, struct status *st)
 {
     struct tm tm;
-    int zone = wall_clock(m, &tm);
-    struct mailimap_date_time *dt = mailimap_date_time_new(
-        tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
+    struct mailimap_date_time *dt = NULL;
+    if (m->date != MSG_META_NO_DATE) {
+        int zone = wall_clock(m, &tm);
+        dt = mailimap_date_time_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900, tm.tm_hour,
+                                    tm.tm_min, tm.tm_sec, zone);
+    }
     struct mailimap_flag_list *fl = flag_list(m->sysflags, keywords_ok ? m->keywords : NULL);
     int r = mailimap_append(c->s, mailbox, fl, dt, data, len);
     mailimap_flag_list_free(fl);
-    mailimap_date_time_free(dt);
+    if (dt)
+        mailimap_date_time_free(dt);
     if (r != MAILIMAP_NO_ERROR)
         return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
     return 0;
@@ -743,11 +846,15 @@ static void append_item(struct sbuf *b, const struct msg_meta *m, int keywords_o
             sbuf_addc(b, ' ');
         sbuf_adds(b, m->keywords);
     }
-    struct tm tm;
-    int zone = wall_clock(m, &tm);
-    sbuf_addf(b, ") \"%02d-%s-%04d %02d:%02d:%02d %c%04d\" {%zu+}\r\n", tm.tm_mday,
-              month_names[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-              zone < 0 ? '-' : '+', zone < 0 ? -zone : zone, len);
+    sbuf_addc(b, ')');
+    if (m->date != MSG_META_NO_DATE) {
+        struct tm tm;
+        int zone = wall_clock(m, &tm);
+        sbuf_addf(b, " \"%02d-%s-%04d %02d:%02d:%02d %c%04d\"", tm.tm_mday, month_names[tm.tm_mon],
+                  tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone < 0 ? '-' : '+',
+                  zone < 0 ? -zone : zone);
+    }
+    sbuf_addf(b, " {%zu+}\r\n", len);
 }
 
 static int stream_put(struct imapc *c, const void *p, size_t n)

@@ -20,9 +20,11 @@ static void print_help(void)
     printf("imapferry %s: copy every folder and message of an IMAP account to another server.\n\n"
            "usage: imapferry --host1 H1 --user1 U1 --password1 P1 \\\n"
            "                 --host2 H2 --user2 U2 --password2 P2 [options]\n\n"
-           "Options keep imapsync's names and meanings. See imapferry(1).\n\n",
+           "Options keep imapsync's names and meanings. The ones imapferry acts on:\n\n",
            IMAPFERRY_VERSION);
     options_print_help(stdout);
+    printf("\nEvery imapsync option is known: imapferry --list-options shows what imapferry\n"
+           "does with each (honoured, accepted, or refused with a reason). See imapferry(1).\n");
 }
 
 static volatile sig_atomic_t got_signal;
@@ -110,12 +112,17 @@ int main(int argc, char **argv)
     struct status st;
     status_clear(&st);
     if (options_parse(argc, argv, &opts, &st) < 0) {
-        fprintf(stderr, "imapferry: %s (see imapferry --help)\n", st.msg);
+        fprintf(stderr, "imapferry: %s (see imapferry --list-options)\n", st.msg);
         options_free(&opts);
         return st.code;
     }
+    /* Before anything else runs, so the user sees what is ignored. */
+    for (size_t k = 0; k < opts.nnotices; k++)
+        fprintf(stderr, "imapferry: notice: %s\n", opts.notices[k]);
     int rc = STATUS_OK;
-    if (opts.v[OPT_VERSION].given)
+    if (opts.v[OPT_LIST_OPTIONS].given)
+        options_print_list(stdout);
+    else if (opts.v[OPT_VERSION].given)
         printf("%s\n", IMAPFERRY_VERSION);
     else if (opts.v[OPT_HELP].given || argc == 1)
         print_help();

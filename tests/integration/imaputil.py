@@ -285,7 +285,14 @@ def to_server_name(components, prefix: str, sep: str) -> str:
 
 
 def to_logical(name: str, prefix: str, sep: str) -> tuple:
-    """Server mailbox name (modified UTF-7) -> logical components."""
+    """Server mailbox name (modified UTF-7) -> logical components.
+
+    Under a prefix such as 'INBOX.', the children of INBOX are named
+    'INBOX.INBOX.Sub' (imapsync's mapping of host1 'INBOX/Sub'), so
+    ('INBOX', 'Sub') on both layouts. A folder literally named INBOX under
+    the prefix ('INBOX.INBOX', the parent of those) is not the INBOX: it gets
+    the logical name (prefix + 'INBOX',), e.g. ('INBOX.INBOX',), so it can
+    never be confused with (and overwrite) the real ('INBOX',)."""
     if name.upper() == "INBOX":
         return ("INBOX",)
     if prefix and name.startswith(prefix):
@@ -293,6 +300,8 @@ def to_logical(name: str, prefix: str, sep: str) -> tuple:
     elif prefix and name.upper().startswith(prefix.upper()):
         name = name[len(prefix):]
     parts = name.split(sep) if sep else [name]
+    if prefix and len(parts) == 1 and parts[0].upper() == "INBOX":
+        return (prefix + parts[0],)
     return tuple(mutf7_decode(p) for p in parts)
 
 
@@ -336,6 +345,12 @@ if __name__ == "__main__":  # tiny self-check
                  ("日本語", "&ZeVnLIqe-"), ("~peter/mail/台北/日本語", "~peter/mail/&U,BTFw-/&ZeVnLIqe-")]:
         assert mutf7_encode(s) == e, (s, mutf7_encode(s), e)
         assert mutf7_decode(e) == s, (e, mutf7_decode(e), s)
+    # host1 'INBOX/Sub' and host2 'INBOX.INBOX.Sub' are the same logical folder;
+    # host2's 'INBOX.INBOX' (their parent) is not the INBOX
+    assert to_logical("INBOX/Sub", "", "/") == to_logical("INBOX.INBOX.Sub", "INBOX.", ".") \
+        == ("INBOX", "Sub")
+    assert to_logical("INBOX.INBOX", "INBOX.", ".") == ("INBOX.INBOX",)
+    assert to_server_name(("INBOX", "Sub"), "INBOX.", ".") == "INBOX.INBOX.Sub"
     assert parse_internaldate("17-Jul-1996 02:44:25 -0700") == 837596665
     assert parse_internaldate(" 7-Jul-1996 02:44:25 +0000") == 836707465
     print("imaputil ok")

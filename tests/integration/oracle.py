@@ -55,6 +55,10 @@ class Snapshot(dict):
     def total(self) -> int:
         return sum(sum(c.values()) for c in self.values())
 
+    def by_name(self) -> dict:
+        """server name (as listed, modified UTF-7) -> Counter of messages."""
+        return {self.names[f]: c for f, c in self.items()}
+
 
 def _uid_set(uids: list[int]) -> str:
     """Compact UID set '1:5,8,10:12' (keeps the command line short)."""
@@ -141,6 +145,9 @@ def snapshot(host: str, port: int, user: str, password: str, label: str | None =
             if "\\noselect" in attrs or "\\nonexistent" in attrs:
                 continue
             logical = to_logical(name, prefix, delim or sep)
+            if logical in snap.names:  # never let one folder hide another
+                raise imaplib.IMAP4.error("%s and %s both map to the logical folder %r"
+                                          % (snap.names[logical], name, logical))
             snap.names[logical] = name
             snap[logical] = _folder_messages(conn, name, snap)
         for name, attrs, delim in list_mailboxes(conn, "LSUB"):

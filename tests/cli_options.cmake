@@ -1,0 +1,51 @@
+# `imapferry --list-options` lists every option (exit 0), and the manual has
+# an entry for each line, so the two cannot drift apart; refused, ambiguous
+# and noticed options behave as documented.
+execute_process(COMMAND ${BIN} --list-options OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "--list-options: rc=${rc}")
+endif()
+# The first word of each line: --name, --[no]name, --name|alias.
+string(REGEX MATCHALL "(^|\n)--[^ \n]+" names "${out}")
+list(LENGTH names count)
+if(count LESS 229)
+  message(FATAL_ERROR "--list-options lists ${count} options, expected at least 229")
+endif()
+
+file(READ ${MAN} man)
+string(REPLACE "\\-" "-" man "${man}")
+string(FIND "${man}" ".SH \"IMAPSYNC OPTIONS\"" start)
+string(FIND "${man}" ".SH EXIT STATUS" end)
+if(start EQUAL -1 OR end LESS start)
+  message(FATAL_ERROR "imapferry.1 lacks the IMAPSYNC OPTIONS section before EXIT STATUS")
+endif()
+math(EXPR len "${end} - ${start}")
+string(SUBSTRING "${man}" ${start} ${len} section)
+foreach(name ${names})
+  string(STRIP "${name}" name)
+  string(FIND "${section}" "\n.B ${name}\n" pos)
+  if(pos EQUAL -1)
+    message(FATAL_ERROR "imapferry.1, IMAPSYNC OPTIONS: no entry \".B ${name}\"")
+  endif()
+endforeach()
+string(REGEX MATCHALL "\n\\.B --" entries "${section}")
+list(LENGTH entries nentries)
+if(NOT nentries EQUAL count)
+  message(FATAL_ERROR "imapferry.1 has ${nentries} option entries, --list-options ${count}")
+endif()
+
+execute_process(COMMAND ${BIN} --host1 a --SyncAcls ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 64 OR NOT err MATCHES "--syncacls is not supported: ")
+  message(FATAL_ERROR "refused option: rc=${rc} err=${err}")
+endif()
+execute_process(COMMAND ${BIN} --justfolder ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 64 OR NOT err MATCHES
+   "ambiguous option --justfolder: justfolders, justfoldersizes, justfolderlists")
+  message(FATAL_ERROR "ambiguous option: rc=${rc} err=${err}")
+endif()
+execute_process(COMMAND ${BIN} --releasecheck --noreleasecheck --releasecheck --version
+  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT err STREQUAL
+   "imapferry: notice: --releasecheck: imapferry never contacts the internet\n")
+  message(FATAL_ERROR "notice: rc=${rc} err=${err}")
+endif()
