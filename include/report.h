@@ -17,13 +17,15 @@ struct report {
     struct timespec t0;
     int dry;
     unsigned folders_wanted, folders_synced;
+    int aborted;          /* the run stopped before its last folder: no "looks good" */
     uint64_t transferred; /* copied (or, in dry mode, would be) */
     uint64_t skipped;     /* already on host2 */
     uint64_t bytes, bytes_skipped, biggest;
     uint64_t h1_not_h2; /* at the end: host1 messages still missing on host2 */
     uint64_t h2_not_h1;
-    int foldersizes; /* print the size differences (--foldersizes) */
-    int justfolders; /* no message was looked at: no verdict sentences */
+    int foldersizes;      /* print the start size difference (--foldersizes) */
+    int foldersizesatend; /* and the final one (--foldersizesatend) */
+    int justfolders;      /* no message was looked at: no verdict sentences */
     uint64_t dup1, dup2;
     uint64_t h1_msgs, h1_bytes;
     uint64_t h2_msgs_start, h2_bytes_start, h2_msgs_end, h2_bytes_end;
@@ -32,7 +34,7 @@ struct report {
     unsigned by_code[256];
 };
 
-void report_init(struct report *r, int dry, int foldersizes, int justfolders);
+void report_init(struct report *r, int dry, int foldersizes, int foldersizesatend, int justfolders);
 /* Prints the error (one line on stderr) and counts it; the single place where
  * failures reach the user. */
 void report_error(struct report *r, const struct status *st);

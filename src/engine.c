@@ -14,7 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-/* A folder name for people: UTF-8 when it decodes, the wire form otherwise. */
+/* A folder name for people: UTF-8 when it decodes, the wire form otherwise;
+ * control characters become '?' so a hostile name cannot forge log lines. */
 static void show_name(const char *wire, char *buf, size_t n)
 {
     char *utf8 = NULL;
@@ -25,6 +26,19 @@ static void show_name(const char *wire, char *buf, size_t n)
     } else {
         snprintf(buf, n, "%s", wire);
     }
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
+/* A name with a control character cannot be a real folder name, and CR or
+ * LF would end our command early: such a folder is never sent to a server. */
+static int sendable_name(const char *name)
+{
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
 }
 
 static void copy_error(void *ctx, const struct status *st)
@@ -227,6 +241,14 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     char show1[512], show2[512];
     show_name(fp->name1, show1, sizeof show1);
     show_name(fp->name2, show2, sizeof show2);
+    if (!sendable_name(fp->name1) || !sendable_name(fp->name2)) {
+        status_set(st, STATUS_ERR_SELECT,
+                   "folder [%s] -> [%s]: the name holds a control character (CR, LF, NUL...); "
+                   "skipped, nothing sent",
+                   show1, show2);
+        report_error(rep, st);
+        return 0;
+    }
     if (cfg->skipemptyfolders) {
         int empty = host1_empty(h1, fp->name1, st);
         if (empty < 0)
@@ -234,6 +256,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         if (empty) {
             log_out("Folder [%s] -> [%s]: empty on host1, skipped (--skipemptyfolders)\n", show1,
                     show2);
+            rep->folders_synced++;
             return 0;
         }
     }
@@ -246,6 +269,9 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         } else if (imapc_create(h2, fp->name2, st) < 0) {
             if (status_lost(st))
                 return -1;
+            char what[1100];
+            snprintf(what, sizeof what, "could not create folder [%s] from [%s]", show2, show1);
+            status_prefix(st, st->code, what);
             report_error(rep, st);
             return 0;
         } else {
@@ -363,6 +389,25 @@ static void pause_ms(int ms)
 /* Syncs one folder, reconnecting a lost side up to its --reconnectretryN
  * times with a growing pause. The plan is by message identity, so trying
  * the folder again copies only what the lost attempt did not. */
+/* Replaces a lost session, pausing longer after each try; counts the tries
+ * in *tries against the side's --reconnectretryN. */
+static int reopen_side(const struct config *cfg, struct imapc **h, int side, int *tries,
+                       struct report *rep, struct status *st)
+{
+    imapc_close(h[side]);
+    h[side] = NULL;
+    for (;;) {
+        (*tries)++;
+        pause_ms(1000 << (*tries - 1 < 4 ? *tries - 1 : 4));
+        if (open_side(cfg, side, &h[side], st) == 0) {
+            rep->reconnections[side]++;
+            return 0;
+        }
+        if (lost_side(st) != side || net_stop || *tries >= cfg->side[side].reconnect)
+            return -1;
+    }
+}
+
 static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
                                 struct folder_plan *plan, size_t idx, struct report *rep,
                                 struct status *st)
@@ -373,21 +418,25 @@ static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
         if (sync_folder(cfg, h[0], h[1], plan, idx, &carried, rep, st) == 0)
             return 0;
         int side = lost_side(st);
-        if (side < 0 || net_stop || tries[side] >= cfg->side[side].reconnect)
+        if (side < 0 || net_stop || cfg->side[side].reconnect == 0)
             return -1;
-        tries[side]++;
-        log_err("imapferry: %s; reconnecting to host%d (%d of %d)\n", st->msg, side + 1,
-                tries[side], cfg->side[side].reconnect);
-        imapc_close(h[side]);
-        h[side] = NULL;
-        pause_ms(1000 << (tries[side] - 1 < 4 ? tries[side] - 1 : 4));
-        while (open_side(cfg, side, &h[side], st) < 0) {
-            if (lost_side(st) != side || net_stop || tries[side] >= cfg->side[side].reconnect)
-                return -1;
-            tries[side]++;
-            pause_ms(1000 << (tries[side] - 1 < 4 ? tries[side] - 1 : 4));
+        if (tries[side] >= cfg->side[side].reconnect) {
+            /* The same folder keeps breaking the session (a response libetpan
+             * cannot parse, a server that drops it there): give it up and go
+             * on with a fresh session, or every rerun would stop here. */
+            report_error(rep, st);
+            char show[512];
+            show_name(plan->pairs[idx].name1, show, sizeof show);
+            log_err("imapferry: folder [%s] skipped after %d reconnections; the next folders "
+                    "go on\n",
+                    show, tries[side]);
+            int again = 0;
+            return reopen_side(cfg, h, side, &again, rep, st);
         }
-        rep->reconnections[side]++;
+        log_err("imapferry: %s; reconnecting to host%d (%d of %d)\n", st->msg, side + 1,
+                tries[side] + 1, cfg->side[side].reconnect);
+        if (reopen_side(cfg, h, side, &tries[side], rep, st) < 0)
+            return -1;
     }
 }
 
@@ -465,8 +514,8 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         rc = 0;
         goto out;
     }
+    rep->folders_wanted = (unsigned)plan.npairs;
     for (size_t i = 0; i < plan.npairs && !net_stop; i++) {
-        rep->folders_wanted++;
         if (sync_folder_retrying(cfg, h, &plan, i, rep, st) < 0)
             goto out;
     }

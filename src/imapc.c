@@ -196,11 +196,14 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         imapc_close(c);
         return -1;
     }
-    if (r == MAILIMAP_NO_ERROR_AUTHENTICATED && conf->tls == IMAPC_TLS_STARTTLS) {
-        /* PREAUTH: the session is already logged in, STARTTLS is no longer
-         * allowed, and --tlsN asked for an encrypted session. */
+    if (r == MAILIMAP_NO_ERROR_AUTHENTICATED &&
+        (conf->tls == IMAPC_TLS_STARTTLS || conf->tls == IMAPC_TLS_AUTO)) {
+        /* PREAUTH: the session is already logged in and STARTTLS is no longer
+         * allowed. Going on would be a plaintext session nobody asked for:
+         * whoever sits on the path could have sent that greeting. */
         status_set(st, STATUS_TLS,
-                   "%s: %s greeted with PREAUTH, so STARTTLS (--tls%c) is impossible; use --ssl%c",
+                   "%s: %s greeted with PREAUTH on a plaintext connection, so STARTTLS is "
+                   "impossible; use --ssl%c, or --notls%c to accept a plaintext session",
                    conf->label, conf->host, conf->label[4], conf->label[4]);
         imapc_close(c);
         return -1;
@@ -434,44 +437,6 @@ static void date_from_imap(const struct mailimap_date_time *d, struct msg_meta *
     m->date_tz = (int16_t)tz;
 }
 
-static void add_flags(struct msg_meta *m, const struct mailimap_msg_att_dynamic *dyn,
-                      struct sbuf *kw)
-{
-    for (clistiter *it = dyn->att_list ? clist_begin(dyn->att_list) : NULL; it;
-         it = clist_next(it)) {
-        struct mailimap_flag_fetch *ff = clist_content(it);
-        if (ff->fl_type != MAILIMAP_FLAG_FETCH_OTHER || ff->fl_flag == NULL)
-            continue;
-        struct mailimap_flag *fl = ff->fl_flag;
-        switch (fl->fl_type) {
-        case MAILIMAP_FLAG_ANSWERED:
-            m->sysflags |= MSG_PLAN_ANSWERED;
-            break;
-        case MAILIMAP_FLAG_FLAGGED:
-            m->sysflags |= MSG_PLAN_FLAGGED;
-            break;
-        case MAILIMAP_FLAG_DELETED:
-            m->sysflags |= MSG_PLAN_DELETED;
-            break;
-        case MAILIMAP_FLAG_SEEN:
-            m->sysflags |= MSG_PLAN_SEEN;
-            break;
-        case MAILIMAP_FLAG_DRAFT:
-            m->sysflags |= MSG_PLAN_DRAFT;
-            break;
-        case MAILIMAP_FLAG_KEYWORD:
-            if (fl->fl_data.fl_keyword) {
-                if (kw->len)
-                    sbuf_addc(kw, ' ');
-                sbuf_adds(kw, fl->fl_data.fl_keyword);
-            }
-            break;
-        default: /* unknown \System flags cannot be set by APPEND */
-            break;
-        }
-    }
-}
-
 /* The FLAGS list as the server sent it, in its order, for the flag rules. */
 static void add_flag_text(struct sbuf *b, const struct mailimap_msg_att_dynamic *dyn)
 {
@@ -535,10 +500,7 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
     for (clistiter *it = clist_begin(att->att_list); it; it = clist_next(it)) {
         struct mailimap_msg_att_item *item = clist_content(it);
         if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
-            if (c->nflag_rules)
-                add_flag_text(&kw, item->att_data.att_dyn);
-            else
-                add_flags(m, item->att_data.att_dyn, &kw);
+            add_flag_text(&kw, item->att_data.att_dyn);
             continue;
         }
         if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
@@ -568,15 +530,18 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
         sbuf_free(&kw);
         return 0;
     }
+    /* Every flag goes through flagrule_parse, rules or not: libetpan takes
+     * a keyword as an astring, so a server can hand us "\\Deleted" or a
+     * word with CR LF that must never reach host2's STORE or APPEND. */
+    char *raw = sbuf_take(&kw);
     if (c->nflag_rules) {
-        char *raw = sbuf_take(&kw);
         char *flags = flagrule_rewrite(raw, c->flag_rules, c->nflag_rules);
         flagrule_parse(flags, &m->sysflags, &m->keywords);
         free(flags);
-        free(raw);
     } else {
-        m->keywords = msg_plan_keywords_norm(sbuf_take(&kw));
+        flagrule_parse(raw, &m->sysflags, &m->keywords);
     }
+    free(raw);
     int has_msgid;
     msgid_key_from_headers(hdr ? hdr : "", hdr ? hdrlen : 0, m->size, use_size, &m->key,
                            &has_msgid);
@@ -605,13 +570,16 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, int use_size, struct msg_
     *n = 0;
     if (exists == 0)
         return 0;
-    size_t cap = exists;
+    /* EXISTS is the server's word: the array grows with the answers that
+     * really come, never sized by the announcement alone. */
+    size_t cap = exists < META_CHUNK ? exists : META_CHUNK;
     struct msg_meta *m = sbuf_xcalloc(cap, sizeof *m);
     size_t cnt = 0;
     struct mailimap_fetch_type *ft = meta_fetch_type();
-    for (uint32_t lo = 1; lo <= exists; lo += META_CHUNK) {
-        uint32_t hi = exists - lo < META_CHUNK ? exists : lo + META_CHUNK - 1;
-        struct mailimap_set *set = mailimap_set_new_interval(lo, hi);
+    /* 64-bit bounds: lo += META_CHUNK must not wrap near 2^32. */
+    for (uint64_t lo = 1; lo <= exists; lo += META_CHUNK) {
+        uint64_t hi = exists - lo < META_CHUNK ? exists : lo + META_CHUNK - 1;
+        struct mailimap_set *set = mailimap_set_new_interval((uint32_t)lo, (uint32_t)hi);
         clist *res = NULL;
         int r = mailimap_fetch(c->s, set, ft, &res);
         mailimap_set_free(set);
@@ -620,15 +588,29 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, int use_size, struct msg_
             imapc_meta_free(m, cnt);
             return fail(c, r, STATUS_ERR_FETCH, st, "FETCH of message metadata");
         }
+        size_t before = cnt;
+        unsigned char got[META_CHUNK];
+        memset(got, 0, sizeof got);
         for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-            if (cnt == cap) { /* more answers than EXISTS said: unsolicited FETCHes */
+            struct mailimap_msg_att *att = clist_content(it);
+            /* Only answers for the sequence numbers asked, one each: an
+             * unsolicited FETCH (another client's flag change, or a hostile
+             * server's phantom) must not become a message to copy. */
+            if (att->att_number < lo || att->att_number > hi || got[att->att_number - lo])
+                continue;
+            got[att->att_number - lo] = 1;
+            if (cnt == cap) {
                 cap *= 2;
                 m = sbuf_xrealloc(m, cap * sizeof *m);
             }
-            if (convert_meta(c, clist_content(it), use_size, &m[cnt]))
+            if (convert_meta(c, att, use_size, &m[cnt]))
                 cnt++;
         }
         mailimap_fetch_list_free(res);
+        /* A server that announced more messages than it has answers nothing
+         * for a whole chunk: stop there rather than ask for billions. */
+        if (cnt == before)
+            break;
     }
     mailimap_fetch_type_free(ft);
     *out = m;

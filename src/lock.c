@@ -1,3 +1,5 @@
+/* lock: the pid file, checked, locked with fcntl for the whole run, and
+ * removed at the end only when it is still ours (see lock.h). */
 #include "lock.h"
 
 #include "sbuf.h"
@@ -11,28 +13,134 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Other runs can replace the file between our open and our lock (a run that
+ * ends unlinks it); each replacement costs one more try. More than this many
+ * in a row means something keeps recreating it, and we give up. */
+#define LOCK_TRIES 20
+
 struct lock {
     char *path;
-    pid_t pid;
+    int fd;    /* kept open: closing any fd of the file drops the lock */
+    dev_t dev; /* the inode we wrote, so that release never removes */
+    ino_t ino; /* a file that another run created after us */
+    pid_t pid; /* what we wrote on line 1 */
+    int held;  /* we hold the fcntl write lock */
 };
 
 const char *lock_default_path(char *buf, size_t n)
 {
+    /* XDG_RUNTIME_DIR is the user's own 0700 folder; a shared /tmp with a
+     * fixed name would let any local user block (FIFO, foreign file) or
+     * redirect everybody's runs. Checked, since the variable can be stale
+     * after su or point anywhere. */
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    struct stat sb;
+    if (xdg && xdg[0] == '/' && stat(xdg, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+        sb.st_uid == geteuid() && (sb.st_mode & (S_IWGRP | S_IWOTH)) == 0) {
+        int k = snprintf(buf, n, "%s/imapferry.pid", xdg);
+        if (k > 0 && (size_t)k < n)
+            return buf;
+    }
+    /* Else a name per user in the temporary folder: users no longer share
+     * one file, and what another user plants there is refused with a clear
+     * line by lock_acquire rather than trusted. */
     const char *dir = getenv("TMPDIR");
-    snprintf(buf, n, "%s/imapferry.pid", dir && *dir ? dir : "/tmp");
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    int k = snprintf(buf, n, "%s/imapferry-%ld.pid", dir, (long)geteuid());
+    if (k < 0 || (size_t)k >= n)
+        snprintf(buf, n, "/tmp/imapferry-%ld.pid", (long)geteuid());
     return buf;
 }
 
-/* The pid on the file's first line, 0 when there is none. */
-static pid_t read_pid(const char *path)
+static const char *kind(mode_t m)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
+    if (S_ISLNK(m))
+        return "a symbolic link";
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISSOCK(m))
+        return "a socket";
+    if (S_ISCHR(m) || S_ISBLK(m))
+        return "a device";
+    return "not a regular file";
+}
+
+/* The checks that make the file ours to use. Run on the lstat result before
+ * opening (so a FIFO or device is never even opened) and again on the open
+ * fd, which is the answer that counts. */
+static int check_file(const char *path, const struct stat *sb, struct status *st)
+{
+    if (!S_ISREG(sb->st_mode))
+        return status_set(st, STATUS_PIDFILE,
+                          "pid file %s is %s, not a regular file; not starting (remove it or "
+                          "choose another --pidfile)",
+                          path, kind(sb->st_mode));
+    if (sb->st_uid != geteuid())
+        return status_set(st, STATUS_PIDFILE,
+                          "pid file %s belongs to uid %ld, not to us (uid %ld); not starting "
+                          "(remove it or choose another --pidfile)",
+                          path, (long)sb->st_uid, (long)geteuid());
+    /* A second name for the inode could be anywhere, e.g. a hard link to
+     * one of our files that someone wants truncated. */
+    if (sb->st_nlink != 1)
+        return status_set(st, STATUS_PIDFILE,
+                          "pid file %s has %ld hard links, not 1; not starting (remove it or "
+                          "choose another --pidfile)",
+                          path, (long)sb->st_nlink);
+    return 0;
+}
+
+/* Why open() failed, in words: the file type when there is one at path. */
+static int open_failed(const char *path, int err, struct status *st)
+{
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && check_file(path, &sb, st) < 0)
+        return -1;
+    return status_set(st, STATUS_PIDFILE, "cannot open the pid file %s: %s", path, strerror(err));
+}
+
+static int set_lock(int fd)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET; /* l_start 0, l_len 0: the whole file */
+    return fcntl(fd, F_SETLK, &fl);
+}
+
+/* The pid of the process that holds the lock, 0 when nobody holds it
+ * (any more: the holder may have ended since our F_SETLK failed). */
+static pid_t lock_holder(int fd)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
         return 0;
-    char line[32] = "";
-    if (fgets(line, sizeof line, f) == NULL)
-        line[0] = '\0';
-    fclose(f);
+    return fl.l_pid;
+}
+
+/* Whether path still names the inode (dev, ino), without following a
+ * symlink: a run that ended may have unlinked it, and another created a new
+ * one, after we opened it. */
+static int same_inode(const char *path, dev_t dev, ino_t ino)
+{
+    struct stat sb;
+    return lstat(path, &sb) == 0 && sb.st_dev == dev && sb.st_ino == ino;
+}
+
+/* The pid on the file's first line, 0 when there is none. */
+static pid_t read_pid(int fd)
+{
+    char line[32];
+    ssize_t n = pread(fd, line, sizeof line - 1, 0);
+    if (n <= 0)
+        return 0;
+    line[n] = '\0';
     char *end;
     errno = 0;
     long v = strtol(line, &end, 10);
@@ -46,6 +154,74 @@ static int running(pid_t pid)
     return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/* Opens path and takes the lock. Returns the fd, with *held saying whether
+ * we got the lock, or -1. With locking, a lock held by another run is an
+ * error; without, *other is set to the holder and we go on unlocked. */
+static int open_locked(const char *path, int locking, struct stat *sb, int *held, pid_t *other,
+                       struct status *st)
+{
+    *held = 0;
+    *other = 0;
+    for (int tries = 0;; tries++) {
+        if (lstat(path, sb) == 0 && check_file(path, sb, st) < 0)
+            return -1;
+        /* O_NONBLOCK: should a FIFO be put there after the lstat, opening
+         * it neither hangs (O_RDWR never waits for a peer) nor goes on. */
+        int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return open_failed(path, errno, st);
+        if (fstat(fd, sb) < 0) {
+            int err = errno;
+            close(fd);
+            return status_set(st, STATUS_PIDFILE, "cannot read the pid file %s: %s", path,
+                              strerror(err));
+        }
+        if (check_file(path, sb, st) < 0) {
+            close(fd);
+            return -1;
+        }
+        if (set_lock(fd) == 0) {
+            /* Locked, but possibly an inode that its last holder unlinked
+             * while we waited: then the path names a new file (or none),
+             * which another run may lock too. Start again on the path. */
+            if (same_inode(path, sb->st_dev, sb->st_ino)) {
+                *held = 1;
+                return fd;
+            }
+            close(fd);
+        } else if (errno == EACCES || errno == EAGAIN) {
+            pid_t pid = lock_holder(fd);
+            if (pid > 0) {
+                if (locking) {
+                    close(fd);
+                    return status_set(st, STATUS_PIDFILE,
+                                      "pid file %s is locked by process %ld: another imapferry "
+                                      "is running; not starting (--pidfilelocking)",
+                                      path, (long)pid);
+                }
+                *other = pid;
+                return fd;
+            }
+            close(fd); /* released in between: try again */
+        } else {
+            /* No locks here (some network file systems): imapsync never
+             * locked, so only --pidfilelocking needs them. */
+            int err = errno;
+            if (locking) {
+                close(fd);
+                return status_set(st, STATUS_PIDFILE,
+                                  "cannot lock the pid file %s: %s; not starting "
+                                  "(--pidfilelocking)",
+                                  path, strerror(err));
+            }
+            return fd;
+        }
+        if (tries + 1 >= LOCK_TRIES)
+            return status_set(st, STATUS_PIDFILE,
+                              "pid file %s keeps being replaced by other runs; not starting", path);
+    }
+}
+
 int lock_acquire(const char *path, int locking, const char *logfile, struct lock **out, char *notes,
                  size_t notes_len, struct status *st)
 {
@@ -54,50 +230,51 @@ int lock_acquire(const char *path, int locking, const char *logfile, struct lock
     if (path == NULL || *path == '\0')
         return 0;
     struct stat sb;
-    int existed = 0;
-    if (lstat(path, &sb) == 0) {
-        existed = 1;
-        pid_t old = read_pid(path);
-        if (S_ISREG(sb.st_mode) && old > 0 && !running(old)) {
-            unlink(path);
-            existed = 0;
-            snprintf(notes, notes_len, "removed the old pid file %s: its process %ld is gone", path,
-                     (long)old);
-        } else if (locking) {
-            return status_set(st, STATUS_PIDFILE,
-                              "pid file %s exists (process %ld): another imapferry may be "
-                              "running; not starting (--pidfilelocking)",
-                              path, (long)old);
-        }
-    }
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (locking ? O_EXCL : O_TRUNC);
-    int fd = open(path, flags, 0600);
-    if (fd < 0 && locking && errno == EEXIST)
-        return status_set(st, STATUS_PIDFILE,
-                          "pid file %s was just created by another run; not starting "
-                          "(--pidfilelocking)",
-                          path);
+    int held;
+    pid_t other;
+    int fd = open_locked(path, locking, &sb, &held, &other, st);
     if (fd < 0)
-        return status_set(st, STATUS_PIDFILE, "cannot write the pid file %s: %s", path,
-                          strerror(errno));
-    if (existed)
+        return -1;
+    pid_t old = read_pid(fd);
+    pid_t me = getpid();
+    if (other > 0)
+        snprintf(notes, notes_len,
+                 "pid file %s is in use by process %ld, which is still running; overwriting it "
+                 "(use --pidfilelocking to avoid concurrent runs)",
+                 path, (long)other);
+    else if (old > 0 && old != me && running(old))
+        /* Not locked, so not a run of ours: the pid was reused, or the
+         * file comes from a version that did not lock. The lock decides. */
+        snprintf(notes, notes_len,
+                 "pid file %s names process %ld, which runs but holds no lock on it; "
+                 "overwriting it",
+                 path, (long)old);
+    else if (old > 0 && old != me)
+        snprintf(notes, notes_len, "removed the old pid file %s: its process %ld is gone", path,
+                 (long)old);
+    else if (sb.st_size > 0)
         snprintf(notes, notes_len,
                  "pid file %s already existed and was overwritten (use --pidfilelocking to "
                  "avoid concurrent runs)",
                  path);
     char buf[4200];
-    int n = snprintf(buf, sizeof buf, "%ld\n%s\n", (long)getpid(), logfile ? logfile : "");
-    if (n < 0 || (size_t)n >= sizeof buf || write(fd, buf, (size_t)n) != n) {
-        int err = errno;
+    int n = snprintf(buf, sizeof buf, "%ld\n%s\n", (long)me, logfile ? logfile : "");
+    if (n < 0 || (size_t)n >= sizeof buf || ftruncate(fd, 0) < 0 ||
+        pwrite(fd, buf, (size_t)n, 0) != n) {
+        int err = n < 0 || (size_t)n >= sizeof buf ? ENAMETOOLONG : errno;
+        if (held && same_inode(path, sb.st_dev, sb.st_ino))
+            unlink(path);
         close(fd);
-        unlink(path);
         return status_set(st, STATUS_PIDFILE, "cannot write the pid file %s: %s", path,
                           strerror(err));
     }
-    close(fd);
     struct lock *l = sbuf_xcalloc(1, sizeof *l);
     l->path = sbuf_xstrdup(path);
-    l->pid = getpid();
+    l->fd = fd;
+    l->dev = sb.st_dev;
+    l->ino = sb.st_ino;
+    l->pid = me;
+    l->held = held;
     *out = l;
     return 0;
 }
@@ -106,8 +283,16 @@ void lock_release(struct lock *l)
 {
     if (l == NULL)
         return;
-    if (read_pid(l->path) == l->pid)
+    /* Without the lock, the run that held it may have ended meanwhile; the
+     * file is ours to remove only once we hold it, else that run's
+     * successor could find no file while we still clean up. */
+    if (!l->held && set_lock(l->fd) == 0)
+        l->held = 1;
+    /* Unlink before close: the lock covers the unlink, and a run that
+     * opened this inode meanwhile finds it gone once it gets the lock. */
+    if (l->held && same_inode(l->path, l->dev, l->ino) && read_pid(l->fd) == l->pid)
         unlink(l->path);
+    close(l->fd);
     free(l->path);
     free(l);
 }

@@ -89,9 +89,12 @@ static int run(const struct options *opts, int argc, char **argv)
     if (notes[0])
         log_out("%s\n", notes);
     struct report rep;
-    report_init(&rep, cfg.dry, cfg.foldersizes, cfg.justfolders);
-    if (engine_run(&cfg, &rep, &st) < 0 && !got_signal)
-        report_error(&rep, &st);
+    report_init(&rep, cfg.dry, cfg.foldersizes, cfg.foldersizesatend, cfg.justfolders);
+    if (engine_run(&cfg, &rep, &st) < 0) {
+        rep.aborted = 1;
+        if (!got_signal)
+            report_error(&rep, &st);
+    }
     if (got_signal)
         log_err("imapferry: stopped by signal %d; rerun to continue where it stopped\n",
                 (int)got_signal);

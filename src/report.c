@@ -6,11 +6,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-void report_init(struct report *r, int dry, int foldersizes, int justfolders)
+void report_init(struct report *r, int dry, int foldersizes, int foldersizesatend, int justfolders)
 {
     memset(r, 0, sizeof *r);
     r->dry = dry;
     r->foldersizes = foldersizes;
+    r->foldersizesatend = foldersizesatend;
     r->justfolders = justfolders;
     r->started = time(NULL);
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
@@ -116,33 +117,43 @@ void report_print(const struct report *r)
                 (double)rss_peak() / (double)r->biggest);
     else
         log_out("%-40s: NA\n", "Memory/biggest message ratio");
-    if (r->foldersizes) {
+    if (r->foldersizes)
         log_out("%-40s: %lld messages, %lld bytes (%.3f MiB)\n", "Start difference host2 - host1",
                 (long long)r->h2_msgs_start - (long long)r->h1_msgs,
                 (long long)r->h2_bytes_start - (long long)r->h1_bytes,
                 ((double)r->h2_bytes_start - (double)r->h1_bytes) / (1024.0 * 1024.0));
+    if (r->foldersizesatend)
         log_out("%-40s: %lld messages, %lld bytes (%.3f MiB)\n", "Final difference host2 - host1",
                 (long long)r->h2_msgs_end - (long long)r->h1_msgs,
                 (long long)r->h2_bytes_end - (long long)r->h1_bytes,
                 ((double)r->h2_bytes_end - (double)r->h1_bytes) / (1024.0 * 1024.0));
-    }
     if (!r->justfolders) {
         uint64_t h1 = r->h1_msgs, h2 = r->h2_msgs_end;
-        if (r->h1_not_h2 == 0)
-            log_out("The sync looks good, all %llu identified messages in host1 are on host2.\n",
-                    (unsigned long long)h1);
-        else
+        /* The verdicts speak of every folder: after a failed folder or an
+         * aborted run they would claim what was never compared. */
+        int complete = !r->aborted && r->folders_synced == r->folders_wanted;
+        if (r->h1_not_h2 > 0)
             log_out("The sync is not finished, there are %llu among %llu identified messages in "
                     "host1 that are not on host2.\n",
                     (unsigned long long)r->h1_not_h2, (unsigned long long)h1);
-        log_out("There is no unidentified message on host1.\n");
-        if (r->h2_not_h1 == 0)
-            log_out("The sync is strict, all %llu identified messages in host2 are on host1.\n",
-                    (unsigned long long)h2);
+        else if (complete)
+            log_out("The sync looks good, all %llu identified messages in host1 are on host2.\n",
+                    (unsigned long long)h1);
         else
-            log_out("The sync is not strict, there are %llu among %llu identified messages in "
-                    "host2 that are not on host1.\n",
-                    (unsigned long long)r->h2_not_h1, (unsigned long long)h2);
+            log_out("The sync is not finished: %u of %u folders were not synced, their messages "
+                    "were not compared.\n",
+                    r->folders_wanted - r->folders_synced, r->folders_wanted);
+        if (complete) {
+            log_out("There is no unidentified message on host1.\n");
+            if (r->h2_not_h1 == 0)
+                log_out("The sync is strict, all %llu identified messages in host2 are on "
+                        "host1.\n",
+                        (unsigned long long)h2);
+            else
+                log_out("The sync is not strict, there are %llu among %llu identified messages "
+                        "in host2 that are not on host1.\n",
+                        (unsigned long long)r->h2_not_h1, (unsigned long long)h2);
+        }
     }
     log_out("Detected %u errors\n", r->errors);
     /* Our additions, after imapsync's fields so its parsers still match. */

@@ -14,14 +14,17 @@
 #include <pcre2.h>
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* PCRE2's own default, stated so it cannot shrink under us: high enough for a
- * linear scan of a large message, low enough that a catastrophic pattern
- * fails in about a second instead of hanging a sync. */
+/* Backtracking budget: PCRE2's default for ordinary strings, so that a
+ * catastrophic pattern fails within a second instead of hanging a sync; for
+ * a long subject (a whole message) RX_STEPS_PER_BYTE per byte, so that a
+ * linear scan with some backtracking, which Perl would finish, does too. */
 #define RX_MATCH_LIMIT 10000000u
+#define RX_STEPS_PER_BYTE 32u
 /* How much of a rule a message quotes: the status line has 512 bytes. */
 #define RX_SHOWN 160
 /* The largest $N we accept; Perl has no limit but PCRE2 has 65535 groups. */
@@ -550,6 +553,20 @@ static int check_pattern(const struct ctx *c, const char *p, size_t n, int inter
     return 0;
 }
 
+/* PCRE2 before 10.45 takes the first code unit of a leading lookahead as
+ * the first unit of the match and then wants the "last" unit after it, so
+ * (?=a)x*a fails on "a" (PCRE2Project/pcre2#444). Any positive lookahead
+ * (?= (?* or (*pla: ... turns the start-of-match optimizations off; a
+ * false alarm (an escaped "\(?=") only costs speed. */
+static int may_lookahead(const char *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if (p[i] == '(' && (p[i + 1] == '*' ||
+                            (i + 2 < n && p[i + 1] == '?' && (p[i + 2] == '=' || p[i + 2] == '*'))))
+            return 1;
+    return 0;
+}
+
 static int compile_regex(const struct ctx *c, const char *pat, size_t n, uint32_t opts,
                          struct rx_rule *r)
 {
@@ -566,6 +583,8 @@ static int compile_regex(const struct ctx *c, const char *pat, size_t n, uint32_
     /* Bytes only: (*UTF) and \C would change what a character is. Perl
      * allows duplicate group names. */
     opts |= PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C | PCRE2_DUPNAMES;
+    if (may_lookahead(pat, n))
+        opts |= PCRE2_NO_START_OPTIMIZE;
     r->code = pcre2_compile((PCRE2_SPTR)pat, n, opts, &err, &off, cc);
     pcre2_compile_context_free(cc);
     if (r->code == NULL) {
@@ -1003,6 +1022,21 @@ static void expand(const struct rx_rule *r, const char *in, size_t len, const PC
     }
 }
 
+/* The match context for a subject of len bytes: the rule's own, or for a
+ * long subject a private copy (*own, to free) with a larger budget. */
+static pcre2_match_context *budget(const struct rx_rule *r, size_t len, pcre2_match_context **own)
+{
+    *own = NULL;
+    if (len <= RX_MATCH_LIMIT / RX_STEPS_PER_BYTE)
+        return r->mctx;
+    *own = pcre2_match_context_copy(r->mctx);
+    if (*own == NULL)
+        abort();
+    uint64_t steps = (uint64_t)len * RX_STEPS_PER_BYTE;
+    pcre2_set_match_limit(*own, steps > UINT32_MAX ? UINT32_MAX : (uint32_t)steps);
+    return *own;
+}
+
 static int subst(const struct rx_rule *r, const char *in, size_t len, struct sbuf *res,
                  struct status *st)
 {
@@ -1011,11 +1045,12 @@ static int subst(const struct rx_rule *r, const char *in, size_t len, struct sbu
         abort();
     struct sbuf *lv = sbuf_xcalloc(r->maxdepth + 1, sizeof *lv);
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    pcre2_match_context *own, *mctx = budget(r, len, &own);
     size_t offset = 0, copied = 0;
     uint32_t opts = 0;
     int rc = 0;
     for (;;) {
-        int m = pcre2_match(r->code, (PCRE2_SPTR)in, len, offset, opts, md, r->mctx);
+        int m = pcre2_match(r->code, (PCRE2_SPTR)in, len, offset, opts, md, mctx);
         if (m == PCRE2_ERROR_NOMATCH) {
             if (opts == 0 || offset >= len)
                 break;
@@ -1047,6 +1082,7 @@ static int subst(const struct rx_rule *r, const char *in, size_t len, struct sbu
     for (size_t i = 0; i <= r->maxdepth; i++)
         sbuf_free(&lv[i]);
     free(lv);
+    pcre2_match_context_free(own);
     pcre2_match_data_free(md);
     return rc;
 }
@@ -1100,7 +1136,9 @@ int rx_match(const struct rx_rule *r, const char *in, size_t len)
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(r->code, NULL);
     if (md == NULL)
         abort();
-    int m = pcre2_match(r->code, (PCRE2_SPTR)in, len, 0, 0, md, r->mctx);
+    pcre2_match_context *own, *mctx = budget(r, len, &own);
+    int m = pcre2_match(r->code, (PCRE2_SPTR)in, len, 0, 0, md, mctx);
+    pcre2_match_context_free(own);
     pcre2_match_data_free(md);
     if (m == PCRE2_ERROR_NOMATCH)
         return 0;

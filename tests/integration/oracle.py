@@ -2,7 +2,9 @@
 """Compare two IMAP accounts, independently of imapferry's C code.
 
 A snapshot of an account maps each logical folder (tuple of components, names
-decoded from modified UTF-7, namespace prefix stripped, INBOX -> ('INBOX',))
+decoded from modified UTF-7, namespace prefix stripped, INBOX -> ('INBOX',);
+host1 'INBOX/Sub' and host2 'INBOX.INBOX.Sub' are both ('INBOX', 'Sub'), as
+imapsync maps them, and host2's 'INBOX.INBOX' is ('INBOX.INBOX',), never the INBOX)
 to a Counter (multiset) of messages, each message being
     (sha256 hex of the exact bytes, frozenset of flags without \\Recent,
      INTERNALDATE as absolute epoch seconds)

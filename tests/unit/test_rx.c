@@ -156,7 +156,10 @@ static const struct apply_case apply_cases[] = {
     {"s/a/\\U\\x41x\\q\\E/", S("ab"), S("AXQb"), 1},
     {"s/.*/\\U$&/", S("ab\351"), S("AB\351"), 1},
     {"s/\\Qa.b\\E/X/", S("a.b axb"), S("X axb"), 1},
-    /* Pattern features: flags, lookaround, anchors, literal $ and @ */
+    {"s/a/\\Ux\\Ly/", S("ab"), S("Xyb"), 1},
+    {"s/a/\\Q\\E\\u\\Ex/", S("ab"), S("xb"), 1},
+    /* Pattern features: flags, lookaround (PCRE2 < 10.45 start-optimization bug), anchors, literal
+       $ and @ */
     {"s/(a)/x@ y/", S("ab"), S("x@ yb"), 1},
     {"s/A/x/xi", S("ab"), S("xb"), 1},
     {"s/ a b /x/x", S("ab"), S("x"), 1},
@@ -188,6 +191,10 @@ static const struct apply_case apply_cases[] = {
     {"s/b/X/", S("abcb"), S("aXcb"), 1},
     {"s/^INBOX\\.//", S("INBOX.Sub.Folder"), S("Sub.Folder"), 1},
     {"s/\\./\\//g", S("INBOX.Sub.Folder"), S("INBOX/Sub/Folder"), 1},
+    {"s/(?=a)(x*)a//g", S("1xa"), S("1x"), 1},
+    {"s/(?=a).?a/X/", S("a"), S("X"), 1},
+    {"s/(?i)(?=a)x*A/X/", S("ba"), S("bX"), 1},
+    {"s/(?!b)x*a/X/", S("a"), S("X"), 1},
     /* tr/// and y///: ranges, escapes, flags c d s, padding */
     {"tr/a-z/A-Z/", S("Hello World"), S("HELLO WORLD"), 1},
     {"y/a-c/x-z/", S("abcd"), S("xyzd"), 1},
@@ -331,6 +338,8 @@ static const struct pattern_case pattern_cases[] = {
     {"\\Ua", "Ua", 1},
     {"^Sent(?!/)", "Sent/x", 0},
     {"^Sent(?!/)", "Sent Items", 1},
+    {"(?=a)x*a", "a", 1},
+    {"(?=a)x*a", "x", 0},
 };
 
 static void test_bare_patterns(void **state)
@@ -390,6 +399,9 @@ static const struct error_case error_cases[] = {
     {0, "s/a/@x/", "Perl array"},
     {0, "s/a/x@-/", "Perl array"},
     {0, "s/a/b$/", "final $"},
+    {0, "s/(a)/$'x/", "Perl variable"},
+    {0, "s/a/\\U\\Lx/", "syntax error"},
+    {0, "s/a/\\Ux\\u\\Ly/", "syntax error"},
     {0, "s/(a)/$1[0]/", "subscript"},
     {0, "s/(a)/$1{x}/", "subscript"},
     {0, "s/(a)/$1->[0]/", "subscript"},
@@ -496,6 +508,37 @@ static void test_match_limit(void **state)
     rx_free(r);
 }
 
+/* A whole message gets a budget that grows with its size: the
+ * --disarmreadreceipts rule on 5 MB without a blank line backtracks over
+ * every line and every byte, which Perl finishes (leaving it unchanged). */
+static void test_long_subject_budget(void **state)
+{
+    (void)state;
+    const char *rule = "s{\\A((?:[^\\n]+\\r\\n)+|)(^Disposition-Notification-To:[^\\n]*\\n)"
+                       "(\\r?\\n|.*\\n\\r?\\n)}{$1X-$2$3}ims";
+    const char *head = "From: a\r\nDisposition-Notification-To: a\r\n";
+    const char *line = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n";
+    size_t nlines = 70000, hl = strlen(head), ll = strlen(line), len = hl + nlines * ll;
+    char *msg = malloc(len + 1);
+    assert_non_null(msg);
+    memcpy(msg, head, hl);
+    for (size_t i = 0; i < nlines; i++)
+        memcpy(msg + hl + i * ll, line, ll);
+    msg[len] = '\0';
+    struct status st;
+    struct rx_rule *r;
+    assert_int_equal(rx_compile(rule, &r, &st), 0);
+    char *out;
+    size_t outlen;
+    assert_int_equal(rx_apply(r, msg, len, &out, &outlen, &st), 0);
+    assert_int_equal(outlen, len);
+    assert_memory_equal(out, msg, len);
+    free(out);
+    assert_int_equal(rx_match(r, msg, len), 0);
+    rx_free(r);
+    free(msg);
+}
+
 static void test_null_input(void **state)
 {
     (void)state;
@@ -559,8 +602,8 @@ int main(void)
         cmocka_unit_test(test_apply_table),     cmocka_unit_test(test_script_chains),
         cmocka_unit_test(test_bare_patterns),   cmocka_unit_test(test_compile_errors),
         cmocka_unit_test(test_message_bounded), cmocka_unit_test(test_kind_and_source),
-        cmocka_unit_test(test_match_limit),     cmocka_unit_test(test_null_input),
-        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_match_limit),     cmocka_unit_test(test_long_subject_budget),
+        cmocka_unit_test(test_null_input),      cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
