@@ -60,6 +60,7 @@ struct config {
     int resyncflags;               /* bring host2's flags in line on reruns (default) */
     int syncflagsaftercopy;        /* check host2's flags again after copying */
     int syncinternaldates;         /* APPEND with host1's INTERNALDATE (default) */
+    int idatefromheader;           /* APPEND with the Date: header's date instead */
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line (a

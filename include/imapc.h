@@ -65,6 +65,10 @@ const char *imapc_security(const struct imapc *c, char *buf, size_t n);
  * outlive the session or be reset with NULL. */
 void imapc_set_flag_rules(struct imapc *c, const struct rx_rule *const *rules, size_t n);
 
+/* --idatefromheader: imapc_fetch_meta gives each message the date of its
+ * Date: header instead of its INTERNALDATE, where that header parses. */
+void imapc_set_date_from_header(struct imapc *c, int on);
+
 /* LIST "" "*" merged with LSUB "" "*". The array and its names are
  * malloc'd; release with imapc_folders_free. */
 int imapc_list(struct imapc *c, struct folder_plan_folder **out, size_t *n, struct status *st);

@@ -240,7 +240,7 @@ enum options_status {
       "never delete folders matching \"/re/\"; implies --delete2folders")                          \
     X(SYNCINTERNALDATES, "syncinternaldates", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                    \
       "APPEND with host1 INTERNALDATE (default on)")                                               \
-    X(IDATEFROMHEADER, "idatefromheader", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_LATER), O_ACC,           \
+    X(IDATEFROMHEADER, "idatefromheader", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                        \
       "APPEND with the Date: header as internal date")                                             \
     X(SYNCACLS, "syncacls", OPTIONS_NEGFLAG, 0, O_REF("copying ACLs comes in a later release"),    \
       O_ACC, "copy ACLs with GETACL/SETACL (off)")                                                 \

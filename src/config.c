@@ -127,7 +127,11 @@ static int build_flags(const struct options *o, struct config *c, struct status 
         return -1;
     c->resyncflags = flag_or(o, OPT_RESYNCFLAGS, 1);
     c->syncflagsaftercopy = flag_or(o, OPT_SYNCFLAGSAFTERCOPY, 0);
-    c->syncinternaldates = flag_or(o, OPT_SYNCINTERNALDATES, 1);
+    c->idatefromheader = flag_or(o, OPT_IDATEFROMHEADER, 0);
+    /* imapsync turns the INTERNALDATE off under --idatefromheader; a
+     * message without a usable Date: keeps host1's INTERNALDATE here
+     * rather than get the time of the copy. */
+    c->syncinternaldates = flag_or(o, OPT_SYNCINTERNALDATES, 1) || c->idatefromheader;
     return 0;
 }
 

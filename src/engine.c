@@ -362,8 +362,10 @@ static int open_side(const struct config *cfg, int i, struct imapc **h, struct s
                 i + 1, ic.host);
     if (imapc_open(&ic, h, st) < 0)
         return -1;
-    if (i == 0)
+    if (i == 0) {
         imapc_set_flag_rules(*h, (const struct rx_rule *const *)cfg->regexflag.r, cfg->regexflag.n);
+        imapc_set_date_from_header(*h, cfg->idatefromheader);
+    }
     const struct folder_plan_ns *ns = imapc_namespace(*h);
     char sec[128];
     log_out("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n", i + 1,

@@ -1,6 +1,7 @@
 #include "imapc.h"
 
 #include "flagrule.h"
+#include "hdrdate.h"
 #include "msgid.h"
 #include "sbuf.h"
 #include "tls.h"
@@ -28,6 +29,7 @@ struct imapc {
     struct folder_plan_ns ns;
     const struct rx_rule *const *flag_rules; /* borrowed; see imapc_set_flag_rules */
     size_t nflag_rules;
+    int date_from_header; /* see imapc_set_date_from_header */
 };
 
 /* The server's last response text, made safe for a one-line message. */
@@ -327,6 +329,11 @@ static unsigned list_roles(const struct mailimap_mailbox_list *mb)
     return r;
 }
 
+void imapc_set_date_from_header(struct imapc *c, int on)
+{
+    c->date_from_header = on;
+}
+
 void imapc_set_flag_rules(struct imapc *c, const struct rx_rule *const *rules, size_t n)
 {
     c->flag_rules = rules;
@@ -542,6 +549,12 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
         flagrule_parse(raw, &m->sysflags, &m->keywords);
     }
     free(raw);
+    int64_t hdate;
+    int htz;
+    if (c->date_from_header && hdr && hdrdate_from_headers(hdr, hdrlen, &hdate, &htz) == 0) {
+        m->date = hdate;
+        m->date_tz = (int16_t)htz;
+    }
     int has_msgid;
     msgid_key_from_headers(hdr ? hdr : "", hdr ? hdrlen : 0, m->size, use_size, &m->key,
                            &has_msgid);

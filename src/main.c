@@ -68,8 +68,19 @@ static int run(const struct options *opts, int argc, char **argv)
         fprintf(stderr, "imapferry: %s\n", st.msg);
         return st.code;
     }
+    /* The pid file first: a run refused because another one holds it
+     * must leave nothing behind, not even a log file. */
+    struct lock *lk = NULL;
+    char notes[4200];
+    if (lock_acquire(cfg.pidfile, cfg.pidfilelocking, cfg.logpath, &lk, notes, sizeof notes, &st) <
+        0) {
+        fprintf(stderr, "imapferry: %s\n", st.msg);
+        config_free(&cfg);
+        return st.code;
+    }
     if (cfg.logpath && log_open(cfg.logpath, &st) < 0) {
         fprintf(stderr, "imapferry: %s (use --nolog to run without a log file)\n", st.msg);
+        lock_release(lk);
         config_free(&cfg);
         return STATUS_OTHER;
     }
@@ -77,15 +88,6 @@ static int run(const struct options *opts, int argc, char **argv)
     if (cfg.logpath)
         log_out("Log file is %s (to change it, use --logfile; --nolog turns logging off)\n",
                 cfg.logpath);
-    struct lock *lk = NULL;
-    char notes[4200];
-    if (lock_acquire(cfg.pidfile, cfg.pidfilelocking, cfg.logpath, &lk, notes, sizeof notes, &st) <
-        0) {
-        log_err("imapferry: %s\n", st.msg);
-        log_close();
-        config_free(&cfg);
-        return st.code;
-    }
     if (notes[0])
         log_out("%s\n", notes);
     struct report rep;

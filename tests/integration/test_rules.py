@@ -676,6 +676,48 @@ def nosyncinternaldates_gives_arrival_date(s):
                   "(run between %d and %d)" % (name, date, t0, t1), r)
 
 
+def header_and_internal_dates(host, user, folder):
+    """(Date: header epoch, INTERNALDATE epoch) of every message in folder."""
+    import email.utils
+    from imaputil import parse_internaldate
+    conn = host.imap(user)
+    typ, _ = conn.select(quote(folder), readonly=True)
+    check(typ == "OK", "SELECT %s" % folder)
+    typ, data = conn.fetch("1:*", "(INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE)])")
+    conn.logout()
+    out = []
+    for item in data:
+        if not isinstance(item, tuple):
+            continue
+        idate = re.search(rb'INTERNALDATE "([^"]+)"', item[0]).group(1).decode()
+        hdr = item[1].decode().split(":", 1)[1].strip()
+        out.append((int(email.utils.parsedate_to_datetime(hdr).timestamp()),
+                    parse_internaldate(idate)))
+    return out
+
+
+@test
+def idatefromheader_dates_from_date_header(s):
+    user = FLAG_USER
+    s.host1.reset(user)
+    s.host2.reset(user)
+    conn = s.host1.imap(user)
+    # Dates of 2010 (a server may replace a future date with the time of
+    # the copy); append() gives each an INTERNALDATE hours away from it.
+    for i in range(4):
+        append(conn, "INBOX", message(i, "idate"), (), i)
+    conn.logout()
+    before = header_and_internal_dates(s.host1, user, "INBOX")
+    check(any(h != i for h, i in before), "test bug: host1 dates all equal their Date: headers")
+    r = run_ferry(s, user, "--idatefromheader")
+    ok_run(r, "--idatefromheader")
+    after = header_and_internal_dates(s.host2, user, "INBOX")
+    check(len(after) == len(before), "host2 INBOX has %d messages, host1 %d"
+          % (len(after), len(before)), r)
+    for h, i in after:
+        check(h == i, "host2 INTERNALDATE %d is not the Date: header's %d" % (i, h), r)
+
+
 # --------------------------------------------------------------------------
 # 7. naming: merge, --f1f2, --dry, subscriptions
 # --------------------------------------------------------------------------
@@ -808,6 +850,6 @@ if __name__ == "__main__":
         subfolder2_puts_all_under_migrated, subfolder1_missing_exits_21, skipemptyfolders,
         prefix2_override, justfoldersizes_changes_nothing,
         regexflag_removes_label1, noresyncflags_leaves_host2_flags,
-        nosyncinternaldates_gives_arrival_date,
+        nosyncinternaldates_gives_arrival_date, idatefromheader_dates_from_date_header,
         merge_two_folders_into_one, f1f2_maps_one_exact_name, f1f2_target_is_verbatim,
         dry_with_rules_changes_nothing, subscriptions_default_none_all, option_table]))
