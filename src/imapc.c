@@ -699,26 +699,6 @@ static int wall_clock(const struct msg_meta *m, struct tm *tm)
     return (m->date_tz < 0 ? -1 : 1) * ((tz / 60) * 100 + tz % 60);
 }
 
-int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m, int keywords_ok,
-                 const char *data, size_t len, struct status *st)
-{
-    struct tm tm;
-    struct mailimap_date_time *dt = NULL;
-    if (m->date != MSG_META_NO_DATE) {
-        int zone = wall_clock(m, &tm);
-        dt = mailimap_date_time_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900, tm.tm_hour,
-                                    tm.tm_min, tm.tm_sec, zone);
-    }
-    struct mailimap_flag_list *fl = flag_list(m->sysflags, keywords_ok ? m->keywords : NULL);
-    int r = mailimap_append(c->s, mailbox, fl, dt, data, len);
-    mailimap_flag_list_free(fl);
-    if (dt)
-        mailimap_date_time_free(dt);
-    if (r != MAILIMAP_NO_ERROR)
-        return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
-    return 0;
-}
-
 /* UIDs per STORE: keeps the command line near imapsync's 1000 characters
  * even when no two UIDs are consecutive. */
 #define STORE_CHUNK 100
@@ -816,8 +796,10 @@ int imapc_can_batch(const struct imapc *c, size_t *max_per_command)
 static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-/* " (flags) "date-time" {n+}" for one message of an APPEND. */
-static void append_item(struct sbuf *b, const struct msg_meta *m, int keywords_ok, size_t len)
+/* " (flags) "date-time" {n+}" for one message of an APPEND; "{n}", a
+ * synchronising literal, when sync. */
+static void append_item(struct sbuf *b, const struct msg_meta *m, int keywords_ok, size_t len,
+                        int sync)
 {
     static const struct {
         unsigned bit;
@@ -849,7 +831,7 @@ static void append_item(struct sbuf *b, const struct msg_meta *m, int keywords_o
                   tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone < 0 ? '-' : '+',
                   zone < 0 ? -zone : zone);
     }
-    sbuf_addf(b, " {%zu+}\r\n", len);
+    sbuf_addf(b, sync ? " {%zu}\r\n" : " {%zu+}\r\n", len);
 }
 
 static int stream_put(struct imapc *c, const void *p, size_t n)
@@ -857,38 +839,24 @@ static int stream_put(struct imapc *c, const void *p, size_t n)
     return mailstream_write(c->s->imap_stream, p, n) == (ssize_t)n ? 0 : -1;
 }
 
-int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_meta *const *m,
-                       const struct imapc_body *bodies, size_t n, int keywords_ok,
-                       struct status *st)
+/* "APPEND "mailbox"": names with control characters never get here (the
+ * engine refuses them), so a quoted string can carry every other byte. */
+static void append_head(struct sbuf *b, const char *mailbox)
 {
-    /* libetpan has no MULTIAPPEND and only synchronising literals, so the
-     * command is written to its stream by hand; its parser then reads the
-     * tagged answer as for any other command. */
-    struct sbuf b = SBUF_INIT;
-    sbuf_adds(&b, "APPEND \"");
+    sbuf_adds(b, "APPEND \"");
     for (const char *p = mailbox; *p; p++) {
         if (*p == '"' || *p == '\\')
-            sbuf_addc(&b, '\\');
-        sbuf_addc(&b, *p);
+            sbuf_addc(b, '\\');
+        sbuf_addc(b, *p);
     }
-    sbuf_addc(&b, '"');
-    int r = mailimap_send_current_tag(c->s);
-    for (size_t i = 0; i < n && r == MAILIMAP_NO_ERROR; i++) {
-        append_item(&b, m[i], keywords_ok, bodies[i].len);
-        if (stream_put(c, b.data, b.len) < 0 || stream_put(c, bodies[i].data, bodies[i].len) < 0)
-            r = MAILIMAP_ERROR_STREAM;
-        sbuf_reset(&b);
-    }
-    sbuf_free(&b);
-    if (r == MAILIMAP_NO_ERROR &&
-        (stream_put(c, "\r\n", 2) < 0 || mailstream_flush(c->s->imap_stream) == -1))
-        r = MAILIMAP_ERROR_STREAM;
-    if (r != MAILIMAP_NO_ERROR)
-        return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
-    if (mailimap_read_line(c->s) == NULL)
-        return fail(c, MAILIMAP_ERROR_STREAM, STATUS_ERR_APPEND, st, "APPEND");
+    sbuf_addc(b, '"');
+}
+
+/* Parses the answer to an APPEND whose first line has just been read. */
+static int append_answer(struct imapc *c, const char *mailbox, size_t n, struct status *st)
+{
     struct mailimap_response *resp = NULL;
-    r = mailimap_parse_response(c->s, &resp);
+    int r = mailimap_parse_response(c->s, &resp);
     if (r != MAILIMAP_NO_ERROR)
         return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
     int tagged = resp->rsp_resp_done->rsp_type == MAILIMAP_RESP_DONE_TYPE_TAGGED;
@@ -901,4 +869,68 @@ int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_me
         return status_set(st, STATUS_ERR_APPEND, "%s: APPEND of %zu message%s to %s: %s", c->label,
                           n, n == 1 ? "" : "s", mailbox, server_text(c));
     return 0;
+}
+
+int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_meta *const *m,
+                       const struct imapc_body *bodies, size_t n, int keywords_ok,
+                       struct status *st)
+{
+    /* libetpan has no MULTIAPPEND and only synchronising literals, so the
+     * command is written to its stream by hand; its parser then reads the
+     * tagged answer as for any other command. */
+    struct sbuf b = SBUF_INIT;
+    append_head(&b, mailbox);
+    int r = mailimap_send_current_tag(c->s);
+    for (size_t i = 0; i < n && r == MAILIMAP_NO_ERROR; i++) {
+        append_item(&b, m[i], keywords_ok, bodies[i].len, 0);
+        if (stream_put(c, b.data, b.len) < 0 || stream_put(c, bodies[i].data, bodies[i].len) < 0)
+            r = MAILIMAP_ERROR_STREAM;
+        sbuf_reset(&b);
+    }
+    sbuf_free(&b);
+    if (r == MAILIMAP_NO_ERROR &&
+        (stream_put(c, "\r\n", 2) < 0 || mailstream_flush(c->s->imap_stream) == -1))
+        r = MAILIMAP_ERROR_STREAM;
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
+    if (mailimap_read_line(c->s) == NULL)
+        return fail(c, MAILIMAP_ERROR_STREAM, STATUS_ERR_APPEND, st, "APPEND");
+    return append_answer(c, mailbox, n, st);
+}
+
+/* One message with a synchronising literal, for servers without LITERAL+
+ * and for messages holding NUL. Written by hand like the batch, not with
+ * libetpan's mailimap_append, which turns a bare CR or LF into CRLF: both
+ * paths must send the bytes host1 served, or the copy's size would depend
+ * on the path and a rerun could copy it again. */
+int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m, int keywords_ok,
+                 const char *data, size_t len, struct status *st)
+{
+    struct sbuf b = SBUF_INIT;
+    append_head(&b, mailbox);
+    append_item(&b, m, keywords_ok, len, 1);
+    int r = mailimap_send_current_tag(c->s);
+    if (r == MAILIMAP_NO_ERROR &&
+        (stream_put(c, b.data, b.len) < 0 || mailstream_flush(c->s->imap_stream) == -1))
+        r = MAILIMAP_ERROR_STREAM;
+    sbuf_free(&b);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
+    /* Untagged data may come before the continuation; a tagged answer
+     * instead of it is a refusal of the command as written. */
+    for (;;) {
+        const char *line = mailimap_read_line(c->s);
+        if (line == NULL)
+            return fail(c, MAILIMAP_ERROR_STREAM, STATUS_ERR_APPEND, st, "APPEND");
+        if (line[0] == '+')
+            break;
+        if (line[0] != '*')
+            return append_answer(c, mailbox, 1, st);
+    }
+    if (stream_put(c, data, len) < 0 || stream_put(c, "\r\n", 2) < 0 ||
+        mailstream_flush(c->s->imap_stream) == -1)
+        return fail(c, MAILIMAP_ERROR_STREAM, STATUS_ERR_APPEND, st, "APPEND");
+    if (mailimap_read_line(c->s) == NULL)
+        return fail(c, MAILIMAP_ERROR_STREAM, STATUS_ERR_APPEND, st, "APPEND");
+    return append_answer(c, mailbox, 1, st);
 }

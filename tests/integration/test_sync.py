@@ -118,6 +118,46 @@ def copy_without_literal_plus(s):
         check(not diffs, "%s differs from host1:\n%s" % (name, "\n".join(diffs[:20])))
 
 
+def odd_messages():
+    """Messages a CRLF-only corpus never has: bare LF line ends, a bare CR,
+    a NUL byte in the body."""
+    head = "From: a@example.org\r\nSubject: odd %d\r\nMessage-ID: <odd%d@example.org>\r\n"
+    return [
+        (head % (1, 1)).encode() + b"\r\nline one\nline two\nline three\n",
+        (head % (2, 2)).encode() + b"\r\nbare\rcarriage return\r\n",
+        (head % (3, 3)).encode() + b"\r\nnul \x00 byte\r\n",
+    ]
+
+
+@test
+def odd_bytes_copied_once(s):
+    # Both APPEND paths send the bytes host1 served (libetpan's own APPEND
+    # would turn a bare LF into CRLF), so the copy's size matches host1's
+    # and a rerun does not copy the message again.
+    user = "user3"
+    s.host1.reset(user)
+    conn = s.host1.imap(user)
+    stored = 0
+    for msg in odd_messages():
+        typ, _ = conn.append("INBOX", None, None, msg)
+        stored += typ == "OK"
+    conn.logout()
+    check(stored >= 2, "host1 took only %d of the odd messages: the test proves nothing" % stored)
+    a = snap(s.host1, user)
+    for name, caps in (("h2oddpoor", "IMAP4rev1 SASL-IR ID ENABLE IDLE NAMESPACE"),
+                       ("h2oddplus", None)):
+        extra = "protocol imap {\n  imap_capability = %s\n}\n" % caps if caps else ""
+        dst = s.add_host(name, layout="host2", extra_config=extra)
+        r = ferry_to(s, dst, user)
+        check(r.returncode == 0, "copy to %s failed" % name, r)
+        diffs = oracle.compare(a, snap(dst, user))
+        check(not diffs, "%s differs from host1:\n%s" % (name, "\n".join(diffs[:20])), r)
+        r = ferry_to(s, dst, user)
+        check(r.returncode == 0 and stat(r.stdout, "Messages transferred") == 0,
+              "the rerun to %s copied again" % name, r)
+        check(not oracle.compare(a, snap(dst, user)), "%s changed on the rerun" % name, r)
+
+
 @test
 def refused_message_in_a_batch(s):
     # host2 refuses messages over 100 KB. In a MULTIAPPEND batch that
@@ -287,6 +327,6 @@ def no_plaintext_fallback(s):
 
 
 if __name__ == "__main__":
-    sys.exit(itest.main([full_copy_rerun_and_delta, copy_without_literal_plus,
+    sys.exit(itest.main([full_copy_rerun_and_delta, copy_without_literal_plus, odd_bytes_copied_once,
                          refused_message_in_a_batch, sigterm_mid_copy, reconnects_after_a_cut, justfolders, skipsize, wrong_password_host1,
                          wrong_password_host2, closed_port_host2, no_plaintext_fallback]))
