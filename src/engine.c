@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include "caps.h"
 #include "copy.h"
 #include "folder_plan.h"
 #include "imapc.h"
@@ -91,6 +92,34 @@ static int resync_flags(const struct config *cfg, struct imapc *h2, const struct
     return rc;
 }
 
+/* Messages above CAPS_MESSAGE_BYTES are never fetched: each is reported
+ * and left out of the copy list (the transport would end the session on
+ * its literal anyway). */
+static void skip_too_big(const struct folder_plan_pair *fp, const struct msg_meta *m1,
+                         struct msg_plan *plan, struct report *rep, struct folder_result *res)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < plan->ncopy; i++) {
+        const struct msg_meta *m = &m1[plan->copy[i]];
+        if ((uint64_t)m->size <= CAPS_MESSAGE_BYTES) {
+            plan->copy[k++] = plan->copy[i];
+            continue;
+        }
+        char show[512];
+        show_name(fp->name1, show, sizeof show);
+        struct status st;
+        status_set(&st, STATUS_ERR_FETCH,
+                   "message UID %u in [%s]: %u bytes, more than the %llu MiB imapferry copies; "
+                   "skipped",
+                   (unsigned)m->uid, show, (unsigned)m->size,
+                   (unsigned long long)(CAPS_MESSAGE_BYTES >> 20));
+        report_error(rep, &st);
+        res->errors++;
+        res->missing++;
+    }
+    plan->ncopy = k;
+}
+
 static uint64_t count_words(const char *s)
 {
     uint64_t n = 0;
@@ -170,6 +199,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     if (!cfg->syncinternaldates)
         for (size_t i = 0; i < n1; i++)
             m1[i].date = MSG_META_NO_DATE;
+    skip_too_big(fp, m1, &plan, rep, res);
     if (!b2.keywords_ok)
         for (size_t k = 0; k < plan.ncopy; k++)
             res->keywords_dropped += count_words(m1[plan.copy[k]].keywords);
@@ -182,7 +212,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
         for (size_t k = 0; k < plan.ncopy; k++)
             res->bytes += m1[plan.copy[k]].size;
         res->copied = plan.ncopy;
-        res->missing = plan.ncopy;
+        res->missing += plan.ncopy;
     } else {
         struct copy_result cr;
         rc = copy_messages(h1, h2, fp->name2, m1, plan.copy, plan.ncopy, b2.keywords_ok, copy_error,
@@ -190,7 +220,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
         res->copied = cr.copied;
         res->bytes = cr.bytes;
         res->errors += cr.failed;
-        res->missing = plan.ncopy - cr.copied;
+        res->missing += plan.ncopy - cr.copied;
         if (cr.biggest > rep->biggest)
             rep->biggest = cr.biggest;
         if (rc == 0 && cfg->syncflagsaftercopy && cr.copied > 0)
@@ -426,12 +456,13 @@ static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
             /* The same folder keeps breaking the session (a response libetpan
              * cannot parse, a server that drops it there): give it up and go
              * on with a fresh session, or every rerun would stop here. */
-            report_error(rep, st);
-            char show[512];
+            char show[512], what[700];
             show_name(plan->pairs[idx].name1, show, sizeof show);
-            log_err("imapferry: folder [%s] skipped after %d reconnections; the next folders "
-                    "go on\n",
-                    show, tries[side]);
+            snprintf(what, sizeof what, "folder [%s] skipped after %d reconnection%s", show,
+                     tries[side], tries[side] == 1 ? "" : "s");
+            /* A folder error now, not a connection failure: the run goes on. */
+            status_prefix(st, STATUS_WITH_ERRORS, what);
+            report_error(rep, st);
             int again = 0;
             return reopen_side(cfg, h, side, &again, rep, st);
         }

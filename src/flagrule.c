@@ -71,6 +71,11 @@ static int is_atom(const char *w, size_t n)
     return 1;
 }
 
+int flagrule_is_keyword(const char *w)
+{
+    return w != NULL && is_atom(w, strlen(w));
+}
+
 static const struct {
     const char *name;
     unsigned bit;

@@ -472,10 +472,15 @@ static void add_flag_text(struct sbuf *b, const struct mailimap_msg_att_dynamic 
                 text = "\\Draft";
                 break;
             case MAILIMAP_FLAG_KEYWORD:
-                text = fl->fl_data.fl_keyword;
+                /* libetpan reads a keyword as an astring: "\\Deleted" or a
+                 * literal with CR LF would pass for other flags once
+                 * joined with blanks, so only a real atom goes on. */
+                if (flagrule_is_keyword(fl->fl_data.fl_keyword))
+                    text = fl->fl_data.fl_keyword;
                 break;
             case MAILIMAP_FLAG_EXTENSION:
-                word = fl->fl_data.fl_extension;
+                if (flagrule_is_keyword(fl->fl_data.fl_extension))
+                    word = fl->fl_data.fl_extension;
                 break;
             default:
                 break;
@@ -502,7 +507,7 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
     memset(m, 0, sizeof *m);
     const char *hdr = NULL;
     size_t hdrlen = 0;
-    int have_uid = 0;
+    int have_uid = 0, have_size = 0, have_date = 0, have_hdr = 0;
     struct sbuf kw = SBUF_INIT;
     for (clistiter *it = clist_begin(att->att_list); it; it = clist_next(it)) {
         struct mailimap_msg_att_item *item = clist_content(it);
@@ -520,12 +525,15 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
             break;
         case MAILIMAP_MSG_ATT_RFC822_SIZE:
             m->size = sa->att_data.att_rfc822_size;
+            have_size = 1;
             break;
         case MAILIMAP_MSG_ATT_INTERNALDATE:
+            have_date = 1;
             if (sa->att_data.att_internal_date)
                 date_from_imap(sa->att_data.att_internal_date, m);
             break;
         case MAILIMAP_MSG_ATT_BODY_SECTION:
+            have_hdr = 1;
             hdr = sa->att_data.att_body_section->sec_body_part;
             hdrlen = sa->att_data.att_body_section->sec_length;
             break;
@@ -533,7 +541,10 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
             break;
         }
     }
-    if (!have_uid) {
+    /* An answer to our FETCH has every item asked for; anything less is
+     * unsolicited (another client's flag change) and must neither become
+     * a message nor hide the real answer that may follow. */
+    if (!have_uid || !have_size || !have_date || !have_hdr) {
         sbuf_free(&kw);
         return 0;
     }
@@ -611,13 +622,14 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, int use_size, struct msg_
              * server's phantom) must not become a message to copy. */
             if (att->att_number < lo || att->att_number > hi || got[att->att_number - lo])
                 continue;
-            got[att->att_number - lo] = 1;
             if (cnt == cap) {
                 cap *= 2;
                 m = sbuf_xrealloc(m, cap * sizeof *m);
             }
-            if (convert_meta(c, att, use_size, &m[cnt]))
+            if (convert_meta(c, att, use_size, &m[cnt])) {
+                got[att->att_number - lo] = 1;
                 cnt++;
+            }
         }
         mailimap_fetch_list_free(res);
         /* A server that announced more messages than it has answers nothing

@@ -1,5 +1,6 @@
 #include "transport.h"
 
+#include "caps.h"
 #include "net.h"
 #include "sbuf.h"
 #include "tls.h"
@@ -7,6 +8,7 @@
 #include <libetpan/libetpan.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +16,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* libetpan allocates a literal's announced size before reading it and
+ * grows a line until its end, so the caps are enforced here, on the bytes. */
+#define LITERAL_CAP CAPS_MESSAGE_BYTES
+#define LINE_CAP CAPS_LINE_BYTES
+
+/* Where the scanner of the server's bytes is: in a line, in a "{N}"
+ * announcement (number, then "}", then CR LF), or inside a literal. */
+enum scan_state { SCAN_LINE, SCAN_NUM, SCAN_BRACE, SCAN_CR, SCAN_LITERAL };
+
 struct transport {
     int fd;
     struct tls *tls; /* NULL while plaintext */
     int timeout_ms;
     char error[128];
+    enum scan_state scan;
+    uint64_t num;     /* the literal size being read, saturated above LITERAL_CAP */
+    uint64_t remain;  /* literal bytes still to come */
+    uint64_t linelen; /* bytes since the last LF outside literals */
 };
 
 int transport_connect(const char *host, int port, double timeout, struct transport **out,
@@ -69,9 +84,84 @@ static ssize_t eof(struct transport *t)
     return -1;
 }
 
+/* Follows the IMAP framing of what the server sent, so a literal
+ * announcement above LITERAL_CAP or an endless line fails the session
+ * before libetpan sizes a buffer by it. Bytes inside a literal are message
+ * data and never taken for framing. */
+static int scan(struct transport *t, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = p[i];
+        if (t->scan == SCAN_LITERAL) {
+            size_t take = n - i < t->remain ? n - i : (size_t)t->remain;
+            t->remain -= take;
+            i += take - 1;
+            if (t->remain == 0) {
+                t->scan = SCAN_LINE;
+                t->linelen = 0;
+            }
+            continue;
+        }
+        if (++t->linelen > LINE_CAP) {
+            snprintf(t->error, sizeof t->error,
+                     "the server sent a line longer than %" PRIu64 " MiB", LINE_CAP >> 20);
+            return -1;
+        }
+        switch (t->scan) {
+        case SCAN_NUM:
+            if (ch >= '0' && ch <= '9') {
+                t->num = t->num > LITERAL_CAP ? t->num : t->num * 10 + (ch - '0');
+                continue;
+            }
+            if (ch == '+')
+                continue;
+            t->scan = ch == '}' ? SCAN_BRACE : SCAN_LINE;
+            break;
+        case SCAN_BRACE:
+            t->scan = ch == '\r' ? SCAN_CR : SCAN_LINE;
+            break;
+        case SCAN_CR:
+            if (ch == '\n') {
+                if (t->num > LITERAL_CAP) {
+                    snprintf(t->error, sizeof t->error,
+                             "the server announced a literal (message) of more than %" PRIu64
+                             " MiB, the most imapferry accepts",
+                             LITERAL_CAP >> 20);
+                    return -1;
+                }
+                t->remain = t->num;
+                t->scan = t->remain ? SCAN_LITERAL : SCAN_LINE;
+                t->linelen = 0;
+                continue;
+            }
+            t->scan = SCAN_LINE;
+            break;
+        default:
+            break;
+        }
+        if (ch == '\n')
+            t->linelen = 0;
+        else if (ch == '{') {
+            t->scan = SCAN_NUM;
+            t->num = 0;
+        }
+    }
+    return 0;
+}
+
+static ssize_t raw_read(struct transport *t, void *buf, size_t n);
+
 static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
 {
     struct transport *t = of(s);
+    ssize_t got = raw_read(t, buf, n);
+    if (got > 0 && scan(t, buf, (size_t)got) < 0)
+        return -1;
+    return got;
+}
+
+static ssize_t raw_read(struct transport *t, void *buf, size_t n)
+{
     if (t->tls) {
         /* No poll first: OpenSSL may already hold decrypted bytes. */
         ssize_t got = tls_read(t->tls, buf, n, t->timeout_ms, t->error, sizeof t->error);
