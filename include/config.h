@@ -5,7 +5,8 @@
 #ifndef IMAPFERRY_CONFIG_H
 #define IMAPFERRY_CONFIG_H
 
-#include "imapc.h"
+#include "conn.h"
+#include "folder_plan.h"
 #include "options.h"
 #include "rx.h"
 #include "status.h"
@@ -18,7 +19,7 @@ struct config_side {
     char *authmech; /* upper case: LOGIN, PLAIN, CRAM-MD5, XOAUTH2 */
     char *authuser;
     char *oauth_token; /* secret */
-    enum imapc_tls tls;
+    enum conn_tls tls;
     char *cafile;
     int insecure;
     double timeout;
@@ -68,8 +69,5 @@ struct config {
  * must outlive the config: list values are borrowed. */
 int config_build(const struct options *o, struct config *c, struct status *st);
 void config_free(struct config *c);
-
-/* The imapc settings for side 0 or 1 (strings borrowed from c). */
-void config_imapc(const struct config *c, int side, struct imapc_conf *out);
 
 #endif

@@ -9,6 +9,7 @@
 #ifndef IMAPFERRY_IMAPC_H
 #define IMAPFERRY_IMAPC_H
 
+#include "conn.h"
 #include "folder_plan.h"
 #include "msg_plan.h"
 #include "rx.h"
@@ -18,13 +19,6 @@
 #include <stdint.h>
 
 struct imapc;
-
-enum imapc_tls {
-    IMAPC_TLS_AUTO,     /* no option: STARTTLS; refused if the server lacks it */
-    IMAPC_TLS_NONE,     /* --notlsN: plaintext, never STARTTLS */
-    IMAPC_TLS_STARTTLS, /* --tlsN: STARTTLS required */
-    IMAPC_TLS_IMPLICIT, /* --sslN: TLS from the first byte */
-};
 
 /* Strings are borrowed for the duration of imapc_open only. */
 struct imapc_conf {
@@ -36,7 +30,7 @@ struct imapc_conf {
     const char *authmech;    /* "LOGIN" (also for NULL), "PLAIN", "CRAM-MD5", "XOAUTH2" */
     const char *authuser;    /* admin identity that authenticates for user, or NULL */
     const char *oauth_token; /* XOAUTH2 access token */
-    enum imapc_tls tls;
+    enum conn_tls tls;
     const char *cafile; /* extra trusted CA, or NULL */
     int insecure;       /* skip certificate checks */
     double timeout;     /* seconds, 0 = none */

@@ -7,13 +7,8 @@
 
 #include "status.h"
 
-#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
-
-/* Set from a signal handler: waits then fail at once, so a run stops
- * promptly on SIGINT/SIGTERM even inside a long read. */
-extern volatile sig_atomic_t net_stop;
 
 /* Resolves host and connects to the first address that answers within
  * timeout seconds (0 = no limit); sets TCP_NODELAY and SO_KEEPALIVE.

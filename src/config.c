@@ -145,14 +145,12 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
     if (!o->v[id->user].given || !*o->v[id->user].str)
         return status_set(st, STATUS_USAGE, "missing --user%d", k);
     if (ssl->given && ssl->on)
-        s->tls = IMAPC_TLS_IMPLICIT;
+        s->tls = CONN_TLS_IMPLICIT;
     else if (tls->given)
-        s->tls = tls->on ? IMAPC_TLS_STARTTLS : IMAPC_TLS_NONE;
+        s->tls = tls->on ? CONN_TLS_STARTTLS : CONN_TLS_NONE;
     else
-        s->tls = IMAPC_TLS_AUTO;
-    long port = o->v[id->port].given           ? o->v[id->port].num
-                : s->tls == IMAPC_TLS_IMPLICIT ? 993
-                                               : 143;
+        s->tls = CONN_TLS_AUTO;
+    long port = o->v[id->port].given ? o->v[id->port].num : s->tls == CONN_TLS_IMPLICIT ? 993 : 143;
     if (port < 1 || port > 65535)
         return status_set(st, STATUS_USAGE, "--port%d %ld is not a TCP port", k, port);
     s->host = dup_or_null(o->v[id->host].str);
@@ -267,24 +265,4 @@ void config_free(struct config *c)
     free(c->pidfile);
     free(c->logpath);
     memset(c, 0, sizeof *c);
-}
-
-void config_imapc(const struct config *c, int side, struct imapc_conf *out)
-{
-    const struct config_side *s = &c->side[side];
-    memset(out, 0, sizeof *out);
-    out->label = side == 0 ? "host1" : "host2";
-    out->host = s->host;
-    out->port = s->port;
-    out->user = s->user;
-    out->password = s->password;
-    out->authmech = s->authmech;
-    out->authuser = s->authuser;
-    out->oauth_token = s->oauth_token;
-    out->tls = s->tls;
-    out->cafile = s->cafile;
-    out->insecure = s->insecure;
-    out->timeout = s->timeout;
-    out->err_connect = side == 0 ? STATUS_CONNECT_HOST1 : STATUS_CONNECT_HOST2;
-    out->err_auth = side == 0 ? STATUS_AUTH_HOST1 : STATUS_AUTH_HOST2;
 }

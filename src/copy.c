@@ -1,6 +1,6 @@
 #include "copy.h"
 
-#include "net.h"
+#include "stop.h"
 #include "sbuf.h"
 
 #include <pthread.h>
@@ -177,7 +177,7 @@ static void *fetcher(void *arg)
     size_t k = 0;
     for (;;) {
         struct fetched *f = sbuf_xcalloc(1, sizeof *f);
-        if (net_stop) {
+        if (stop_requested) {
             status_set(&f->lost_st, STATUS_SIGNAL, "interrupted");
             f->lost = 1;
         } else {
@@ -231,7 +231,7 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
     p.m1 = m1;
     p.idx = idx;
     p.n = n;
-    /* Signals go to the main thread; the fetcher notices net_stop. */
+    /* Signals go to the main thread; the fetcher notices stop_requested. */
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
@@ -252,7 +252,7 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
             on_error(ctx, &f->err[i]);
             res->failed++;
         }
-        if (f->cnt && net_stop)
+        if (f->cnt && stop_requested)
             rc = status_set(st, STATUS_SIGNAL, "interrupted");
         else if (f->cnt)
             rc = append_batch(&b, f->meta, f->body, f->cnt, st);

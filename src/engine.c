@@ -7,7 +7,7 @@
 #include "log.h"
 #include "msg_plan.h"
 #include "mutf7.h"
-#include "net.h"
+#include "stop.h"
 #include "sbuf.h"
 
 #include <stdio.h>
@@ -36,6 +36,8 @@ static void show_name(const char *wire, char *buf, size_t n)
  * LF would end our command early: such a folder is never sent to a server. */
 static int sendable_name(const char *name)
 {
+    if (*name == '\0') /* only a server's LIST can yield it; no folder has it */
+        return 0;
     for (const char *p = name; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return 0;
@@ -381,12 +383,33 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     return 0;
 }
 
+/* The imapc settings of side 0 or 1 (strings borrowed from c). */
+static void side_conf(const struct config *c, int side, struct imapc_conf *out)
+{
+    const struct config_side *s = &c->side[side];
+    memset(out, 0, sizeof *out);
+    out->label = side == 0 ? "host1" : "host2";
+    out->host = s->host;
+    out->port = s->port;
+    out->user = s->user;
+    out->password = s->password;
+    out->authmech = s->authmech;
+    out->authuser = s->authuser;
+    out->oauth_token = s->oauth_token;
+    out->tls = s->tls;
+    out->cafile = s->cafile;
+    out->insecure = s->insecure;
+    out->timeout = s->timeout;
+    out->err_connect = side == 0 ? STATUS_CONNECT_HOST1 : STATUS_CONNECT_HOST2;
+    out->err_auth = side == 0 ? STATUS_AUTH_HOST1 : STATUS_AUTH_HOST2;
+}
+
 /* Connects and logs in one side, saying so. */
 static int open_side(const struct config *cfg, int i, struct imapc **h, struct status *st)
 {
     struct imapc_conf ic;
-    config_imapc(cfg, i, &ic);
-    if (ic.insecure && ic.tls != IMAPC_TLS_NONE)
+    side_conf(cfg, i, &ic);
+    if (ic.insecure && ic.tls != CONN_TLS_NONE)
         log_err("imapferry: WARNING: --insecure%d: the certificate of %s is not checked; "
                 "anyone on the path can read the password and the mail\n",
                 i + 1, ic.host);
@@ -412,7 +435,7 @@ static int lost_side(const struct status *st)
 /* Sleeps, but wakes up for a stop request. */
 static void pause_ms(int ms)
 {
-    for (; ms > 0 && !net_stop; ms -= 100) {
+    for (; ms > 0 && !stop_requested; ms -= 100) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -435,7 +458,7 @@ static int reopen_side(const struct config *cfg, struct imapc **h, int side, int
             rep->reconnections[side]++;
             return 0;
         }
-        if (lost_side(st) != side || net_stop || *tries >= cfg->side[side].reconnect)
+        if (lost_side(st) != side || stop_requested || *tries >= cfg->side[side].reconnect)
             return -1;
     }
 }
@@ -450,7 +473,7 @@ static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
         if (sync_folder(cfg, h[0], h[1], plan, idx, &carried, rep, st) == 0)
             return 0;
         int side = lost_side(st);
-        if (side < 0 || net_stop || cfg->side[side].reconnect == 0)
+        if (side < 0 || stop_requested || cfg->side[side].reconnect == 0)
             return -1;
         if (tries[side] >= cfg->side[side].reconnect) {
             /* The same folder keeps breaking the session (a response libetpan
@@ -548,7 +571,7 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         goto out;
     }
     rep->folders_wanted = (unsigned)plan.npairs;
-    for (size_t i = 0; i < plan.npairs && !net_stop; i++) {
+    for (size_t i = 0; i < plan.npairs && !stop_requested; i++) {
         if (sync_folder_retrying(cfg, h, &plan, i, rep, st) < 0)
             goto out;
     }

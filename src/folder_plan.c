@@ -185,7 +185,8 @@ static void attr_owners(const struct folder_plan_folder *f, size_t n, const char
     for (int k = 0; k < NROLES; k++)
         owner[k] = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (f[i].name == NULL)
+        /* An empty name is no folder: never a role's owner or a target. */
+        if (f[i].name == NULL || f[i].name[0] == '\0')
             continue;
         int k = role_index(f[i].roles);
         if (k >= 0 && owner[k] == NULL)
@@ -220,7 +221,7 @@ static void automap_init(struct automap *am, const struct folder_plan_folder *f1
     for (int k = 0; k < NROLES; k++)
         am->guessed2[k] = NULL;
     for (size_t i = 0; i < n2; i++) {
-        if (f2[i].name == NULL)
+        if (f2[i].name == NULL || f2[i].name[0] == '\0')
             continue;
         int k = guess_role(f2[i].name, prefix2);
         if (k >= 0 && (am->guessed2[k] == NULL || strcmp(f2[i].name, am->guessed2[k]) < 0))

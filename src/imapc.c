@@ -162,7 +162,7 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         return -1;
     }
     struct tls_conf tc = {conf->host, conf->cafile, conf->insecure};
-    if (conf->tls == IMAPC_TLS_IMPLICIT && transport_start_tls(c->t, &tc, st) < 0) {
+    if (conf->tls == CONN_TLS_IMPLICIT && transport_start_tls(c->t, &tc, st) < 0) {
         /* A plaintext IMAP port answers a ClientHello with its greeting. */
         if (strstr(st->msg, "wrong version number"))
             snprintf(st->msg + strlen(st->msg), sizeof st->msg - strlen(st->msg),
@@ -190,7 +190,7 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         const char *why = *transport_error(c->t) ? transport_error(c->t) : "not an IMAP server?";
         /* An implicit-TLS port waits silently for a ClientHello. */
         char hint[64] = "";
-        if (conf->tls != IMAPC_TLS_IMPLICIT && strstr(why, "timed out"))
+        if (conf->tls != CONN_TLS_IMPLICIT && strstr(why, "timed out"))
             snprintf(hint, sizeof hint, "; if this port speaks TLS from the start, add --ssl%c",
                      conf->label[4]);
         status_set(st, conf->err_connect, "%s: no IMAP greeting from %s port %d (%s)%s",
@@ -199,7 +199,7 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         return -1;
     }
     if (r == MAILIMAP_NO_ERROR_AUTHENTICATED &&
-        (conf->tls == IMAPC_TLS_STARTTLS || conf->tls == IMAPC_TLS_AUTO)) {
+        (conf->tls == CONN_TLS_STARTTLS || conf->tls == CONN_TLS_AUTO)) {
         /* PREAUTH: the session is already logged in and STARTTLS is no longer
          * allowed. Going on would be a plaintext session nobody asked for:
          * whoever sits on the path could have sent that greeting. */
@@ -214,7 +214,7 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         struct mailimap_capability_data *cap = NULL;
         if (mailimap_capability(c->s, &cap) == MAILIMAP_NO_ERROR)
             mailimap_capability_data_free(cap);
-        if ((conf->tls == IMAPC_TLS_AUTO || conf->tls == IMAPC_TLS_STARTTLS) &&
+        if ((conf->tls == CONN_TLS_AUTO || conf->tls == CONN_TLS_STARTTLS) &&
             starttls(c, conf, &tc, st) < 0) {
             imapc_close(c);
             return -1;
@@ -223,7 +223,7 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
             status_set(st, conf->err_auth,
                        "%s: %s refuses to log in over this connection (LOGINDISABLED)%s",
                        conf->label, conf->host,
-                       conf->tls == IMAPC_TLS_NONE ? "; drop --notls to use TLS" : "");
+                       conf->tls == CONN_TLS_NONE ? "; drop --notls to use TLS" : "");
             imapc_close(c);
             return -1;
         }
@@ -352,6 +352,10 @@ int imapc_list(struct imapc *c, struct folder_plan_folder **out, size_t *n, stru
     struct folder_plan_folder *f = sbuf_xcalloc(clist_count(l) + 1, sizeof *f);
     for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
         struct mailimap_mailbox_list *mb = clist_content(it);
+        /* An empty name is no folder (LIST "" "" answers the separator
+         * that way), and automap must never pick it as a target. */
+        if (mb->mb_name == NULL || *mb->mb_name == '\0')
+            continue;
         f[cnt].name = sbuf_xstrdup(mb->mb_name);
         f[cnt].noselect = is_noselect(mb);
         f[cnt].roles = list_roles(mb);

@@ -143,7 +143,7 @@ void log_close(void)
     log_file = NULL;
 }
 
-static void emit(FILE *to, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void emit(FILE *to, const char *fmt, va_list ap)
 {
     va_list copy;
     va_copy(copy, ap);

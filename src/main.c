@@ -3,7 +3,7 @@
 #include "engine.h"
 #include "lock.h"
 #include "log.h"
-#include "net.h"
+#include "stop.h"
 #include "options.h"
 #include "report.h"
 #include "status.h"
@@ -32,7 +32,7 @@ static volatile sig_atomic_t got_signal;
 static void on_signal(int sig)
 {
     got_signal = sig;
-    net_stop = 1;
+    stop_requested = 1;
 }
 
 /* No SA_RESTART: a blocked poll() must return so the run can stop cleanly. */

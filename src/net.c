@@ -1,5 +1,7 @@
 #include "net.h"
 
+#include "stop.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -11,10 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-volatile sig_atomic_t net_stop;
-
 /* Waits in short slices: a signal reaches only one thread, and the others
- * must notice net_stop too. */
+ * must notice stop_requested too. */
 #define SLICE_MS 200
 
 int net_wait(int fd, short events, int timeout_ms)
@@ -22,7 +22,7 @@ int net_wait(int fd, short events, int timeout_ms)
     struct pollfd p = {.fd = fd, .events = events, .revents = 0};
     int left = timeout_ms;
     for (;;) {
-        if (net_stop) {
+        if (stop_requested) {
             errno = EINTR;
             return -1;
         }

@@ -24,6 +24,21 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { MAX_ITEMS = 48, MAX_RULES = 4 };
+#define MAX_OUT (32.0 * 1024 * 1024)
+
+/* Bytes one rule can make of one input byte, over-estimated: its whole text
+ * per match, one more match per byte (empty matches), and nested \Q doubles
+ * the backslashes per level, as in Perl ("\Q\Q." is "\\\."). Rules whose
+ * output could pass MAX_OUT are not tried: twenty \Q turn a byte into a
+ * megabyte and chained s/./LONG/g multiply, which is the rules' doing, not
+ * a bug (imapsync's rules are the admin's own). */
+static double rule_growth(const char *src)
+{
+    double g = (double)strlen(src) + 1;
+    for (const char *p = src; (p = strstr(p, "\\Q")) != NULL; p += 2)
+        g *= 2;
+    return g;
+}
 
 struct names {
     const char *v[MAX_ITEMS];
@@ -33,6 +48,7 @@ struct names {
 struct rules {
     struct rx_rule *v[MAX_RULES];
     size_t n;
+    double out_max; /* longest name the rules can make (regextrans2: chained) */
 };
 
 static void add_name(struct names *l, const char *s)
@@ -43,14 +59,18 @@ static void add_name(struct names *l, const char *s)
 
 static void add_rule(struct rules *l, const char *src, int bare)
 {
+    double g = l->out_max * rule_growth(src);
     struct rx_rule *r = NULL;
     struct status st;
     status_clear(&st);
-    if (l->n >= MAX_RULES)
+    if (l->n >= MAX_RULES || g > MAX_OUT)
         return;
     int rc = bare ? rx_compile_pattern(src, &r, &st) : rx_compile(src, &r, &st);
-    if (rc == 0)
+    if (rc == 0) {
         l->v[l->n++] = r;
+        if (!bare)
+            l->out_max = g;
+    }
 }
 
 static unsigned parse_attrs(const char *a, size_t n, int *noselect, int *subscribed)
@@ -101,6 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n1 = 0, n2 = 0;
     struct names folder = {0}, folderrec = {0}, first = {0}, last = {0}, f1f2 = {0};
     struct rules include = {0}, exclude = {0}, trans = {0};
+    /* a name is at most the input, prefix2 and --subfolder2 (both in it) */
+    include.out_max = exclude.out_max = trans.out_max = 2.0 * (double)size + 1;
     struct folder_plan_ns ns1 = {"", '/'}, ns2 = {"", '/'};
     struct folder_plan_rules r;
     memset(&r, 0, sizeof r);
@@ -213,7 +235,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (folder_plan_build(f1, n1, f2, n2, &ns1, &ns2, &r, &plan, &st) == 0) {
         for (size_t i = 0; i < plan.npairs; i++) {
             const struct folder_plan_pair *q = &plan.pairs[i];
-            if (q->name1 == NULL || q->name2 == NULL || q->name2[0] == '\0' || q->leader > i)
+            if (q->name1 == NULL || q->name2 == NULL || q->leader > i)
+                __builtin_trap();
+            /* An empty name2 fails the build, and --automap never takes
+             * an empty host2 name as a target. */
+            if (q->name2[0] == '\0')
                 __builtin_trap();
         }
         for (size_t i = 0; i < plan.nmissing; i++)

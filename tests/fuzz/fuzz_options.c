@@ -37,9 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct options o;
     struct status st;
-    status_clear(&st);
+    memset(&st, 0, sizeof st);
     (void)options_parse(argc, argv, &o, &st);
-    if (st.msg[sizeof st.msg - 1] != '\0')
+    if (memchr(st.msg, '\0', sizeof st.msg) == NULL)
         __builtin_trap(); /* the message must stay NUL-terminated */
     options_free(&o);
 
