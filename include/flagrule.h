@@ -23,12 +23,16 @@ extern const char flagrule_buggy[];
  * before the rules, as imapsync does. Returns a malloc'd string. */
 char *flagrule_rewrite(const char *flags, const struct rx_rule *const *rules, size_t n);
 
+/* Normalises a keyword list: sorts, drops duplicates; takes and returns
+ * malloc'd strings (NULL in = NULL out; "" becomes NULL). */
+char *flagrule_keywords_norm(char *kw);
+
 /* Whether w can be sent as a flag keyword: an IMAP atom (RFC 3501), so
  * no blank, control character, backslash, quote, bracket or wildcard. */
 int flagrule_is_keyword(const char *w);
 
 /* Splits a flag string into the five system flags (case-insensitive, as
- * enum msg_plan_flag bits) and keywords; keywords come back sorted and
+ * enum msg_flag bits) and keywords; keywords come back sorted and
  * deduplicated, malloc'd, or NULL when none. \Recent, unknown \System flags
  * and words that are not IMAP atoms (RFC 3501 flag-keyword) cannot be stored
  * on host2 and are dropped; returns how many were dropped. */

@@ -67,34 +67,11 @@
 #ifndef IMAPFERRY_FOLDER_PLAN_H
 #define IMAPFERRY_FOLDER_PLAN_H
 
+#include "folder.h"
 #include "rx.h"
 #include "status.h"
 
 #include <stddef.h>
-
-/* Special-use roles (RFC 6154 LIST attributes; Gmail's XLIST uses the same
- * names), as bits. */
-enum folder_plan_role {
-    FOLDER_PLAN_ALL = 1u << 0,
-    FOLDER_PLAN_ARCHIVE = 1u << 1,
-    FOLDER_PLAN_DRAFTS = 1u << 2,
-    FOLDER_PLAN_FLAGGED = 1u << 3,
-    FOLDER_PLAN_JUNK = 1u << 4,
-    FOLDER_PLAN_SENT = 1u << 5,
-    FOLDER_PLAN_TRASH = 1u << 6,
-};
-
-struct folder_plan_folder {
-    char *name; /* raw wire name; owned by whoever built the array */
-    int noselect;
-    int subscribed;
-    unsigned roles; /* enum folder_plan_role bits from LIST, 0 = none */
-};
-
-struct folder_plan_ns {
-    const char *prefix; /* personal namespace prefix, e.g. "" or "INBOX." */
-    char sep;           /* hierarchy separator, e.g. '/' or '.'; 0 = flat */
-};
 
 /* The rules of one run; all borrowed, all optional (zeroed = imapsync's
  * defaults except the two ints marked below). */
@@ -143,15 +120,14 @@ struct folder_plan {
 };
 
 /* Translates one name (step 4 above); *out is malloc'd. */
-int folder_plan_translate(const char *name1, const struct folder_plan_ns *ns1,
-                          const struct folder_plan_ns *ns2, char **out, struct status *st);
+int folder_plan_translate(const char *name1, const struct folder_ns *ns1,
+                          const struct folder_ns *ns2, char **out, struct status *st);
 
 /* Builds the plan. Fails with STATUS_USAGE when a rule cannot be applied
  * (imapsync exits 64 then) or a rule yields an empty name, and with exit 21
  * (STATUS_SUBFOLDER) when --subfolder1 names a folder host1 lacks. */
-int folder_plan_build(const struct folder_plan_folder *f1, size_t n1,
-                      const struct folder_plan_folder *f2, size_t n2,
-                      const struct folder_plan_ns *ns1, const struct folder_plan_ns *ns2,
+int folder_plan_build(const struct folder *f1, size_t n1, const struct folder *f2, size_t n2,
+                      const struct folder_ns *ns1, const struct folder_ns *ns2,
                       const struct folder_plan_rules *rules, struct folder_plan *out,
                       struct status *st);
 void folder_plan_free(struct folder_plan *p);

@@ -10,8 +10,8 @@
 #define IMAPFERRY_IMAPC_H
 
 #include "conn.h"
-#include "folder_plan.h"
-#include "msg_plan.h"
+#include "folder.h"
+#include "msg.h"
 #include "rx.h"
 #include "status.h"
 
@@ -48,7 +48,7 @@ void imapc_close(struct imapc *c);
 
 /* The personal namespace from NAMESPACE (or "" and the LIST separator when
  * the server has no NAMESPACE). Valid until imapc_close. */
-const struct folder_plan_ns *imapc_namespace(const struct imapc *c);
+const struct folder_ns *imapc_namespace(const struct imapc *c);
 /* The capability list as the server announced it, space-separated. */
 const char *imapc_capabilities(const struct imapc *c, char *buf, size_t n);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "plaintext". */
@@ -65,8 +65,8 @@ void imapc_set_date_from_header(struct imapc *c, int on);
 
 /* LIST "" "*" merged with LSUB "" "*". The array and its names are
  * malloc'd; release with imapc_folders_free. */
-int imapc_list(struct imapc *c, struct folder_plan_folder **out, size_t *n, struct status *st);
-void imapc_folders_free(struct folder_plan_folder *f, size_t n);
+int imapc_list(struct imapc *c, struct folder **out, size_t *n, struct status *st);
+void imapc_folders_free(struct folder *f, size_t n);
 
 int imapc_create(struct imapc *c, const char *name, struct status *st);
 int imapc_subscribe(struct imapc *c, const char *name, struct status *st);

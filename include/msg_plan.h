@@ -9,34 +9,11 @@
 #ifndef IMAPFERRY_MSG_PLAN_H
 #define IMAPFERRY_MSG_PLAN_H
 
-#include "msgid.h"
+#include "msg.h"
 #include "status.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* Flags are kept as bits for the system flags plus a sorted, space-separated
- * keyword string, so two messages' flags compare with == and strcmp. */
-enum msg_plan_flag {
-    MSG_PLAN_SEEN = 1u << 0,
-    MSG_PLAN_ANSWERED = 1u << 1,
-    MSG_PLAN_FLAGGED = 1u << 2,
-    MSG_PLAN_DELETED = 1u << 3,
-    MSG_PLAN_DRAFT = 1u << 4,
-};
-
-struct msg_meta {
-    uint32_t uid;
-    uint32_t size;
-    unsigned sysflags; /* enum msg_plan_flag bits; \Recent is never stored */
-    char *keywords;    /* owned by whoever built the array; NULL = none */
-    struct msgid_key key;
-    int64_t date;    /* INTERNALDATE as seconds since the epoch (UTC), or
-                        MSG_META_NO_DATE: APPEND without one (the server's time) */
-    int16_t date_tz; /* its zone, minutes east of UTC, for APPEND */
-};
-
-#define MSG_META_NO_DATE INT64_MIN
 
 struct msg_plan_pair {
     size_t i1, i2; /* indices into the host1 and host2 arrays */
@@ -75,10 +52,5 @@ int msg_plan_same_target(const struct msg_plan_flagfix *a, const struct msg_plan
 int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *m2, size_t n2,
                    struct msg_plan *out, struct status *st);
 void msg_plan_free(struct msg_plan *p);
-
-/* Flag helper for the IMAP client. */
-/* Normalises a keyword list: sorts, drops duplicates; takes and returns
- * malloc'd strings (NULL in = NULL out; "" becomes NULL). */
-char *msg_plan_keywords_norm(char *kw);
 
 #endif

@@ -1,3 +1,5 @@
+/* config: turns the parsed options into the immutable settings of a run:
+ * defaults, cross-option checks, password sources, compiled rule lists. */
 #include "config.h"
 
 #include "flagrule.h"

@@ -1,3 +1,5 @@
+/* copy: moves the bodies of one folder's missing messages from host1 to
+ * host2, a fetcher thread reading the next batch while this one appends. */
 #include "copy.h"
 
 #include "stop.h"

@@ -1,3 +1,6 @@
+/* engine: runs a sync: opens both sessions, plans the folders, syncs each
+ * pair (metadata, plan, copy, flag resync) and decides what a failure
+ * costs: the message, the folder, a reconnect or the run. */
 #include "engine.h"
 
 #include "caps.h"
@@ -419,7 +422,7 @@ static int open_side(const struct config *cfg, int i, struct imapc **h, struct s
         imapc_set_flag_rules(*h, (const struct rx_rule *const *)cfg->regexflag.r, cfg->regexflag.n);
         imapc_set_date_from_header(*h, cfg->idatefromheader);
     }
-    const struct folder_plan_ns *ns = imapc_namespace(*h);
+    const struct folder_ns *ns = imapc_namespace(*h);
     char sec[128];
     log_out("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n", i + 1,
             ic.user, ic.host, ic.port, imapc_security(*h, sec, sizeof sec), ns->prefix,
@@ -497,8 +500,8 @@ static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
 }
 
 /* --justfolderlists and --justautomap: what the run would work on. */
-static void print_folder_lists(const struct config *cfg, struct folder_plan_folder **f,
-                               const size_t *nf, const struct folder_plan *plan)
+static void print_folder_lists(const struct config *cfg, struct folder **f, const size_t *nf,
+                               const struct folder_plan *plan)
 {
     char a[512], b[512];
     if (cfg->justfolderlists) {
@@ -526,7 +529,7 @@ static void print_folder_lists(const struct config *cfg, struct folder_plan_fold
 int engine_run(const struct config *cfg, struct report *rep, struct status *st)
 {
     struct imapc *h[2] = {NULL, NULL};
-    struct folder_plan_folder *f[2] = {NULL, NULL};
+    struct folder *f[2] = {NULL, NULL};
     size_t nf[2] = {0, 0};
     struct folder_plan plan;
     memset(&plan, 0, sizeof plan);
@@ -547,7 +550,7 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     for (int i = 0; i < 2; i++)
         if (imapc_list(h[i], &f[i], &nf[i], st) < 0)
             goto out;
-    struct folder_plan_ns ns[2];
+    struct folder_ns ns[2];
     for (int i = 0; i < 2; i++) {
         /* --sepN and --prefixN win over what the server says (imapsync). */
         ns[i] = *imapc_namespace(h[i]);

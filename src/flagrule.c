@@ -2,7 +2,7 @@
  * flags_for_host2 before the PERMANENTFLAGS filter). */
 #include "flagrule.h"
 
-#include "msg_plan.h"
+#include "msg.h"
 #include "sbuf.h"
 
 #include <stdlib.h>
@@ -80,10 +80,58 @@ static const struct {
     const char *name;
     unsigned bit;
 } sysflags_by_name[] = {
-    {"\\Seen", MSG_PLAN_SEEN},       {"\\Answered", MSG_PLAN_ANSWERED},
-    {"\\Flagged", MSG_PLAN_FLAGGED}, {"\\Deleted", MSG_PLAN_DELETED},
-    {"\\Draft", MSG_PLAN_DRAFT},
+    {"\\Seen", MSG_SEEN},       {"\\Answered", MSG_ANSWERED}, {"\\Flagged", MSG_FLAGGED},
+    {"\\Deleted", MSG_DELETED}, {"\\Draft", MSG_DRAFT},
 };
+
+static int str_ptr_cmp(const void *pa, const void *pb)
+{
+    return strcmp(*(char *const *)pa, *(char *const *)pb);
+}
+
+static int is_sep(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+char *flagrule_keywords_norm(char *kw)
+{
+    if (kw == NULL)
+        return NULL;
+    size_t len = strlen(kw);
+    /* At most one word per two bytes ("a b c"), so this bounds the count. */
+    char **words = sbuf_xcalloc(len / 2 + 1, sizeof *words);
+    size_t n = 0;
+    char *p = kw;
+    while (*p) {
+        while (is_sep(*p))
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        words[n++] = p;
+        while (*p && !is_sep(*p))
+            p++;
+    }
+    char *res = NULL;
+    if (n > 0) {
+        qsort(words, n, sizeof *words, str_ptr_cmp);
+        res = sbuf_xmalloc(len + 1);
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && strcmp(words[i], words[i - 1]) == 0)
+                continue;
+            size_t wl = strlen(words[i]);
+            if (o > 0)
+                res[o++] = ' ';
+            memcpy(res + o, words[i], wl);
+            o += wl;
+        }
+        res[o] = '\0';
+    }
+    free(words);
+    free(kw);
+    return res;
+}
 
 size_t flagrule_parse(const char *flags, unsigned *sysflags, char **keywords)
 {
@@ -122,7 +170,7 @@ size_t flagrule_parse(const char *flags, unsigned *sysflags, char **keywords)
             sbuf_addc(&kw, ' ');
         sbuf_append(&kw, w, n);
     }
-    *keywords = kw.len ? msg_plan_keywords_norm(sbuf_take(&kw)) : NULL;
+    *keywords = kw.len ? flagrule_keywords_norm(sbuf_take(&kw)) : NULL;
     sbuf_free(&kw);
     return dropped;
 }

@@ -1,3 +1,5 @@
+/* folder_plan: imapsync's folder selection, naming, merging and order as
+ * a pure function of both folder lists and the rules. */
 #include "folder_plan.h"
 
 #include "sbuf.h"
@@ -16,8 +18,8 @@ static int is_inbox(const char *name)
 /* ------------------------------------------------------------------ */
 /* Translation                                                         */
 
-int folder_plan_translate(const char *name1, const struct folder_plan_ns *ns1,
-                          const struct folder_plan_ns *ns2, char **out, struct status *st)
+int folder_plan_translate(const char *name1, const struct folder_ns *ns1,
+                          const struct folder_ns *ns2, char **out, struct status *st)
 {
     if (out != NULL)
         *out = NULL;
@@ -92,50 +94,50 @@ static const struct {
     const char *name;
     unsigned role;
 } role_names[] = {
-    {"All", FOLDER_PLAN_ALL},
-    {"All Messages", FOLDER_PLAN_ALL},
-    {"&BBIEQQQ1-", FOLDER_PLAN_ALL},
-    {"Archive", FOLDER_PLAN_ARCHIVE},
-    {"Archives", FOLDER_PLAN_ARCHIVE},
-    {"&BBAEQARFBDgEMg-", FOLDER_PLAN_ARCHIVE},
-    {"Drafts", FOLDER_PLAN_DRAFTS},
-    {"DRAFTS", FOLDER_PLAN_DRAFTS},
-    {"&BCcENQRABD0EPgQyBDgEOgQ4-", FOLDER_PLAN_DRAFTS},
-    {"Szkice", FOLDER_PLAN_DRAFTS},
-    {"Wersje robocze", FOLDER_PLAN_DRAFTS},
-    {"Flagged", FOLDER_PLAN_FLAGGED},
-    {"Starred", FOLDER_PLAN_FLAGGED},
-    {"&BB8EPgQ8BDUERwQ1BD0EPQRLBDU-", FOLDER_PLAN_FLAGGED},
-    {"Junk", FOLDER_PLAN_JUNK},
-    {"junk", FOLDER_PLAN_JUNK},
-    {"Spam", FOLDER_PLAN_JUNK},
-    {"SPAM", FOLDER_PLAN_JUNK},
-    {"&BCEEPwQwBDw-", FOLDER_PLAN_JUNK},
-    {"Potwierdzony spam", FOLDER_PLAN_JUNK},
-    {"Wiadomo&AVs-ci-&AVs-mieci", FOLDER_PLAN_JUNK},
-    {"Junk E-Mail", FOLDER_PLAN_JUNK},
-    {"Junk Email", FOLDER_PLAN_JUNK},
-    {"Sent", FOLDER_PLAN_SENT},
-    {"Sent Messages", FOLDER_PLAN_SENT},
-    {"Sent Items", FOLDER_PLAN_SENT},
-    {"Gesendete Elemente", FOLDER_PLAN_SENT},
-    {"Gesendete Objekte", FOLDER_PLAN_SENT},
-    {"&AMk-l&AOk-ments envoy&AOk-s", FOLDER_PLAN_SENT},
-    {"E&AwE-le&AwE-ments envoye&AwE-s", FOLDER_PLAN_SENT},
-    {"Envoy&AOk-", FOLDER_PLAN_SENT},
-    {"Objets envoy&AOk-s", FOLDER_PLAN_SENT},
-    {"Elementos enviados", FOLDER_PLAN_SENT},
-    {"Posta inviata", FOLDER_PLAN_SENT},
-    {"&kAFP4W4IMH8wojCkMMYw4A-", FOLDER_PLAN_SENT},
-    {"&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-", FOLDER_PLAN_SENT},
-    {"Elementy wys&AUI-ane", FOLDER_PLAN_SENT},
-    {"Trash", FOLDER_PLAN_TRASH},
-    {"TRASH", FOLDER_PLAN_TRASH},
-    {"&BCMENAQwBDsENQQ9BD0ESwQ1-", FOLDER_PLAN_TRASH},
-    {"&BBoEPgRABDcEOAQ9BDA-", FOLDER_PLAN_TRASH},
-    {"Kosz", FOLDER_PLAN_TRASH},
-    {"Deleted Items", FOLDER_PLAN_TRASH},
-    {"Deleted Messages", FOLDER_PLAN_TRASH},
+    {"All", FOLDER_ROLE_ALL},
+    {"All Messages", FOLDER_ROLE_ALL},
+    {"&BBIEQQQ1-", FOLDER_ROLE_ALL},
+    {"Archive", FOLDER_ROLE_ARCHIVE},
+    {"Archives", FOLDER_ROLE_ARCHIVE},
+    {"&BBAEQARFBDgEMg-", FOLDER_ROLE_ARCHIVE},
+    {"Drafts", FOLDER_ROLE_DRAFTS},
+    {"DRAFTS", FOLDER_ROLE_DRAFTS},
+    {"&BCcENQRABD0EPgQyBDgEOgQ4-", FOLDER_ROLE_DRAFTS},
+    {"Szkice", FOLDER_ROLE_DRAFTS},
+    {"Wersje robocze", FOLDER_ROLE_DRAFTS},
+    {"Flagged", FOLDER_ROLE_FLAGGED},
+    {"Starred", FOLDER_ROLE_FLAGGED},
+    {"&BB8EPgQ8BDUERwQ1BD0EPQRLBDU-", FOLDER_ROLE_FLAGGED},
+    {"Junk", FOLDER_ROLE_JUNK},
+    {"junk", FOLDER_ROLE_JUNK},
+    {"Spam", FOLDER_ROLE_JUNK},
+    {"SPAM", FOLDER_ROLE_JUNK},
+    {"&BCEEPwQwBDw-", FOLDER_ROLE_JUNK},
+    {"Potwierdzony spam", FOLDER_ROLE_JUNK},
+    {"Wiadomo&AVs-ci-&AVs-mieci", FOLDER_ROLE_JUNK},
+    {"Junk E-Mail", FOLDER_ROLE_JUNK},
+    {"Junk Email", FOLDER_ROLE_JUNK},
+    {"Sent", FOLDER_ROLE_SENT},
+    {"Sent Messages", FOLDER_ROLE_SENT},
+    {"Sent Items", FOLDER_ROLE_SENT},
+    {"Gesendete Elemente", FOLDER_ROLE_SENT},
+    {"Gesendete Objekte", FOLDER_ROLE_SENT},
+    {"&AMk-l&AOk-ments envoy&AOk-s", FOLDER_ROLE_SENT},
+    {"E&AwE-le&AwE-ments envoye&AwE-s", FOLDER_ROLE_SENT},
+    {"Envoy&AOk-", FOLDER_ROLE_SENT},
+    {"Objets envoy&AOk-s", FOLDER_ROLE_SENT},
+    {"Elementos enviados", FOLDER_ROLE_SENT},
+    {"Posta inviata", FOLDER_ROLE_SENT},
+    {"&kAFP4W4IMH8wojCkMMYw4A-", FOLDER_ROLE_SENT},
+    {"&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-", FOLDER_ROLE_SENT},
+    {"Elementy wys&AUI-ane", FOLDER_ROLE_SENT},
+    {"Trash", FOLDER_ROLE_TRASH},
+    {"TRASH", FOLDER_ROLE_TRASH},
+    {"&BCMENAQwBDsENQQ9BD0ESwQ1-", FOLDER_ROLE_TRASH},
+    {"&BBoEPgRABDcEOAQ9BDA-", FOLDER_ROLE_TRASH},
+    {"Kosz", FOLDER_ROLE_TRASH},
+    {"Deleted Items", FOLDER_ROLE_TRASH},
+    {"Deleted Messages", FOLDER_ROLE_TRASH},
 };
 
 /* Role index 0..NROLES-1 of a bit set, or -1. A folder may carry several
@@ -180,7 +182,7 @@ static int guess_role(const char *name, const char *prefix)
 /* The folder holding each role by attribute: the first in LIST order. A
  * later folder with the same role is "already assigned" in imapsync and
  * gets no attribute role at all. */
-static void attr_owners(const struct folder_plan_folder *f, size_t n, const char *owner[NROLES])
+static void attr_owners(const struct folder *f, size_t n, const char *owner[NROLES])
 {
     for (int k = 0; k < NROLES; k++)
         owner[k] = NULL;
@@ -209,8 +211,8 @@ struct automap {
     const char *prefix1;
 };
 
-static void automap_init(struct automap *am, const struct folder_plan_folder *f1, size_t n1,
-                         const struct folder_plan_folder *f2, size_t n2, const char *prefix1,
+static void automap_init(struct automap *am, const struct folder *f1, size_t n1,
+                         const struct folder *f2, size_t n2, const char *prefix1,
                          const char *prefix2)
 {
     attr_owners(f1, n1, am->special1);
@@ -509,9 +511,8 @@ static int pair_ref_cmp(const void *pa, const void *pb)
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
-static void set_create_subscribe(struct folder_plan *out, const struct folder_plan_folder *f2,
-                                 size_t n2, const unsigned char *sub1, int subscribe,
-                                 int subscribeall)
+static void set_create_subscribe(struct folder_plan *out, const struct folder *f2, size_t n2,
+                                 const unsigned char *sub1, int subscribe, int subscribeall)
 {
     struct dst_info *dst = sbuf_xcalloc(n2 > 0 ? n2 : 1, sizeof *dst);
     size_t ndst = 0;
@@ -648,8 +649,8 @@ static void add_missing(struct folder_plan *out, const char *name)
 
 /* Steps 1-4 of selection and the order; fills b->order with the wanted
  * host1 names. */
-static int select_folders(struct build *b, const struct folder_plan_folder *f1, size_t n1,
-                          const struct folder_plan_ns *ns1, const struct folder_plan_rules *r,
+static int select_folders(struct build *b, const struct folder *f1, size_t n1,
+                          const struct folder_ns *ns1, const struct folder_plan_rules *r,
                           struct folder_plan *out, struct status *st)
 {
     const char *prefix1 = ns1->prefix ? ns1->prefix : "";
@@ -806,11 +807,10 @@ static int select_folders(struct build *b, const struct folder_plan_folder *f1, 
     return 0;
 }
 
-static int name_folders(struct build *b, const struct folder_plan_folder *f1, size_t n1,
-                        const struct folder_plan_folder *f2, size_t n2,
-                        const struct folder_plan_ns *ns1, const struct folder_plan_ns *ns2,
-                        const struct folder_plan_rules *r, struct folder_plan *out,
-                        struct status *st)
+static int name_folders(struct build *b, const struct folder *f1, size_t n1,
+                        const struct folder *f2, size_t n2, const struct folder_ns *ns1,
+                        const struct folder_ns *ns2, const struct folder_plan_rules *r,
+                        struct folder_plan *out, struct status *st)
 {
     const char *prefix1 = ns1->prefix ? ns1->prefix : "";
     const char *prefix2 = ns2->prefix ? ns2->prefix : "";
@@ -865,9 +865,8 @@ static int name_folders(struct build *b, const struct folder_plan_folder *f1, si
     return 0;
 }
 
-int folder_plan_build(const struct folder_plan_folder *f1, size_t n1,
-                      const struct folder_plan_folder *f2, size_t n2,
-                      const struct folder_plan_ns *ns1, const struct folder_plan_ns *ns2,
+int folder_plan_build(const struct folder *f1, size_t n1, const struct folder *f2, size_t n2,
+                      const struct folder_ns *ns1, const struct folder_ns *ns2,
                       const struct folder_plan_rules *rules, struct folder_plan *out,
                       struct status *st)
 {

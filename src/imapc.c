@@ -1,5 +1,8 @@
+/* imapc: the IMAP client session and its commands on libetpan, with every
+ * answer converted to our own types before it leaves this file. */
 #include "imapc.h"
 
+#include "appender.h"
 #include "flagrule.h"
 #include "hdrdate.h"
 #include "msgid.h"
@@ -26,7 +29,7 @@ struct imapc {
     char label[8];
     int err_connect;
     char *ns_prefix;
-    struct folder_plan_ns ns;
+    struct folder_ns ns;
     const struct rx_rule *const *flag_rules; /* borrowed; see imapc_set_flag_rules */
     size_t nflag_rules;
     int date_from_header; /* see imapc_set_date_from_header */
@@ -254,7 +257,7 @@ void imapc_close(struct imapc *c)
     free(c);
 }
 
-const struct folder_plan_ns *imapc_namespace(const struct imapc *c)
+const struct folder_ns *imapc_namespace(const struct imapc *c)
 {
     return &c->ns;
 }
@@ -309,11 +312,11 @@ static unsigned list_roles(const struct mailimap_mailbox_list *mb)
         const char *name;
         unsigned bit;
     } roles[] = {
-        {"All", FOLDER_PLAN_ALL},         {"AllMail", FOLDER_PLAN_ALL},
-        {"Archive", FOLDER_PLAN_ARCHIVE}, {"Drafts", FOLDER_PLAN_DRAFTS},
-        {"Flagged", FOLDER_PLAN_FLAGGED}, {"Starred", FOLDER_PLAN_FLAGGED},
-        {"Junk", FOLDER_PLAN_JUNK},       {"Spam", FOLDER_PLAN_JUNK},
-        {"Sent", FOLDER_PLAN_SENT},       {"Trash", FOLDER_PLAN_TRASH},
+        {"All", FOLDER_ROLE_ALL},         {"AllMail", FOLDER_ROLE_ALL},
+        {"Archive", FOLDER_ROLE_ARCHIVE}, {"Drafts", FOLDER_ROLE_DRAFTS},
+        {"Flagged", FOLDER_ROLE_FLAGGED}, {"Starred", FOLDER_ROLE_FLAGGED},
+        {"Junk", FOLDER_ROLE_JUNK},       {"Spam", FOLDER_ROLE_JUNK},
+        {"Sent", FOLDER_ROLE_SENT},       {"Trash", FOLDER_ROLE_TRASH},
     };
     unsigned r = 0;
     if (mb->mb_flag == NULL)
@@ -340,7 +343,7 @@ void imapc_set_flag_rules(struct imapc *c, const struct rx_rule *const *rules, s
     c->nflag_rules = rules ? n : 0;
 }
 
-int imapc_list(struct imapc *c, struct folder_plan_folder **out, size_t *n, struct status *st)
+int imapc_list(struct imapc *c, struct folder **out, size_t *n, struct status *st)
 {
     *out = NULL;
     *n = 0;
@@ -349,7 +352,7 @@ int imapc_list(struct imapc *c, struct folder_plan_folder **out, size_t *n, stru
     if (r != MAILIMAP_NO_ERROR)
         return fail(c, r, STATUS_ERR_SELECT, st, "LIST");
     size_t cnt = 0;
-    struct folder_plan_folder *f = sbuf_xcalloc(clist_count(l) + 1, sizeof *f);
+    struct folder *f = sbuf_xcalloc(clist_count(l) + 1, sizeof *f);
     for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
         struct mailimap_mailbox_list *mb = clist_content(it);
         /* An empty name is no folder (LIST "" "" answers the separator
@@ -380,7 +383,7 @@ int imapc_list(struct imapc *c, struct folder_plan_folder **out, size_t *n, stru
     return 0;
 }
 
-void imapc_folders_free(struct folder_plan_folder *f, size_t n)
+void imapc_folders_free(struct folder *f, size_t n)
 {
     if (f == NULL)
         return;
@@ -679,15 +682,15 @@ void imapc_body_free(char *data)
 static struct mailimap_flag_list *flag_list(unsigned sysflags, const char *keywords)
 {
     struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
-    if (sysflags & MSG_PLAN_SEEN)
+    if (sysflags & MSG_SEEN)
         mailimap_flag_list_add(fl, mailimap_flag_new_seen());
-    if (sysflags & MSG_PLAN_ANSWERED)
+    if (sysflags & MSG_ANSWERED)
         mailimap_flag_list_add(fl, mailimap_flag_new_answered());
-    if (sysflags & MSG_PLAN_FLAGGED)
+    if (sysflags & MSG_FLAGGED)
         mailimap_flag_list_add(fl, mailimap_flag_new_flagged());
-    if (sysflags & MSG_PLAN_DELETED)
+    if (sysflags & MSG_DELETED)
         mailimap_flag_list_add(fl, mailimap_flag_new_deleted());
-    if (sysflags & MSG_PLAN_DRAFT)
+    if (sysflags & MSG_DRAFT)
         mailimap_flag_list_add(fl, mailimap_flag_new_draft());
     if (keywords) {
         const char *p = keywords;
@@ -702,17 +705,6 @@ static struct mailimap_flag_list *flag_list(unsigned sysflags, const char *keywo
         }
     }
     return fl;
-}
-
-/* The INTERNALDATE for APPEND in its original zone, so host2 shows what
- * host1 showed: fills tm with the wall clock there, returns the zone as
- * +-HHMM (e.g. -500). */
-static int wall_clock(const struct msg_meta *m, struct tm *tm)
-{
-    time_t local = (time_t)(m->date + (int64_t)m->date_tz * 60);
-    gmtime_r(&local, tm);
-    int tz = m->date_tz < 0 ? -m->date_tz : m->date_tz;
-    return (m->date_tz < 0 ? -1 : 1) * ((tz / 60) * 100 + tz % 60);
 }
 
 /* UIDs per STORE: keeps the command line near imapsync's 1000 characters
@@ -809,79 +801,14 @@ int imapc_can_batch(const struct imapc *c, size_t *max_per_command)
     return 1;
 }
 
-static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-/* " (flags) "date-time" {n+}" for one message of an APPEND; "{n}", a
- * synchronising literal, when sync. */
-static void append_item(struct sbuf *b, const struct msg_meta *m, int keywords_ok, size_t len,
-                        int sync)
+/* Turns the appender's answer into our status: a libetpan error ends the
+ * session, a NO refuses the messages. */
+static int appended(struct imapc *c, int r, int refused, const char *mailbox, size_t n,
+                    struct status *st)
 {
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } sys[] = {{MSG_PLAN_SEEN, "\\Seen"},
-               {MSG_PLAN_ANSWERED, "\\Answered"},
-               {MSG_PLAN_FLAGGED, "\\Flagged"},
-               {MSG_PLAN_DELETED, "\\Deleted"},
-               {MSG_PLAN_DRAFT, "\\Draft"}};
-    sbuf_adds(b, " (");
-    size_t start = b->len;
-    for (size_t i = 0; i < sizeof sys / sizeof *sys; i++) {
-        if (!(m->sysflags & sys[i].bit))
-            continue;
-        if (b->len > start)
-            sbuf_addc(b, ' ');
-        sbuf_adds(b, sys[i].name);
-    }
-    if (keywords_ok && m->keywords) {
-        if (b->len > start)
-            sbuf_addc(b, ' ');
-        sbuf_adds(b, m->keywords);
-    }
-    sbuf_addc(b, ')');
-    if (m->date != MSG_META_NO_DATE) {
-        struct tm tm;
-        int zone = wall_clock(m, &tm);
-        sbuf_addf(b, " \"%02d-%s-%04d %02d:%02d:%02d %c%04d\"", tm.tm_mday, month_names[tm.tm_mon],
-                  tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone < 0 ? '-' : '+',
-                  zone < 0 ? -zone : zone);
-    }
-    sbuf_addf(b, sync ? " {%zu}\r\n" : " {%zu+}\r\n", len);
-}
-
-static int stream_put(struct imapc *c, const void *p, size_t n)
-{
-    return mailstream_write(c->s->imap_stream, p, n) == (ssize_t)n ? 0 : -1;
-}
-
-/* "APPEND "mailbox"": names with control characters never get here (the
- * engine refuses them), so a quoted string can carry every other byte. */
-static void append_head(struct sbuf *b, const char *mailbox)
-{
-    sbuf_adds(b, "APPEND \"");
-    for (const char *p = mailbox; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            sbuf_addc(b, '\\');
-        sbuf_addc(b, *p);
-    }
-    sbuf_addc(b, '"');
-}
-
-/* Parses the answer to an APPEND whose first line has just been read. */
-static int append_answer(struct imapc *c, const char *mailbox, size_t n, struct status *st)
-{
-    struct mailimap_response *resp = NULL;
-    int r = mailimap_parse_response(c->s, &resp);
     if (r != MAILIMAP_NO_ERROR)
         return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
-    int tagged = resp->rsp_resp_done->rsp_type == MAILIMAP_RESP_DONE_TYPE_TAGGED;
-    int ok = tagged && resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type ==
-                           MAILIMAP_RESP_COND_STATE_OK;
-    mailimap_response_free(resp);
-    if (!tagged) /* BYE: the server is closing the connection */
-        return fail(c, MAILIMAP_ERROR_FATAL, STATUS_ERR_APPEND, st, "APPEND");
-    if (!ok)
+    if (refused)
         return status_set(st, STATUS_ERR_APPEND, "%s: APPEND of %zu message%s to %s: %s", c->label,
                           n, n == 1 ? "" : "s", mailbox, server_text(c));
     return 0;
@@ -891,62 +818,23 @@ int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_me
                        const struct imapc_body *bodies, size_t n, int keywords_ok,
                        struct status *st)
 {
-    /* libetpan has no MULTIAPPEND and only synchronising literals, so the
-     * command is written to its stream by hand; its parser then reads the
-     * tagged answer as for any other command. */
-    struct sbuf b = SBUF_INIT;
-    append_head(&b, mailbox);
-    int r = mailimap_send_current_tag(c->s);
-    for (size_t i = 0; i < n && r == MAILIMAP_NO_ERROR; i++) {
-        append_item(&b, m[i], keywords_ok, bodies[i].len, 0);
-        if (stream_put(c, b.data, b.len) < 0 || stream_put(c, bodies[i].data, bodies[i].len) < 0)
-            r = MAILIMAP_ERROR_STREAM;
-        sbuf_reset(&b);
+    const char **data = sbuf_xcalloc(n, sizeof *data);
+    size_t *len = sbuf_xcalloc(n, sizeof *len);
+    for (size_t i = 0; i < n; i++) {
+        data[i] = bodies[i].data;
+        len[i] = bodies[i].len;
     }
-    sbuf_free(&b);
-    if (r == MAILIMAP_NO_ERROR &&
-        (stream_put(c, "\r\n", 2) < 0 || mailstream_flush(c->s->imap_stream) == -1))
-        r = MAILIMAP_ERROR_STREAM;
-    if (r != MAILIMAP_NO_ERROR)
-        return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
-    if (mailimap_read_line(c->s) == NULL)
-        return fail(c, MAILIMAP_ERROR_STREAM, STATUS_ERR_APPEND, st, "APPEND");
-    return append_answer(c, mailbox, n, st);
+    int refused = 0;
+    int r = appender_batch(c->s, mailbox, m, data, len, n, keywords_ok, &refused);
+    free(data);
+    free(len);
+    return appended(c, r, refused, mailbox, n, st);
 }
 
-/* One message with a synchronising literal, for servers without LITERAL+
- * and for messages holding NUL. Written by hand like the batch, not with
- * libetpan's mailimap_append, which turns a bare CR or LF into CRLF: both
- * paths must send the bytes host1 served, or the copy's size would depend
- * on the path and a rerun could copy it again. */
 int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m, int keywords_ok,
                  const char *data, size_t len, struct status *st)
 {
-    struct sbuf b = SBUF_INIT;
-    append_head(&b, mailbox);
-    append_item(&b, m, keywords_ok, len, 1);
-    int r = mailimap_send_current_tag(c->s);
-    if (r == MAILIMAP_NO_ERROR &&
-        (stream_put(c, b.data, b.len) < 0 || mailstream_flush(c->s->imap_stream) == -1))
-        r = MAILIMAP_ERROR_STREAM;
-    sbuf_free(&b);
-    if (r != MAILIMAP_NO_ERROR)
-        return fail(c, r, STATUS_ERR_APPEND, st, "APPEND");
-    /* Untagged data may come before the continuation; a tagged answer
-     * instead of it is a refusal of the command as written. */
-    for (;;) {
-        const char *line = mailimap_read_line(c->s);
-        if (line == NULL)
-            return fail(c, MAILIMAP_ERROR_STREAM, STATUS_ERR_APPEND, st, "APPEND");
-        if (line[0] == '+')
-            break;
-        if (line[0] != '*')
-            return append_answer(c, mailbox, 1, st);
-    }
-    if (stream_put(c, data, len) < 0 || stream_put(c, "\r\n", 2) < 0 ||
-        mailstream_flush(c->s->imap_stream) == -1)
-        return fail(c, MAILIMAP_ERROR_STREAM, STATUS_ERR_APPEND, st, "APPEND");
-    if (mailimap_read_line(c->s) == NULL)
-        return fail(c, MAILIMAP_ERROR_STREAM, STATUS_ERR_APPEND, st, "APPEND");
-    return append_answer(c, mailbox, 1, st);
+    int refused = 0;
+    int r = appender_one(c->s, mailbox, m, keywords_ok, data, len, &refused);
+    return appended(c, r, refused, mailbox, 1, st);
 }

@@ -1,3 +1,4 @@
+/* log: the run's output, to the terminal and to the log file. */
 #include "log.h"
 
 #include "sbuf.h"

@@ -1,3 +1,5 @@
+/* msg_plan: which host1 messages host2 lacks and which pairs are the same
+ * message, from both sides' metadata; pure. */
 #include "msg_plan.h"
 
 #include "sbuf.h"
@@ -174,53 +176,4 @@ void msg_plan_free(struct msg_plan *p)
     free(p->copy);
     free(p->pairs);
     memset(p, 0, sizeof *p);
-}
-
-static int str_ptr_cmp(const void *pa, const void *pb)
-{
-    return strcmp(*(char *const *)pa, *(char *const *)pb);
-}
-
-static int is_sep(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-char *msg_plan_keywords_norm(char *kw)
-{
-    if (kw == NULL)
-        return NULL;
-    size_t len = strlen(kw);
-    /* At most one word per two bytes ("a b c"), so this bounds the count. */
-    char **words = sbuf_xcalloc(len / 2 + 1, sizeof *words);
-    size_t n = 0;
-    char *p = kw;
-    while (*p) {
-        while (is_sep(*p))
-            *p++ = '\0';
-        if (*p == '\0')
-            break;
-        words[n++] = p;
-        while (*p && !is_sep(*p))
-            p++;
-    }
-    char *res = NULL;
-    if (n > 0) {
-        qsort(words, n, sizeof *words, str_ptr_cmp);
-        res = sbuf_xmalloc(len + 1);
-        size_t o = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (i > 0 && strcmp(words[i], words[i - 1]) == 0)
-                continue;
-            size_t wl = strlen(words[i]);
-            if (o > 0)
-                res[o++] = ' ';
-            memcpy(res + o, words[i], wl);
-            o += wl;
-        }
-        res[o] = '\0';
-    }
-    free(words);
-    free(kw);
-    return res;
 }

@@ -1,3 +1,4 @@
+/* msgid: a message's identity key from its header fields and size. */
 #include "msgid.h"
 
 #include <strings.h>

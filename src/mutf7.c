@@ -1,3 +1,4 @@
+/* mutf7: modified UTF-7 (RFC 3501 5.1.3) to UTF-8 and back, for names. */
 #include "mutf7.h"
 
 #include "sbuf.h"

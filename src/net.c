@@ -1,3 +1,4 @@
+/* net: TCP connections and waits with timeouts that a stop request ends. */
 #include "net.h"
 
 #include "stop.h"

@@ -1,3 +1,5 @@
+/* options: the table of every imapsync option and a Getopt::Long-style
+ * parser over it. */
 #include "options.h"
 
 #include "sbuf.h"

@@ -1,3 +1,4 @@
+/* report: the counters of a run, its statistics block and exit code. */
 #include "report.h"
 
 #include "log.h"

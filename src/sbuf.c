@@ -1,3 +1,5 @@
+/* sbuf: growable NUL-terminated buffers and allocation that aborts on
+ * failure. */
 #include "sbuf.h"
 
 #include <stdarg.h>

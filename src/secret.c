@@ -1,3 +1,5 @@
+/* secret: passwords and tokens from options, files and the environment,
+ * wiped after use. */
 #include "secret.h"
 
 #include "sbuf.h"

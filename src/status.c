@@ -1,3 +1,4 @@
+/* status: filling and prefixing the one-line error record. */
 #include "status.h"
 
 #include <stdarg.h>

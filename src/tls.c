@@ -1,3 +1,4 @@
+/* tls: the OpenSSL client: verified chain and host name, SNI, TLS 1.2+. */
 #include "tls.h"
 
 #include "net.h"

@@ -1,3 +1,5 @@
+/* transport: the byte stream under libetpan (socket, then TLS), with the
+ * server's framing watched so no announced size is trusted. */
 #include "transport.h"
 
 #include "caps.h"

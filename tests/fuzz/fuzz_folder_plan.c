@@ -79,9 +79,9 @@ static unsigned parse_attrs(const char *a, size_t n, int *noselect, int *subscri
         char c;
         unsigned bit;
     } roles[] = {
-        {'A', FOLDER_PLAN_ALL},     {'r', FOLDER_PLAN_ARCHIVE}, {'d', FOLDER_PLAN_DRAFTS},
-        {'g', FOLDER_PLAN_FLAGGED}, {'j', FOLDER_PLAN_JUNK},    {'e', FOLDER_PLAN_SENT},
-        {'t', FOLDER_PLAN_TRASH},
+        {'A', FOLDER_ROLE_ALL},     {'r', FOLDER_ROLE_ARCHIVE}, {'d', FOLDER_ROLE_DRAFTS},
+        {'g', FOLDER_ROLE_FLAGGED}, {'j', FOLDER_ROLE_JUNK},    {'e', FOLDER_ROLE_SENT},
+        {'t', FOLDER_ROLE_TRASH},
     };
     unsigned bits = 0;
     for (size_t i = 0; i < n; i++) {
@@ -96,12 +96,11 @@ static unsigned parse_attrs(const char *a, size_t n, int *noselect, int *subscri
     return bits;
 }
 
-static void add_folder(struct folder_plan_folder *f, size_t *n, char *name, const char *attrs,
-                       size_t nattrs)
+static void add_folder(struct folder *f, size_t *n, char *name, const char *attrs, size_t nattrs)
 {
     if (*n >= MAX_ITEMS)
         return;
-    struct folder_plan_folder *x = &f[(*n)++];
+    struct folder *x = &f[(*n)++];
     memset(x, 0, sizeof *x);
     x->name = name;
     x->roles = parse_attrs(attrs, nattrs, &x->noselect, &x->subscribed);
@@ -117,13 +116,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(buf, data, size);
     buf[size] = '\0';
 
-    struct folder_plan_folder f1[MAX_ITEMS], f2[MAX_ITEMS];
+    struct folder f1[MAX_ITEMS], f2[MAX_ITEMS];
     size_t n1 = 0, n2 = 0;
     struct names folder = {0}, folderrec = {0}, first = {0}, last = {0}, f1f2 = {0};
     struct rules include = {0}, exclude = {0}, trans = {0};
     /* a name is at most the input, prefix2 and --subfolder2 (both in it) */
     include.out_max = exclude.out_max = trans.out_max = 2.0 * (double)size + 1;
-    struct folder_plan_ns ns1 = {"", '/'}, ns2 = {"", '/'};
+    struct folder_ns ns1 = {"", '/'}, ns2 = {"", '/'};
     struct folder_plan_rules r;
     memset(&r, 0, sizeof r);
     r.checkfoldersexist = 1;

@@ -72,7 +72,7 @@ static void test_parse(void **state)
     char *kw = NULL;
     size_t dropped =
         flagrule_parse("\\SEEN \\answered foo bar foo \\Junk x\"y \\Recent", &sys, &kw);
-    assert_int_equal(sys, MSG_PLAN_SEEN | MSG_PLAN_ANSWERED);
+    assert_int_equal(sys, MSG_SEEN | MSG_ANSWERED);
     assert_string_equal(kw, "bar foo");
     assert_int_equal(dropped, 2);
     free(kw);
@@ -81,7 +81,7 @@ static void test_parse(void **state)
     assert_null(kw);
     assert_int_equal(dropped, 0);
     dropped = flagrule_parse("\\Deleted\t\\Draft \\Flagged $Forwarded", &sys, &kw);
-    assert_int_equal(sys, MSG_PLAN_DELETED | MSG_PLAN_DRAFT | MSG_PLAN_FLAGGED);
+    assert_int_equal(sys, MSG_DELETED | MSG_DRAFT | MSG_FLAGGED);
     assert_string_equal(kw, "$Forwarded");
     free(kw);
 }

@@ -10,12 +10,12 @@
 #include <string.h>
 
 /* Dovecot/Cyrus-style host1 (no prefix, '/') and Courier-style host2. */
-static const struct folder_plan_ns ns_slash = {"", '/'};
-static const struct folder_plan_ns ns_inbox_dot = {"INBOX.", '.'};
-static const struct folder_plan_ns ns_dot = {"", '.'};
-static const struct folder_plan_ns ns_flat = {"", 0};
+static const struct folder_ns ns_slash = {"", '/'};
+static const struct folder_ns ns_inbox_dot = {"INBOX.", '.'};
+static const struct folder_ns ns_dot = {"", '.'};
+static const struct folder_ns ns_flat = {"", 0};
 
-static void tr(const struct folder_plan_ns *ns1, const struct folder_plan_ns *ns2, const char *in,
+static void tr(const struct folder_ns *ns1, const struct folder_ns *ns2, const char *in,
                const char *want)
 {
     struct status st;
@@ -31,7 +31,7 @@ static void tr(const struct folder_plan_ns *ns1, const struct folder_plan_ns *ns
 static void test_slash_to_inbox_dot(void **state)
 {
     (void)state;
-    const struct folder_plan_ns *a = &ns_slash, *b = &ns_inbox_dot;
+    const struct folder_ns *a = &ns_slash, *b = &ns_inbox_dot;
     tr(a, b, "INBOX", "INBOX");
     tr(a, b, "Inbox", "INBOX");
     tr(a, b, "inbox", "INBOX");
@@ -54,7 +54,7 @@ static void test_slash_to_inbox_dot(void **state)
 static void test_inbox_dot_to_slash(void **state)
 {
     (void)state;
-    const struct folder_plan_ns *a = &ns_inbox_dot, *b = &ns_slash;
+    const struct folder_ns *a = &ns_inbox_dot, *b = &ns_slash;
     tr(a, b, "INBOX", "INBOX");
     tr(a, b, "INBOX.Sent", "Sent");
     tr(a, b, "INBOX.a.b", "a/b");
@@ -88,10 +88,10 @@ static void test_other_layouts(void **state)
     tr(&ns_dot, &ns_flat, "a.b", "a.b");
     tr(&ns_slash, &ns_flat, "a/b", "a_b");
     /* NULL prefix is the empty prefix */
-    struct folder_plan_ns nul = {NULL, '/'};
+    struct folder_ns nul = {NULL, '/'};
     tr(&nul, &ns_inbox_dot, "x/y", "INBOX.x.y");
     tr(&ns_inbox_dot, &nul, "INBOX.x.y", "x/y");
-    struct folder_plan_ns other = {"Mail/", '/'};
+    struct folder_ns other = {"Mail/", '/'};
     tr(&ns_slash, &other, "INBOX/Sub", "Mail/INBOX/Sub");
     tr(&ns_slash, &other, "INBOX", "INBOX");
     /* the empty name (what --subfolder1 can leave) is INBOX */
@@ -112,15 +112,15 @@ static void test_translate_errors(void **state)
 
 /* ---- helpers for plans ---- */
 
-static struct folder_plan_folder fo(const char *name, int noselect, int subscribed)
+static struct folder fo(const char *name, int noselect, int subscribed)
 {
-    struct folder_plan_folder f = {(char *)name, noselect, subscribed, 0};
+    struct folder f = {(char *)name, noselect, subscribed, 0};
     return f;
 }
 
-static struct folder_plan_folder fr(const char *name, unsigned roles)
+static struct folder fr(const char *name, unsigned roles)
 {
-    struct folder_plan_folder f = {(char *)name, 0, 0, roles};
+    struct folder f = {(char *)name, 0, 0, roles};
     return f;
 }
 
@@ -154,9 +154,8 @@ static void want_names1(const struct folder_plan *p, const char *const *want)
     assert_int_equal(p->npairs, n);
 }
 
-static void plan_ok(const struct folder_plan_folder *f1, size_t n1,
-                    const struct folder_plan_folder *f2, size_t n2,
-                    const struct folder_plan_ns *ns1, const struct folder_plan_ns *ns2,
+static void plan_ok(const struct folder *f1, size_t n1, const struct folder *f2, size_t n2,
+                    const struct folder_ns *ns1, const struct folder_ns *ns2,
                     const struct folder_plan_rules *r, struct folder_plan *p)
 {
     struct status st;
@@ -193,13 +192,13 @@ static struct rx_rule *pattern(const char *src)
 static void test_build(void **state)
 {
     (void)state;
-    struct folder_plan_folder f1[] = {
+    struct folder f1[] = {
         fo("Sent", 0, 1),         fo("Archive", 1, 0),   fo("Archive/2019", 0, 1),
         fo("Entw&APw-rfe", 0, 0), fo("INBOX", 0, 1),     fo("Project X", 0, 1),
         fo("Reports.2023", 0, 0), fo("INBOX/Sub", 0, 0), fo("Trash", 0, 1),
         fo("Junk", 0, 1),
     };
-    struct folder_plan_folder f2[] = {
+    struct folder f2[] = {
         fo("INBOX", 0, 1),           fo("INBOX.Sent", 0, 1), /* exists and subscribed */
         fo("INBOX.Trash", 0, 0),                             /* exists, not subscribed */
         fo("INBOX.Archive", 1, 0),                           /* only a \Noselect parent */
@@ -262,13 +261,13 @@ static void test_build(void **state)
 static void test_build_reverse(void **state)
 {
     (void)state;
-    struct folder_plan_folder f1[] = {
+    struct folder f1[] = {
         fo("INBOX.a.b", 0, 1),
         fo("INBOX.a", 1, 0),
         fo("INBOX.Sent", 0, 1),
         fo("INBOX", 0, 1),
     };
-    struct folder_plan_folder f2[] = {fo("inbox", 0, 0), fo("Sent", 0, 1)};
+    struct folder f2[] = {fo("inbox", 0, 0), fo("Sent", 0, 1)};
     struct folder_plan p;
     struct folder_plan_rules r = defaults();
     plan_ok(f1, 4, f2, 2, &ns_inbox_dot, &ns_slash, &r, &p);
@@ -294,7 +293,7 @@ static void test_ordering(void **state)
     (void)state;
     /* byte order, not locale order: uppercase, then '_', then lowercase;
      * 8-bit bytes last; INBOX takes its byte place */
-    struct folder_plan_folder f1[] = {
+    struct folder f1[] = {
         fo("b", 0, 0), fo("_x", 0, 0),    fo("\xc3\xa9", 0, 0), fo("B", 0, 0),
         fo("a", 0, 0), fo("Inbox", 0, 0), fo("A/b", 0, 0),      fo("A", 0, 0),
     };
@@ -311,7 +310,7 @@ static void test_ordering(void **state)
 static void test_folderfirst_last(void **state)
 {
     (void)state;
-    struct folder_plan_folder f1[] = {
+    struct folder f1[] = {
         fo("INBOX", 0, 0), fo("A", 0, 0), fo("B", 0, 0),   fo("C", 0, 0),
         fo("D", 0, 0),     fo("E", 0, 0), fo("Big", 0, 0),
     };
@@ -355,7 +354,7 @@ static void test_merge_inbox_spellings(void **state)
     (void)state;
     /* Two spellings of INBOX on host1 are one host2 mailbox: both kept and
      * merged; byte order makes "INBOX" the leader. */
-    struct folder_plan_folder g1[] = {fo("inbox", 0, 1), fo("A", 0, 0), fo("INBOX", 0, 0)};
+    struct folder g1[] = {fo("inbox", 0, 1), fo("A", 0, 0), fo("INBOX", 0, 0)};
     struct folder_plan p;
     plan_ok(g1, 3, NULL, 0, &ns_slash, &ns_slash, NULL, &p);
     static const char *const want[] = {"A", "INBOX", "inbox", NULL};
@@ -383,7 +382,7 @@ static void test_build_edge(void **state)
     folder_plan_free(&p);
 
     /* only \Noselect folders */
-    struct folder_plan_folder f1[] = {fo("a", 1, 1), fo("b", 1, 0)};
+    struct folder f1[] = {fo("a", 1, 1), fo("b", 1, 0)};
     assert_int_equal(folder_plan_build(f1, 2, NULL, 0, &ns_slash, &ns_dot, NULL, &p, &st), 0);
     assert_int_equal(p.npairs, 0);
     folder_plan_free(&p);
@@ -391,7 +390,7 @@ static void test_build_edge(void **state)
     assert_int_equal(folder_plan_build(NULL, 2, NULL, 0, &ns_slash, &ns_dot, NULL, &p, &st), -1);
     assert_int_equal(st.code, STATUS_INTERNAL);
     assert_int_equal(p.npairs, 0);
-    struct folder_plan_folder bad[] = {fo("a", 0, 0), fo(NULL, 0, 0)};
+    struct folder bad[] = {fo("a", 0, 0), fo(NULL, 0, 0)};
     assert_int_equal(folder_plan_build(bad, 2, NULL, 0, &ns_slash, &ns_dot, NULL, &p, &st), -1);
     assert_int_equal(p.npairs, 0);
     assert_int_equal(folder_plan_build(f1, 2, NULL, 0, NULL, &ns_dot, NULL, &p, &st), -1);
@@ -403,8 +402,8 @@ static void test_build_many(void **state)
     (void)state;
     /* a few thousand folders, all mapping to distinct names */
     enum { NF = 5000 };
-    struct folder_plan_folder *f1 = calloc(NF, sizeof *f1);
-    struct folder_plan_folder *f2 = calloc(NF, sizeof *f2);
+    struct folder *f1 = calloc(NF, sizeof *f1);
+    struct folder *f2 = calloc(NF, sizeof *f2);
     assert_non_null(f1);
     assert_non_null(f2);
     for (size_t i = 0; i < NF; i++) {
@@ -439,7 +438,7 @@ static void test_build_many(void **state)
 
 /* ---- selection without rules ---- */
 
-static struct folder_plan_folder sel_f1[] = {
+static struct folder sel_f1[] = {
     {"INBOX", 0, 1, 0},        {"Sent", 0, 1, 0},         {"Drafts", 0, 0, 0},
     {"Trash", 0, 0, 0},        {"Spam", 0, 0, 0},         {"Archive", 0, 1, 0},
     {"Archive/2019", 0, 0, 0}, {"Archive/2020", 0, 0, 0}, {"Archive2", 0, 0, 0},
@@ -533,8 +532,8 @@ static void test_select_folderrec(void **state)
     folder_plan_free(&p);
 
     /* '.' separator: a prefix "Archive" must not take "Archive2" */
-    struct folder_plan_folder d1[] = {fo("INBOX", 0, 0), fo("INBOX.A", 0, 0), fo("INBOX.A.b", 0, 0),
-                                      fo("INBOX.AB", 0, 0)};
+    struct folder d1[] = {fo("INBOX", 0, 0), fo("INBOX.A", 0, 0), fo("INBOX.A.b", 0, 0),
+                          fo("INBOX.AB", 0, 0)};
     const char *rec4[] = {"INBOX.A"};
     r.folderrec = rec4;
     r.nfolderrec = 1;
@@ -550,16 +549,16 @@ static void test_select_folderrec(void **state)
 static void test_subfolder1(void **state)
 {
     (void)state;
-    struct folder_plan_folder f1[] = {
+    struct folder f1[] = {
         fo("INBOX", 0, 0),
         fo("Old", 0, 0),
         fo("Old/Sent", 0, 1),
         fo("Old/Sent/2019", 0, 0),
         fo("Older", 0, 0),
         fo("Other", 0, 0),
-        fr("Old/Trash", FOLDER_PLAN_TRASH),
+        fr("Old/Trash", FOLDER_ROLE_TRASH),
     };
-    struct folder_plan_folder f2[] = {fr("Deleted", FOLDER_PLAN_TRASH), fo("Sent", 0, 1)};
+    struct folder f2[] = {fr("Deleted", FOLDER_ROLE_TRASH), fo("Sent", 0, 1)};
     struct folder_plan p;
     struct folder_plan_rules r = defaults();
     r.subfolder1 = " Old#; "; /* sanitised to "Old" */
@@ -591,8 +590,8 @@ static void test_subfolder1(void **state)
                      -1);
     assert_int_equal(st.code, STATUS_SUBFOLDER);
     /* ...unless it does; then the trailing sep1 changes nothing in naming */
-    struct folder_plan_folder t1[] = {fo("Old/", 1, 0), fo("Old/Sent", 0, 0), fo("Old/x/y", 0, 0),
-                                      fo("Other", 0, 0)};
+    struct folder t1[] = {fo("Old/", 1, 0), fo("Old/Sent", 0, 0), fo("Old/x/y", 0, 0),
+                          fo("Other", 0, 0)};
     plan_ok(t1, N(t1), NULL, 0, &ns_slash, &ns_slash, &r, &p);
     static const char *const want2[] = {"Old/Sent", "Old/x/y", NULL};
     want_names1(&p, want2);
@@ -608,8 +607,8 @@ static void test_subfolder1(void **state)
 
     /* only prefix1+S exists: --folderrec INBOX.Sub; INBOX.Sub becomes
      * prefix1 alone, i.e. INBOX */
-    struct folder_plan_folder d1[] = {fo("INBOX", 0, 0), fo("INBOX.Sub", 0, 0),
-                                      fo("INBOX.Sub.x", 0, 0), fo("INBOX.Subway", 0, 0)};
+    struct folder d1[] = {fo("INBOX", 0, 0), fo("INBOX.Sub", 0, 0), fo("INBOX.Sub.x", 0, 0),
+                          fo("INBOX.Subway", 0, 0)};
     r.subfolder1 = "Sub";
     plan_ok(d1, N(d1), NULL, 0, &ns_inbox_dot, &ns_slash, &r, &p);
     static const char *const want3[] = {"INBOX.Sub", "INBOX.Sub.x", NULL};
@@ -623,11 +622,10 @@ static void test_subfolder1(void **state)
 
 static void sent_onto(const char *host1_name, unsigned roles1)
 {
-    struct folder_plan_folder f1[] = {fo("INBOX", 0, 0), fr(host1_name, roles1), fo("Misc", 0, 0)};
+    struct folder f1[] = {fo("INBOX", 0, 0), fr(host1_name, roles1), fo("Misc", 0, 0)};
     /* host2's \Sent folder has a name that is not in the table */
-    struct folder_plan_folder f2[] = {fo("INBOX", 0, 0), fr("INBOX.Sent Items", FOLDER_PLAN_SENT),
-                                      fo("INBOX.Sent", 0, 0),
-                                      fr("INBOX.Rubbish", FOLDER_PLAN_TRASH)};
+    struct folder f2[] = {fo("INBOX", 0, 0), fr("INBOX.Sent Items", FOLDER_ROLE_SENT),
+                          fo("INBOX.Sent", 0, 0), fr("INBOX.Rubbish", FOLDER_ROLE_TRASH)};
     struct folder_plan_rules r = defaults();
     r.automap = 1;
     struct folder_plan p;
@@ -650,7 +648,7 @@ static void test_automap_sent_names(void **state)
     sent_onto("Sent Messages", 0);
     sent_onto("Gesendete Objekte", 0);
     /* special on both sides, whatever host1's name */
-    sent_onto("Envoyes", FOLDER_PLAN_SENT);
+    sent_onto("Envoyes", FOLDER_ROLE_SENT);
 }
 
 static void test_automap_cases(void **state)
@@ -661,10 +659,10 @@ static void test_automap_cases(void **state)
     r.automap = 1;
 
     /* host1 special, host2 guessed (host2 names minus prefix2 too) */
-    struct folder_plan_folder a1[] = {fr("Papierkorb", FOLDER_PLAN_TRASH), fo("Spam", 0, 0),
-                                      fr("Mist", FOLDER_PLAN_JUNK)};
-    struct folder_plan_folder a2[] = {fo("INBOX.Deleted Items", 0, 0), fo("INBOX.Junk", 0, 0),
-                                      fo("INBOX.Trash", 0, 0)};
+    struct folder a1[] = {fr("Papierkorb", FOLDER_ROLE_TRASH), fo("Spam", 0, 0),
+                          fr("Mist", FOLDER_ROLE_JUNK)};
+    struct folder a2[] = {fo("INBOX.Deleted Items", 0, 0), fo("INBOX.Junk", 0, 0),
+                          fo("INBOX.Trash", 0, 0)};
     plan_ok(a1, N(a1), a2, N(a2), &ns_slash, &ns_inbox_dot, &r, &p);
     /* the first guess in byte order wins a role: "Deleted Items" */
     assert_string_equal(find1(&p, "Papierkorb")->name2, "INBOX.Deleted Items");
@@ -679,13 +677,11 @@ static void test_automap_cases(void **state)
 
     /* a role already assigned: the second host1 folder carrying \Drafts has
      * no attribute role left, and its name guesses nothing either */
-    struct folder_plan_folder b1[] = {fr("Entwurf", FOLDER_PLAN_DRAFTS),
-                                      fr("Brouillons", FOLDER_PLAN_DRAFTS)};
+    struct folder b1[] = {fr("Entwurf", FOLDER_ROLE_DRAFTS), fr("Brouillons", FOLDER_ROLE_DRAFTS)};
     /* host2: the first in LIST order holds \Drafts; several roles on one
      * folder: the lowest bit (\Archive before \Drafts) counts */
-    struct folder_plan_folder b2[] = {fr("X", FOLDER_PLAN_ARCHIVE | FOLDER_PLAN_DRAFTS),
-                                      fr("Drafts2", FOLDER_PLAN_DRAFTS),
-                                      fr("Drafts3", FOLDER_PLAN_DRAFTS)};
+    struct folder b2[] = {fr("X", FOLDER_ROLE_ARCHIVE | FOLDER_ROLE_DRAFTS),
+                          fr("Drafts2", FOLDER_ROLE_DRAFTS), fr("Drafts3", FOLDER_ROLE_DRAFTS)};
     plan_ok(b1, N(b1), b2, N(b2), &ns_slash, &ns_slash, &r, &p);
     assert_string_equal(find1(&p, "Entwurf")->name2, "Drafts2");
     assert_string_equal(find1(&p, "Brouillons")->name2, "Brouillons");
@@ -694,8 +690,8 @@ static void test_automap_cases(void **state)
 
     /* guessed on host1 with the prefix taken out; nothing on host2 for
      * the role: translation as usual */
-    struct folder_plan_folder c1[] = {fo("INBOX.Drafts", 0, 0), fo("INBOX.Archives", 0, 0)};
-    struct folder_plan_folder c2[] = {fr("Archive", FOLDER_PLAN_ALL), fo("Archive", 0, 0)};
+    struct folder c1[] = {fo("INBOX.Drafts", 0, 0), fo("INBOX.Archives", 0, 0)};
+    struct folder c2[] = {fr("Archive", FOLDER_ROLE_ALL), fo("Archive", 0, 0)};
     plan_ok(c1, N(c1), c2, N(c2), &ns_inbox_dot, &ns_slash, &r, &p);
     assert_string_equal(find1(&p, "INBOX.Drafts")->name2, "Drafts");
     assert_int_equal(find1(&p, "INBOX.Drafts")->automapped, 0);
@@ -714,9 +710,9 @@ static void test_automap_cases(void **state)
 static void test_f1f2(void **state)
 {
     (void)state;
-    struct folder_plan_folder f1[] = {fo("Sent", 0, 0), fo("Files", 0, 0), fo("Files/x", 0, 0),
-                                      fo("a=b", 0, 0)};
-    struct folder_plan_folder f2[] = {fr("Gesendet", FOLDER_PLAN_SENT)};
+    struct folder f1[] = {fo("Sent", 0, 0), fo("Files", 0, 0), fo("Files/x", 0, 0),
+                          fo("a=b", 0, 0)};
+    struct folder f2[] = {fr("Gesendet", FOLDER_ROLE_SENT)};
     const char *map[] = {"Sent=Ausgang=alt", "Files=Files_renamed_by_imapsync", "a=b=c",
                          "Files=Later wins"};
     struct folder_plan_rules r = defaults();
@@ -753,8 +749,8 @@ static void test_f1f2(void **state)
 static void test_create_subscribe(void **state)
 {
     (void)state;
-    struct folder_plan_folder f1[] = {fo("A", 0, 1), fo("B", 0, 0), fo("C", 0, 1), fo("D", 0, 0)};
-    struct folder_plan_folder f2[] = {fo("A", 0, 1), fo("B", 0, 0), fo("C", 1, 0)};
+    struct folder f1[] = {fo("A", 0, 1), fo("B", 0, 0), fo("C", 0, 1), fo("D", 0, 0)};
+    struct folder f2[] = {fo("A", 0, 1), fo("B", 0, 0), fo("C", 1, 0)};
     struct folder_plan_rules r = defaults();
     struct folder_plan p;
     /* --subscribe (default): follow host1, skip what host2 has */
@@ -797,8 +793,8 @@ static void test_select_rules(void **state)
     struct rx_rule *ex = pattern("Trash|Spam|Drafts");
     const struct rx_rule *exl[] = {ex};
     const char *sent[] = {"Sent"};
-    struct folder_plan_folder s2[] = {fo("INBOX", 0, 0), fo("Sent", 0, 0), fo("Drafts", 0, 0),
-                                      fo("Trash", 0, 0), fo("Spam", 0, 0), fo("Archive", 0, 0)};
+    struct folder s2[] = {fo("INBOX", 0, 0), fo("Sent", 0, 0), fo("Drafts", 0, 0),
+                          fo("Trash", 0, 0), fo("Spam", 0, 0), fo("Archive", 0, 0)};
     r.exclude = exl;
     r.nexclude = 1;
     r.folder = sent;
@@ -866,8 +862,8 @@ static void test_select_rules(void **state)
     /* script 1's exclude, case-insensitive on words */
     struct rx_rule *ex1 = pattern("(?i)\\b(Junk|Spam|Trash)\\b");
     const struct rx_rule *ex1l[] = {ex1};
-    struct folder_plan_folder s1[] = {fo("INBOX", 0, 0), fo("junk", 0, 0), fo("Old Spam", 0, 0),
-                                      fo("Trashy", 0, 0), fo("Work/TRASH", 0, 0)};
+    struct folder s1[] = {fo("INBOX", 0, 0), fo("junk", 0, 0), fo("Old Spam", 0, 0),
+                          fo("Trashy", 0, 0), fo("Work/TRASH", 0, 0)};
     r = defaults();
     r.exclude = ex1l;
     r.nexclude = 1;
@@ -898,9 +894,8 @@ static void test_regextrans2_script1(void **state)
     struct rx_rule *rules[N(src)];
     for (size_t i = 0; i < N(src); i++)
         rules[i] = rule(src[i]);
-    struct folder_plan_folder f1[] = {fo("Contacts/Sub", 0, 0), fo("Foo: Bar /Baz ", 0, 0),
-                                      fo("Inbox/x*y", 0, 0), fo("tasks", 0, 0),
-                                      fo("Say \"hi\"", 0, 0)};
+    struct folder f1[] = {fo("Contacts/Sub", 0, 0), fo("Foo: Bar /Baz ", 0, 0),
+                          fo("Inbox/x*y", 0, 0), fo("tasks", 0, 0), fo("Say \"hi\"", 0, 0)};
     struct folder_plan_rules r = defaults();
     r.regextrans2 = (const struct rx_rule *const *)rules;
     r.nregextrans2 = N(src);
@@ -921,8 +916,8 @@ static void test_regextrans2_script2(void **state)
     (void)state;
     struct rx_rule *rl = rule("s/Sent/Sent Items/");
     const struct rx_rule *rll[] = {rl};
-    struct folder_plan_folder f1[] = {fo("INBOX", 0, 0), fo("Sent", 0, 0)};
-    struct folder_plan_folder f2[] = {fo("INBOX", 0, 0), fo("INBOX.Sent Items", 0, 0)};
+    struct folder f1[] = {fo("INBOX", 0, 0), fo("Sent", 0, 0)};
+    struct folder f2[] = {fo("INBOX", 0, 0), fo("INBOX.Sent Items", 0, 0)};
     const char *sent[] = {"Sent"};
     struct folder_plan_rules r = defaults();
     r.folder = sent;
@@ -953,9 +948,8 @@ static void test_regextrans2_merge(void **state)
     /* everything into INBOX but Keep */
     struct rx_rule *rl = rule("s/^(?!Keep).*/INBOX/");
     const struct rx_rule *rll[] = {rl};
-    struct folder_plan_folder f1[] = {fo("B", 0, 0), fo("A", 0, 1), fo("Keep", 0, 0),
-                                      fo("INBOX", 0, 0)};
-    struct folder_plan_folder f2[] = {fo("INBOX", 0, 0)};
+    struct folder f1[] = {fo("B", 0, 0), fo("A", 0, 1), fo("Keep", 0, 0), fo("INBOX", 0, 0)};
+    struct folder f2[] = {fo("INBOX", 0, 0)};
     struct folder_plan_rules r = defaults();
     r.regextrans2 = rll;
     r.nregextrans2 = 1;
@@ -985,7 +979,7 @@ static void test_regextrans2_merge(void **state)
     /* two host1 folders to one name through the translation + rule */
     struct rx_rule *r2 = rule("s/\\.2019$//");
     const struct rx_rule *r2l[] = {r2};
-    struct folder_plan_folder g1[] = {fo("Arch", 0, 0), fo("Arch/2019", 0, 0)};
+    struct folder g1[] = {fo("Arch", 0, 0), fo("Arch/2019", 0, 0)};
     r.regextrans2 = r2l;
     plan_ok(g1, 2, NULL, 0, &ns_slash, &ns_inbox_dot, &r, &p);
     assert_string_equal(p.pairs[0].name2, "INBOX.Arch");
@@ -1002,7 +996,7 @@ static void test_regextrans2_errors(void **state)
     (void)state;
     struct rx_rule *rl = rule("s/^Drop$//");
     const struct rx_rule *rll[] = {rl};
-    struct folder_plan_folder f1[] = {fo("A", 0, 0), fo("Drop", 0, 0)};
+    struct folder f1[] = {fo("A", 0, 0), fo("Drop", 0, 0)};
     struct folder_plan_rules r = defaults();
     r.regextrans2 = rll;
     r.nregextrans2 = 1;
@@ -1020,8 +1014,8 @@ static void test_regextrans2_errors(void **state)
 static void test_subfolder2(void **state)
 {
     (void)state;
-    struct folder_plan_folder f1[] = {fo("INBOX", 0, 0), fo("Sent", 0, 0), fo("A/b", 0, 0)};
-    struct folder_plan_folder f2[] = {fr("INBOX.Sent Items", FOLDER_PLAN_SENT)};
+    struct folder f1[] = {fo("INBOX", 0, 0), fo("Sent", 0, 0), fo("A/b", 0, 0)};
+    struct folder f2[] = {fr("INBOX.Sent Items", FOLDER_ROLE_SENT)};
     struct folder_plan_rules r = defaults();
     r.subfolder2 = " Old Mail# ";
     r.automap = 1; /* switched off by subfolder2 */
@@ -1060,14 +1054,14 @@ static void test_subfolder2(void **state)
     folder_plan_free(&p);
 
     /* a prefix holding ',' and a subfolder holding '/' and '.' */
-    struct folder_plan_ns comma = {"a,b.", '.'};
+    struct folder_ns comma = {"a,b.", '.'};
     r.subfolder2 = "x/y.z";
     plan_ok(f1, N(f1), NULL, 0, &ns_slash, &comma, &r, &p);
     assert_string_equal(find1(&p, "Sent")->name2, "a,b.x/y.z.Sent");
     assert_string_equal(find1(&p, "INBOX")->name2, "a,b.x/y.z.INBOX");
     folder_plan_free(&p);
     /* rule-syntax bytes in the prefix stay literal on both sides */
-    struct folder_plan_ns wild = {"a,b#!|$@\\E(.", '.'};
+    struct folder_ns wild = {"a,b#!|$@\\E(.", '.'};
     plan_ok(f1, N(f1), NULL, 0, &ns_slash, &wild, &r, &p);
     assert_string_equal(find1(&p, "Sent")->name2, "a,b#!|$@\\E(.x/y.z.Sent");
     assert_string_equal(find1(&p, "INBOX")->name2, "a,b#!|$@\\E(.x/y.z.INBOX");

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "flagrule.h"
 #include "msg_plan.h"
 
 #include <stdlib.h>
@@ -289,7 +290,7 @@ static void test_hundred_thousand(void **state)
 
 static void norm_is(const char *in, const char *want)
 {
-    char *out = msg_plan_keywords_norm(in ? strdup(in) : NULL);
+    char *out = flagrule_keywords_norm(in ? strdup(in) : NULL);
     if (want == NULL) {
         assert_null(out);
     } else {
@@ -321,8 +322,8 @@ static void test_flag_fixes(void **state)
      * and a keyword added. */
     struct msg_meta m1[] = {meta(1, 1), meta(2, 2), meta(3, 3), meta(4, 4)};
     struct msg_meta m2[] = {meta(11, 1), meta(12, 2), meta(13, 3), meta(14, 4)};
-    m1[1].sysflags = m1[2].sysflags = MSG_PLAN_SEEN;
-    m2[3].sysflags = MSG_PLAN_FLAGGED;
+    m1[1].sysflags = m1[2].sysflags = MSG_SEEN;
+    m2[3].sysflags = MSG_FLAGGED;
     m1[3].keywords = "Work";
     struct msg_plan p;
     struct status st;

@@ -1,0 +1,34 @@
+/* appender: the APPEND commands, written by hand on a libetpan session.
+ *
+ * Part of the IMAP client: only imapc includes this header, the one place
+ * besides imapc.c and transport.c where a libetpan type appears. Both
+ * writers send each message's bytes unchanged and read the tagged answer
+ * with libetpan's parser. They return a libetpan code (MAILIMAP_NO_ERROR,
+ * or an error that ends the session, MAILIMAP_ERROR_FATAL for BYE) and set
+ * *refused when the server answered NO or BAD: nothing was stored then. */
+#ifndef IMAPFERRY_APPENDER_H
+#define IMAPFERRY_APPENDER_H
+
+#include "msg.h"
+#include "sbuf.h"
+
+#include <libetpan/libetpan.h>
+#include <stddef.h>
+
+/* MULTIAPPEND of n messages with non-synchronising literals (RFC 3502,
+ * RFC 7888): one round trip. The caller checks LITERAL+ (and MULTIAPPEND
+ * when n > 1). Bodies must not contain NUL. */
+int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *const *m,
+                   const char *const *data, const size_t *len, size_t n, int keywords_ok,
+                   int *refused);
+
+/* One message with a synchronising literal: for servers without LITERAL+
+ * and for messages holding NUL. */
+int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int keywords_ok,
+                 const char *data, size_t len, int *refused);
+
+/* Appends s as an IMAP quoted string. Only for names already checked to
+ * hold no control character (the engine refuses those). */
+void appender_quote(struct sbuf *b, const char *s);
+
+#endif

@@ -1,0 +1,33 @@
+/* msg: one message's metadata as the IMAP client returns it and the
+ * planners read it; a type of its own so that neither includes the other. */
+#ifndef IMAPFERRY_MSG_H
+#define IMAPFERRY_MSG_H
+
+#include "msgid.h"
+
+#include <stdint.h>
+
+/* Flags are kept as bits for the system flags plus a sorted, space-separated
+ * keyword string, so two messages' flags compare with == and strcmp. */
+enum msg_flag {
+    MSG_SEEN = 1u << 0,
+    MSG_ANSWERED = 1u << 1,
+    MSG_FLAGGED = 1u << 2,
+    MSG_DELETED = 1u << 3,
+    MSG_DRAFT = 1u << 4,
+};
+
+struct msg_meta {
+    uint32_t uid;
+    uint32_t size;
+    unsigned sysflags; /* enum msg_flag bits; \Recent is never stored */
+    char *keywords;    /* owned by whoever built the array; NULL = none */
+    struct msgid_key key;
+    int64_t date;    /* INTERNALDATE as seconds since the epoch (UTC), or
+                        MSG_META_NO_DATE: APPEND without one (the server's time) */
+    int16_t date_tz; /* its zone, minutes east of UTC, for APPEND */
+};
+
+#define MSG_META_NO_DATE INT64_MIN
+
+#endif

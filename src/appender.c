@@ -1,0 +1,158 @@
+/* appender: our own APPEND writer, with the bytes of each message sent
+ * exactly as host1 served them.
+ *
+ * libetpan has no MULTIAPPEND and no non-synchronising literals, and its
+ * mailimap_append turns a bare CR or LF into CRLF, which would make a copy's
+ * size depend on the path taken. So every APPEND is written here, on
+ * libetpan's stream, and libetpan's parser reads the tagged answer as for
+ * any other command. */
+#include "appender.h"
+
+#include "sbuf.h"
+
+#include <time.h>
+
+/* The INTERNALDATE for APPEND in its original zone, so host2 shows what
+ * host1 showed: fills tm with the wall clock there, returns the zone as
+ * +-HHMM (e.g. -500). */
+static int wall_clock(const struct msg_meta *m, struct tm *tm)
+{
+    time_t local = (time_t)(m->date + (int64_t)m->date_tz * 60);
+    gmtime_r(&local, tm);
+    int tz = m->date_tz < 0 ? -m->date_tz : m->date_tz;
+    return (m->date_tz < 0 ? -1 : 1) * ((tz / 60) * 100 + tz % 60);
+}
+
+static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* " (flags) "date-time" {n+}" for one message of an APPEND; "{n}", a
+ * synchronising literal, when sync. */
+static void append_item(struct sbuf *b, const struct msg_meta *m, int keywords_ok, size_t len,
+                        int sync)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } sys[] = {{MSG_SEEN, "\\Seen"},
+               {MSG_ANSWERED, "\\Answered"},
+               {MSG_FLAGGED, "\\Flagged"},
+               {MSG_DELETED, "\\Deleted"},
+               {MSG_DRAFT, "\\Draft"}};
+    sbuf_adds(b, " (");
+    size_t start = b->len;
+    for (size_t i = 0; i < sizeof sys / sizeof *sys; i++) {
+        if (!(m->sysflags & sys[i].bit))
+            continue;
+        if (b->len > start)
+            sbuf_addc(b, ' ');
+        sbuf_adds(b, sys[i].name);
+    }
+    if (keywords_ok && m->keywords) {
+        if (b->len > start)
+            sbuf_addc(b, ' ');
+        sbuf_adds(b, m->keywords);
+    }
+    sbuf_addc(b, ')');
+    if (m->date != MSG_META_NO_DATE) {
+        struct tm tm;
+        int zone = wall_clock(m, &tm);
+        sbuf_addf(b, " \"%02d-%s-%04d %02d:%02d:%02d %c%04d\"", tm.tm_mday, month_names[tm.tm_mon],
+                  tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone < 0 ? '-' : '+',
+                  zone < 0 ? -zone : zone);
+    }
+    sbuf_addf(b, sync ? " {%zu}\r\n" : " {%zu+}\r\n", len);
+}
+
+static int stream_put(mailimap *s, const void *p, size_t n)
+{
+    return mailstream_write(s->imap_stream, p, n) == (ssize_t)n ? 0 : -1;
+}
+
+void appender_quote(struct sbuf *b, const char *s)
+{
+    sbuf_addc(b, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            sbuf_addc(b, '\\');
+        sbuf_addc(b, *p);
+    }
+    sbuf_addc(b, '"');
+}
+
+/* Parses the answer to an APPEND whose first line has just been read. */
+static int answer(mailimap *s, int *refused)
+{
+    struct mailimap_response *resp = NULL;
+    int r = mailimap_parse_response(s, &resp);
+    if (r != MAILIMAP_NO_ERROR)
+        return r;
+    int tagged = resp->rsp_resp_done->rsp_type == MAILIMAP_RESP_DONE_TYPE_TAGGED;
+    int ok = tagged && resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type ==
+                           MAILIMAP_RESP_COND_STATE_OK;
+    mailimap_response_free(resp);
+    if (!tagged) /* BYE: the server is closing the connection */
+        return MAILIMAP_ERROR_FATAL;
+    *refused = !ok;
+    return MAILIMAP_NO_ERROR;
+}
+
+int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *const *m,
+                   const char *const *data, const size_t *len, size_t n, int keywords_ok,
+                   int *refused)
+{
+    *refused = 0;
+    struct sbuf b = SBUF_INIT;
+    sbuf_adds(&b, "APPEND ");
+    appender_quote(&b, mailbox);
+    int r = mailimap_send_current_tag(s);
+    for (size_t i = 0; i < n && r == MAILIMAP_NO_ERROR; i++) {
+        append_item(&b, m[i], keywords_ok, len[i], 0);
+        if (stream_put(s, b.data, b.len) < 0 || stream_put(s, data[i], len[i]) < 0)
+            r = MAILIMAP_ERROR_STREAM;
+        sbuf_reset(&b);
+    }
+    sbuf_free(&b);
+    if (r == MAILIMAP_NO_ERROR &&
+        (stream_put(s, "\r\n", 2) < 0 || mailstream_flush(s->imap_stream) == -1))
+        r = MAILIMAP_ERROR_STREAM;
+    if (r != MAILIMAP_NO_ERROR)
+        return r;
+    if (mailimap_read_line(s) == NULL)
+        return MAILIMAP_ERROR_STREAM;
+    return answer(s, refused);
+}
+
+int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int keywords_ok,
+                 const char *data, size_t len, int *refused)
+{
+    *refused = 0;
+    struct sbuf b = SBUF_INIT;
+    sbuf_adds(&b, "APPEND ");
+    appender_quote(&b, mailbox);
+    append_item(&b, m, keywords_ok, len, 1);
+    int r = mailimap_send_current_tag(s);
+    if (r == MAILIMAP_NO_ERROR &&
+        (stream_put(s, b.data, b.len) < 0 || mailstream_flush(s->imap_stream) == -1))
+        r = MAILIMAP_ERROR_STREAM;
+    sbuf_free(&b);
+    if (r != MAILIMAP_NO_ERROR)
+        return r;
+    /* Untagged data may come before the continuation; a tagged answer
+     * instead of it is a refusal of the command as written. */
+    for (;;) {
+        const char *line = mailimap_read_line(s);
+        if (line == NULL)
+            return MAILIMAP_ERROR_STREAM;
+        if (line[0] == '+')
+            break;
+        if (line[0] != '*')
+            return answer(s, refused);
+    }
+    if (stream_put(s, data, len) < 0 || stream_put(s, "\r\n", 2) < 0 ||
+        mailstream_flush(s->imap_stream) == -1)
+        return MAILIMAP_ERROR_STREAM;
+    if (mailimap_read_line(s) == NULL)
+        return MAILIMAP_ERROR_STREAM;
+    return answer(s, refused);
+}
