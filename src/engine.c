@@ -35,6 +35,16 @@ static void show_name(const char *wire, char *buf, size_t n)
             *p = '?';
 }
 
+/* host2 names are modified UTF-7 (folder_plan encodes raw UTF-8), so an
+ * 8-bit byte left in one was not UTF-8 and has no spelling IMAP allows. */
+static int seven_bit(const char *name)
+{
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p >= 0x80)
+            return 0;
+    return 1;
+}
+
 /* A name with a control character cannot be a real folder name, and CR or
  * LF would end our command early: such a folder is never sent to a server. */
 static int sendable_name(const char *name)
@@ -276,10 +286,10 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     char show1[512], show2[512];
     show_name(fp->name1, show1, sizeof show1);
     show_name(fp->name2, show2, sizeof show2);
-    if (!sendable_name(fp->name1) || !sendable_name(fp->name2)) {
+    if (!sendable_name(fp->name1) || !sendable_name(fp->name2) || !seven_bit(fp->name2)) {
         status_set(st, STATUS_ERR_SELECT,
-                   "folder [%s] -> [%s]: the name holds a control character (CR, LF, NUL...); "
-                   "skipped, nothing sent",
+                   "folder [%s] -> [%s]: the name holds a control character (CR, LF, NUL...) "
+                   "or bytes that are not UTF-8; skipped, nothing sent",
                    show1, show2);
         report_error(rep, st);
         return 0;

@@ -2,6 +2,7 @@
  * a pure function of both folder lists and the rules. */
 #include "folder_plan.h"
 
+#include "mutf7.h"
 #include "sbuf.h"
 
 #include <stdlib.h>
@@ -431,6 +432,25 @@ static int subfolder2_rules(const char *p2, const char *s, char sep2, struct rx_
 }
 
 /* Applies the rule chain to *name in place. */
+/* A server that lists raw UTF-8 names (some do, against RFC 3501) would
+ * have them sent on to host2 as 8-bit quoted strings, which IMAP does not
+ * allow: host2 gets the modified UTF-7 spelling of the same name instead.
+ * Bytes that are not UTF-8 are left for the engine to refuse. */
+static void to_mutf7(char **name)
+{
+    const unsigned char *p = (const unsigned char *)*name;
+    while (*p && *p < 0x80)
+        p++;
+    if (*p == '\0')
+        return;
+    char *enc = NULL;
+    struct status ignored;
+    if (mutf7_encode(*name, &enc, &ignored) == 0) {
+        free(*name);
+        *name = enc;
+    }
+}
+
 static int apply_chain(const struct rx_rule *const *chain, size_t n, const char *name1, char **name,
                        struct status *st)
 {
@@ -861,6 +881,7 @@ static int name_folders(struct build *b, const struct folder *f1, size_t n1,
             return -1;
         if (apply_chain(b->chain, b->nchain, c->name, &p->name2, st) != 0)
             return -1;
+        to_mutf7(&p->name2);
     }
     return 0;
 }

@@ -227,6 +227,25 @@ def test_folder_name_with_crlf_skipped(s):
 
 
 @test
+def test_raw_utf8_folder_names(s):
+    """A host1 that lists raw UTF-8 names (against RFC 3501): host2 gets the
+    modified UTF-7 spelling; a name that is not UTF-8 is skipped."""
+    fresh(s)
+    inbox, de = msgs("u8in", 1), msgs("u8de", 2)
+    utf8 = "Entw\u00fcrfe".encode()
+    with HostileImapd([Folder("INBOX", inbox), Folder(utf8, de, wire=literal(utf8)),
+                       Folder(b"Bad\xff", msgs("u8bad", 1), wire=literal(b"Bad\xff"))]) as srv:
+        r = ferry(s, srv)
+        check(r.returncode != 0, "want a non-zero exit: one folder was skipped", r)
+        check(len(error_lines(r, "not UTF-8")) == 1, "want one line for the non-UTF-8 name", r)
+    snap = host2(s)
+    check(set(snap) == {("INBOX",), ("Entw\u00fcrfe",)}, "host2 folders %r" % folders(snap), r)
+    synced(snap, ("Entw\u00fcrfe",), expect(de), r)
+    out = s.host2.doveadm("mailbox", "list", "-u", USER)
+    check("INBOX.Entw\u00fcrfe" in out, "doveadm does not list the UTF-8 name: %r" % out, r)
+
+
+@test
 def test_keyword_deleted_and_crlf_keyword(s):
     fresh(s)
     m = [Msg(1, body(1, "kw"), flags=b'\\Seen "\\\\Deleted"'),
@@ -469,7 +488,7 @@ TESTS = [test_preauth_without_tls_refused, test_preauth_with_notls1_accepted,
          test_folder_name_with_crlf_skipped, test_keyword_deleted_and_crlf_keyword,
          test_exists_4294967295, test_phantom_fetch, test_unsolicited_flag_fetch_before_answer,
          test_unparseable_select_skips_one_folder, test_bye_mid_body_fetch,
-         test_garbage_instead_of_greeting, test_garbage_after_greeting,
+         test_garbage_instead_of_greeting, test_raw_utf8_folder_names, test_garbage_after_greeting,
          test_4gb_literal_in_body_fetch,
          test_4gb_minus_1_literal_in_body_fetch, test_message_announced_over_the_cap]
 

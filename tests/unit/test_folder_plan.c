@@ -187,6 +187,22 @@ static struct rx_rule *pattern(const char *src)
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* ---- raw UTF-8 names ---- */
+
+static void test_utf8_names_become_mutf7(void **state)
+{
+    (void)state;
+    /* A server listing raw UTF-8 (against RFC 3501): host2 gets the modified
+     * UTF-7 spelling; bytes that are not UTF-8 stay for the engine to refuse. */
+    struct folder f1[] = {fo("INBOX", 0, 0), fo("Entw\xc3\xbcrfe", 0, 0), fo("Bad\xff", 0, 0)};
+    struct folder_plan_rules r = defaults();
+    struct folder_plan p;
+    plan_ok(f1, N(f1), NULL, 0, &ns_slash, &ns_inbox_dot, &r, &p);
+    assert_string_equal(find1(&p, "Entw\xc3\xbcrfe")->name2, "INBOX.Entw&APw-rfe");
+    assert_string_equal(find1(&p, "Bad\xff")->name2, "INBOX.Bad\xff");
+    folder_plan_free(&p);
+}
+
 /* ---- the default run ---- */
 
 static void test_build(void **state)
@@ -1077,6 +1093,7 @@ int main(void)
         cmocka_unit_test(test_other_layouts),
         cmocka_unit_test(test_translate_errors),
         cmocka_unit_test(test_build),
+        cmocka_unit_test(test_utf8_names_become_mutf7),
         cmocka_unit_test(test_build_reverse),
         cmocka_unit_test(test_ordering),
         cmocka_unit_test(test_folderfirst_last),
