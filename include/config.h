@@ -44,7 +44,9 @@ struct config {
     int foldersizes; /* print per-folder counts and bytes of both hosts */
     char *pidfile;   /* NULL = none (--pidfile "") */
     int pidfilelocking;
-    char *logpath; /* NULL = --nolog */
+    char *logpath;   /* NULL = --nolog */
+    char *stateroot; /* --statedir or the default; the pair's lock lives below it */
+    int nostate;     /* --nostate: keep no state (the pair is still locked) */
 
     /* Folder selection and naming; its pointers borrow from options and
      * from the rule lists below, so o must outlive c. */

@@ -335,6 +335,10 @@ enum options_status {
       "source: do not verify the certificate")                                                     \
     X(INSECURE2, "insecure2", OPTIONS_FLAG, 0, O_HON, O_NA,                                        \
       "destination: do not verify the certificate")                                                \
+    X(STATEDIR, "statedir", OPTIONS_STR, 0, O_HON, O_NA,                                           \
+      "state directory (default $XDG_STATE_HOME/imapferry)")                                       \
+    X(NOSTATE, "nostate", OPTIONS_FLAG, 0, O_HON, O_NA,                                            \
+      "keep no state (the account pair is still locked)")                                          \
     X(UID1, "uid1", OPTIONS_NEGFLAG, 0, O_ACC, O_REF("imapferry always uses UID commands"),        \
       "on: use UID commands on host1")                                                             \
     X(UID2, "uid2", OPTIONS_NEGFLAG, 0, O_ACC, O_REF("imapferry always uses UID commands"),        \

@@ -6,6 +6,7 @@
 #include "lock.h"
 #include "log.h"
 #include "sbuf.h"
+#include "statedir.h"
 #include "secret.h"
 
 #include <ctype.h>
@@ -239,6 +240,9 @@ int config_build(const struct options *o, struct config *c, struct status *st)
     else
         c->pidfile = sbuf_xstrdup(lock_default_path(buf, sizeof buf));
     c->pidfilelocking = o->v[OPT_PIDFILELOCKING].given && o->v[OPT_PIDFILELOCKING].on;
+    c->stateroot = sbuf_xstrdup(o->v[OPT_STATEDIR].str ? o->v[OPT_STATEDIR].str
+                                                       : statedir_default_root(buf, sizeof buf));
+    c->nostate = o->v[OPT_NOSTATE].given;
     if (!o->v[OPT_LOG].given || o->v[OPT_LOG].on) {
         log_default_path(o->v[OPT_LOGDIR].str, o->v[OPT_LOGFILE].str, c->side[0].user,
                          c->side[1].user, buf, sizeof buf);
@@ -265,6 +269,7 @@ void config_free(struct config *c)
     free_rules(&c->regextrans2);
     free_rules(&c->regexflag);
     free(c->pidfile);
+    free(c->stateroot);
     free(c->logpath);
     memset(c, 0, sizeof *c);
 }

@@ -392,9 +392,25 @@ void imapc_folders_free(struct folder *f, size_t n)
     free(f);
 }
 
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
 int imapc_create(struct imapc *c, const char *name, struct status *st)
 {
     int r = mailimap_create(c->s, name);
+    if (r == MAILIMAP_ERROR_CREATE) {
+        /* Another client (or a run we lost) made it in the meantime: the
+         * folder is there, which is all CREATE was for (RFC 5530). */
+        const char *t = server_text(c);
+        if (contains_nocase(t, "ALREADYEXISTS") || contains_nocase(t, "already exists"))
+            return 0;
+    }
     if (r != MAILIMAP_NO_ERROR)
         return fail(c, r, STATUS_ERR_CREATE, st, "CREATE");
     return 0;

@@ -6,6 +6,7 @@
 #include "stop.h"
 #include "options.h"
 #include "report.h"
+#include "statedir.h"
 #include "status.h"
 #include "version.h"
 
@@ -78,8 +79,17 @@ static int run(const struct options *opts, int argc, char **argv)
         config_free(&cfg);
         return st.code;
     }
+    struct statedir *sd = NULL;
+    if (statedir_acquire(cfg.stateroot, cfg.side[0].host, cfg.side[0].port, cfg.side[0].user,
+                         cfg.side[1].host, cfg.side[1].port, cfg.side[1].user, &sd, &st) < 0) {
+        fprintf(stderr, "imapferry: %s\n", st.msg);
+        lock_release(lk);
+        config_free(&cfg);
+        return st.code;
+    }
     if (cfg.logpath && log_open(cfg.logpath, &st) < 0) {
         fprintf(stderr, "imapferry: %s (use --nolog to run without a log file)\n", st.msg);
+        statedir_release(sd);
         lock_release(lk);
         config_free(&cfg);
         return STATUS_OTHER;
@@ -103,6 +113,7 @@ static int run(const struct options *opts, int argc, char **argv)
     if (!cfg.justlogin)
         report_print(&rep);
     int rc = got_signal ? STATUS_SIGNAL : report_exit_code(&rep);
+    statedir_release(sd);
     lock_release(lk);
     log_close();
     config_free(&cfg);

@@ -171,6 +171,50 @@ def concurrent_starts_one_runs(s):
 
 
 @test
+def account_pair_locked_without_pidfilelocking(s):
+    """Two default runs (no --pidfilelocking, each its own pid file) on one
+    account pair used to copy everything twice: the pair's lock in the
+    state directory lets one through, the other exits 8."""
+    d = scratch("pairlock")
+    state = os.path.join(d, "state")
+    refused = 0
+    for rnd in range(3):
+        s.host2.reset(USER)
+        ps = [subprocess.Popen(ferry_args(s, USER, "--statedir", state, "--pidfile",
+                                          os.path.join(d, "run%d.pid" % k)),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for k in range(2)]
+        outs = []
+        for p in ps:
+            out, err = p.communicate(timeout=120)
+            outs.append((p.pid, p.returncode, out, err))
+        codes = sorted(o[1] for o in outs)
+        detail = "\n".join("pid %d exit %d\n%s%s" % o for o in outs)
+        check(codes in ([0, 0], [0, 8]), "round %d: want exits [0, 8] (or [0, 0] when one "
+              "ended first), got %s\n%s" % (rnd, codes, detail))
+        for o in outs:
+            if o[1] == 8:
+                refused += 1
+                check("another imapferry run (pid" in o[3], "the refused run says why\n" + detail)
+        identical(s, USER)
+    check(refused > 0, "no round overlapped: the test proved nothing")
+    # A lock held by someone else: the run stops at once, host2 untouched.
+    locks = [os.path.join(state, e, "lock") for e in os.listdir(state)]
+    check(len(locks) == 1, "want one pair directory under --statedir, got %r" % locks)
+    s.host2.reset(USER)
+    before = snap(s.host2, USER)
+    with open(locks[0], "r+") as f:
+        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        r = run_ferry(s, USER, "--statedir", state, "--nostate", "--pidfile", "")
+        check(r.returncode == 8 and "another imapferry run (pid %d)" % os.getpid() in r.stderr,
+              "a held pair lock: want exit 8 naming this process", r)
+        check(oracle.compare(before, snap(s.host2, USER)) == [], "host2 changed", r)
+    r = run_ferry(s, USER, "--statedir", state, "--pidfile", "")
+    check(r.returncode == 0, "the lock released: the run goes on", r)
+    identical(s, USER)
+
+
+@test
 def stale_or_foreign_pid_lock_decides(s):
     d = scratch("stale")
     path = os.path.join(d, "run.pid")
@@ -271,5 +315,6 @@ def logfile_traps_refused(s):
 if __name__ == "__main__":
     sys.exit(itest.main([setup, pidfile_fifo_refused, pidfile_symlink_refused,
                          pidfile_foreign_refused, concurrent_starts_one_runs,
+                         account_pair_locked_without_pidfilelocking,
                          stale_or_foreign_pid_lock_decides, default_pidfile_per_user,
                          logfile_traps_refused]))
