@@ -2,6 +2,7 @@
  * removed at the end only when it is still ours (see lock.h). */
 #include "lock.h"
 
+#include "ownfile.h"
 #include "sbuf.h"
 
 #include <errno.h>
@@ -53,54 +54,7 @@ const char *lock_default_path(char *buf, size_t n)
     return buf;
 }
 
-static const char *kind(mode_t m)
-{
-    if (S_ISLNK(m))
-        return "a symbolic link";
-    if (S_ISFIFO(m))
-        return "a FIFO";
-    if (S_ISDIR(m))
-        return "a directory";
-    if (S_ISSOCK(m))
-        return "a socket";
-    if (S_ISCHR(m) || S_ISBLK(m))
-        return "a device";
-    return "not a regular file";
-}
-
-/* The checks that make the file ours to use. Run on the lstat result before
- * opening (so a FIFO or device is never even opened) and again on the open
- * fd, which is the answer that counts. */
-static int check_file(const char *path, const struct stat *sb, struct status *st)
-{
-    if (!S_ISREG(sb->st_mode))
-        return status_set(st, STATUS_PIDFILE,
-                          "pid file %s is %s, not a regular file; not starting (remove it or "
-                          "choose another --pidfile)",
-                          path, kind(sb->st_mode));
-    if (sb->st_uid != geteuid())
-        return status_set(st, STATUS_PIDFILE,
-                          "pid file %s belongs to uid %ld, not to us (uid %ld); not starting "
-                          "(remove it or choose another --pidfile)",
-                          path, (long)sb->st_uid, (long)geteuid());
-    /* A second name for the inode could be anywhere, e.g. a hard link to
-     * one of our files that someone wants truncated. */
-    if (sb->st_nlink != 1)
-        return status_set(st, STATUS_PIDFILE,
-                          "pid file %s has %ld hard links, not 1; not starting (remove it or "
-                          "choose another --pidfile)",
-                          path, (long)sb->st_nlink);
-    return 0;
-}
-
-/* Why open() failed, in words: the file type when there is one at path. */
-static int open_failed(const char *path, int err, struct status *st)
-{
-    struct stat sb;
-    if (lstat(path, &sb) == 0 && check_file(path, &sb, st) < 0)
-        return -1;
-    return status_set(st, STATUS_PIDFILE, "cannot open the pid file %s: %s", path, strerror(err));
-}
+#define PIDFILE_HINT "; not starting (remove it or choose another --pidfile)"
 
 static int set_lock(int fd)
 {
@@ -163,22 +117,20 @@ static int open_locked(const char *path, int locking, struct stat *sb, int *held
     *held = 0;
     *other = 0;
     for (int tries = 0;; tries++) {
-        if (lstat(path, sb) == 0 && check_file(path, sb, st) < 0)
+        /* lstat first, so a FIFO or device is never even opened; the
+         * checks on the open file are the ones that count. */
+        if (lstat(path, sb) == 0 &&
+            ownfile_check("pid file", path, sb, STATUS_PIDFILE, PIDFILE_HINT, st) < 0)
             return -1;
-        /* O_NONBLOCK: should a FIFO be put there after the lstat, opening
-         * it neither hangs (O_RDWR never waits for a peer) nor goes on. */
-        int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return open_failed(path, errno, st);
+        int fd;
+        if (ownfile_open("pid file", path, O_RDWR | O_CREAT, STATUS_PIDFILE, PIDFILE_HINT, &fd,
+                         st) < 0)
+            return -1;
         if (fstat(fd, sb) < 0) {
             int err = errno;
             close(fd);
             return status_set(st, STATUS_PIDFILE, "cannot read the pid file %s: %s", path,
                               strerror(err));
-        }
-        if (check_file(path, sb, st) < 0) {
-            close(fd);
-            return -1;
         }
         if (set_lock(fd) == 0) {
             /* Locked, but possibly an inode that its last holder unlinked

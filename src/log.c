@@ -1,6 +1,7 @@
 /* log: the run's output, to the terminal and to the log file. */
 #include "log.h"
 
+#include "ownfile.h"
 #include "sbuf.h"
 
 #include <errno.h>
@@ -49,81 +50,21 @@ void log_default_path(const char *logdir, const char *logfile, const char *user1
     sbuf_free(&b);
 }
 
-/* mkdir -p for the folders above path, mode 0700. */
-static int make_parents(const char *path)
-{
-    char *p = sbuf_xstrdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    free(p);
-    return 0;
-}
-
-static const char *kind(mode_t m)
-{
-    if (S_ISLNK(m))
-        return "a symbolic link";
-    if (S_ISFIFO(m))
-        return "a FIFO";
-    if (S_ISDIR(m))
-        return "a directory";
-    return "not a regular file";
-}
-
 /* A log file we append to must be one we made: the default name is
  * predictable, and in a folder that others can write (--logdir /tmp) a
  * symlink, FIFO, hard link or file of theirs put there first would make us
  * write into their file or ours elsewhere, or hang. */
-static int check_file(const char *path, const struct stat *sb, struct status *st)
-{
-    if (!S_ISREG(sb->st_mode))
-        return status_set(st, STATUS_OTHER, "log file %s is %s, not a regular file", path,
-                          kind(sb->st_mode));
-    if (sb->st_uid != geteuid())
-        return status_set(st, STATUS_OTHER, "log file %s belongs to uid %ld, not to us (uid %ld)",
-                          path, (long)sb->st_uid, (long)geteuid());
-    if (sb->st_nlink != 1)
-        return status_set(st, STATUS_OTHER, "log file %s has %ld hard links, not 1", path,
-                          (long)sb->st_nlink);
-    return 0;
-}
-
 int log_open(const char *path, struct status *st)
 {
-    if (make_parents(path) < 0)
+    if (ownfile_mkdirs(path, 1) < 0)
         return status_set(st, STATUS_OTHER, "cannot create the log folder for %s: %s", path,
                           strerror(errno));
-    /* O_NOFOLLOW refuses a symlink at the last step, O_NONBLOCK makes a
-     * FIFO fail (ENXIO) or open without waiting for a reader; the fstat
-     * below is what decides. An existing file of ours is appended to, as
-     * before, so a reused --logfile keeps its history. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-    if (fd < 0) {
-        int err = errno;
-        struct stat sb;
-        if (lstat(path, &sb) == 0 && check_file(path, &sb, st) < 0)
-            return -1;
-        return status_set(st, STATUS_OTHER, "cannot write the log file %s: %s", path,
-                          strerror(err));
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) < 0) {
-        int err = errno;
-        close(fd);
-        return status_set(st, STATUS_OTHER, "cannot read the log file %s: %s", path, strerror(err));
-    }
-    if (check_file(path, &sb, st) < 0) {
-        close(fd);
+    /* An existing file of ours is appended to, as before, so a reused
+     * --logfile keeps its history. */
+    int fd;
+    if (ownfile_open("log file", path, O_WRONLY | O_CREAT | O_APPEND, STATUS_OTHER, "", &fd, st) <
+        0)
         return -1;
-    }
     /* Blocking again: a regular file never waits, but stdio must not see
      * EAGAIN should that ever change. */
     int fl = fcntl(fd, F_GETFL);

@@ -2,6 +2,7 @@
  * with fcntl for the whole run (see statedir.h). */
 #include "statedir.h"
 
+#include "ownfile.h"
 #include "sbuf.h"
 
 #include <errno.h>
@@ -31,31 +32,6 @@ const char *statedir_default_root(char *buf, size_t n)
         snprintf(buf, n, "%s/imapferry-state-%ld", tmp && *tmp == '/' ? tmp : "/tmp",
                  (long)geteuid());
     return buf;
-}
-
-/* mkdir -p with mode 0700 for what it creates; an existing component must
- * be a directory (not a symbolic link to one we do not own: checked at the
- * end on the pair directory itself). */
-static int make_dirs(const char *path, struct status *st)
-{
-    char *p = sbuf_xstrdup(path);
-    int rc = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-            rc = status_set(st, STATUS_OTHER, "state directory %s: cannot create %s: %s", path, p,
-                            strerror(errno));
-            break;
-        }
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    free(p);
-    return rc;
 }
 
 /* A file-name-safe, readable name for the pair, plus a hash of the exact
@@ -94,7 +70,9 @@ int statedir_acquire(const char *root, const char *host1, int port1, const char 
     sbuf_addf(&b, "%s/%s", root, name);
     free(name);
     char *dir = sbuf_take(&b);
-    if (make_dirs(dir, st) < 0) {
+    if (ownfile_mkdirs(dir, 0) < 0) {
+        status_set(st, STATUS_OTHER, "cannot create the state directory %s: %s", dir,
+                   strerror(errno));
         free(dir);
         return -1;
     }
@@ -115,12 +93,8 @@ int statedir_acquire(const char *root, const char *host1, int port1, const char 
     }
     sbuf_addf(&b, "%s/lock", dir);
     char *lockpath = sbuf_take(&b);
-    int fd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
-    if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
-        status_set(st, STATUS_OTHER, "state lock %s: %s", lockpath,
-                   fd < 0 ? strerror(errno) : "not a regular file of ours");
-        if (fd >= 0)
-            close(fd);
+    int fd;
+    if (ownfile_open("state lock", lockpath, O_RDWR | O_CREAT, STATUS_OTHER, "", &fd, st) < 0) {
         free(lockpath);
         free(dir);
         return -1;

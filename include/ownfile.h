@@ -1,0 +1,32 @@
+/* ownfile: the files and folders a run makes for itself (pid file, log
+ * file, state lock) in places others may be able to write.
+ *
+ * Such a name is predictable, so whatever sits there first (a symbolic
+ * link, a FIFO, a hard link, another user's file) must be refused rather
+ * than written through, followed or waited on. */
+#ifndef IMAPFERRY_OWNFILE_H
+#define IMAPFERRY_OWNFILE_H
+
+#include "status.h"
+
+#include <sys/stat.h>
+
+/* "a FIFO", "a symbolic link", ... for messages. */
+const char *ownfile_kind(mode_t m);
+
+/* 0 when sb is a regular file of ours with a single link; otherwise fails
+ * with code and "WHAT PATH is ..." followed by hint (may be ""). */
+int ownfile_check(const char *what, const char *path, const struct stat *sb, int code,
+                  const char *hint, struct status *st);
+
+/* mkdir -p, mode 0700 for what it makes: of the folders above path when
+ * parents_only, else of path too. -1 with errno set on failure. */
+int ownfile_mkdirs(const char *path, int parents_only);
+
+/* Opens path with flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC (mode 0600
+ * when created), so neither a symlink is followed nor a FIFO waited on,
+ * then checks the open file with ownfile_check. *fd is the caller's. */
+int ownfile_open(const char *what, const char *path, int flags, int code, const char *hint, int *fd,
+                 struct status *st);
+
+#endif
