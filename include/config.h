@@ -40,7 +40,7 @@ struct config {
     int dry;
     int justfolders;
     int justlogin;
-    int use_size;    /* message identity includes RFC822.SIZE (--noskipsize, default) */
+    int use_size;    /* enum msg_plan_size: how RFC822.SIZE counts in the identity */
     int foldersizes; /* print per-folder counts and bytes of both hosts */
     char *pidfile;   /* NULL = none (--pidfile "") */
     int pidfilelocking;

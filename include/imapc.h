@@ -84,9 +84,10 @@ int imapc_select(struct imapc *c, const char *name, int readonly, struct imapc_b
 
 /* UID, FLAGS, INTERNALDATE, RFC822.SIZE and the identity headers of every
  * message in the selected folder, fetched in chunks of sequence numbers.
- * *out is malloc'd (release with imapc_meta_free); use_size as in msgid. */
-int imapc_fetch_meta(struct imapc *c, uint32_t exists, int use_size, struct msg_meta **out,
-                     size_t *n, struct status *st);
+ * *out is malloc'd (release with imapc_meta_free). The keys leave the size
+ * out: msg_plan weighs it. */
+int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, size_t *n,
+                     struct status *st);
 void imapc_meta_free(struct msg_meta *m, size_t n);
 
 /* BODY.PEEK[] of one message (never sets \Seen). *data is released with

@@ -49,8 +49,16 @@ size_t msg_plan_flag_fixes(const struct msg_meta *m1, const struct msg_meta *m2,
 /* Whether two fixes set the same flags. */
 int msg_plan_same_target(const struct msg_plan_flagfix *a, const struct msg_plan_flagfix *b);
 
+/* How RFC822.SIZE counts when pairing messages. */
+enum msg_plan_size {
+    MSG_PLAN_SIZE_IGNORED, /* --skipsize: the key alone */
+    MSG_PLAN_SIZE_FIRST,   /* default: key and size, then the key alone for what is left, so
+                              a copy the server stored with other bytes is not copied again */
+    MSG_PLAN_SIZE_STRICT,  /* --noskipsize: another size is another message */
+};
+
 int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *m2, size_t n2,
-                   struct msg_plan *out, struct status *st);
+                   enum msg_plan_size size_rule, struct msg_plan *out, struct status *st);
 void msg_plan_free(struct msg_plan *p);
 
 #endif

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "flagrule.h"
+#include "msg_plan.h"
 #include "lock.h"
 #include "log.h"
 #include "sbuf.h"
@@ -228,10 +229,15 @@ int config_build(const struct options *o, struct config *c, struct status *st)
     c->dry = flag_or(o, OPT_DRY, 0) || c->justfoldersizes;
     c->justfolders = flag_or(o, OPT_JUSTFOLDERS, 0);
     c->justlogin = flag_or(o, OPT_JUSTLOGIN, 0);
-    /* Our default keeps the size in the key (imapsync's is --skipsize):
-     * a size collision of two different messages with one Message-ID is
-     * rarer than a lost copy. --skipsize is there for servers that rewrite. */
-    c->use_size = !(o->v[OPT_SKIPSIZE].given && o->v[OPT_SKIPSIZE].on);
+    /* Our default weighs the size (imapsync's is --skipsize): messages are
+     * paired by identity and size first, so two messages sharing a
+     * Message-ID are told apart, then by identity alone, so a copy the
+     * server stored with other bytes is not sent again. --noskipsize is
+     * imapsync's strict form: a different size is a different message. */
+    if (o->v[OPT_SKIPSIZE].given)
+        c->use_size = o->v[OPT_SKIPSIZE].on ? MSG_PLAN_SIZE_IGNORED : MSG_PLAN_SIZE_STRICT;
+    else
+        c->use_size = MSG_PLAN_SIZE_FIRST;
     c->foldersizes = flag_or(o, OPT_FOLDERSIZES, !c->justfolders) || c->justfoldersizes;
     c->foldersizesatend = flag_or(o, OPT_FOLDERSIZESATEND, c->foldersizes);
     char buf[4096];

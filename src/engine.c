@@ -158,8 +158,8 @@ static int flags_after_copy(const struct config *cfg, struct imapc *h2, const ch
     uint64_t before = res->flag_updates;
     int rc = 0;
     if (imapc_select(h2, name2, 0, &b2, st) < 0 ||
-        imapc_fetch_meta(h2, b2.exists, cfg->use_size, &m2, &n2, st) < 0 ||
-        msg_plan_build(m1, n1, m2, n2, &plan, st) < 0) {
+        imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) < 0 ||
+        msg_plan_build(m1, n1, m2, n2, cfg->use_size, &plan, st) < 0) {
         if (status_lost(st)) {
             rc = -1;
         } else {
@@ -190,15 +190,15 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     int rc = 0;
 
     if (imapc_select(h1, fp->name1, 1, &b1, st) < 0 ||
-        imapc_fetch_meta(h1, b1.exists, cfg->use_size, &m1, &n1, st) < 0)
+        imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0)
         goto folder_error;
     if (exists2) {
         /* In dry mode host2 is only examined, never selected read-write. */
         if (imapc_select(h2, fp->name2, cfg->dry, &b2, st) < 0 ||
-            imapc_fetch_meta(h2, b2.exists, cfg->use_size, &m2, &n2, st) < 0)
+            imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) < 0)
             goto folder_error;
     }
-    if (msg_plan_build(m1, n1, m2, n2, &plan, st) < 0)
+    if (msg_plan_build(m1, n1, m2, n2, cfg->use_size, &plan, st) < 0)
         goto folder_error;
     res->msgs1 = n1;
     res->bytes1 = total_bytes(m1, n1);

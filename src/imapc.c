@@ -91,6 +91,33 @@ static void read_namespace(struct imapc *c)
     c->ns.prefix = c->ns_prefix;
 }
 
+/* libetpan 1.9.4 dereferences the session's capability list without a
+ * check: after a CAPABILITY answer with no data, or "[CAPABILITY ]" in a
+ * greeting, any server (or whoever sits before STARTTLS) could crash us.
+ * An empty list in its place is what such an answer means. */
+static void caps_fix(struct imapc *c)
+{
+    struct mailimap_connection_info *ci = c->s ? c->s->imap_connection_info : NULL;
+    if (ci == NULL)
+        return;
+    if (ci->imap_capability == NULL)
+        ci->imap_capability = mailimap_capability_data_new(clist_new());
+    else if (ci->imap_capability->cap_list == NULL)
+        ci->imap_capability->cap_list = clist_new();
+}
+
+/* CAPABILITY, made safe against an answer without data. */
+static int ask_capability(struct imapc *c)
+{
+    caps_fix(c);
+    struct mailimap_capability_data *cap = NULL;
+    int r = mailimap_capability(c->s, &cap);
+    if (r == MAILIMAP_NO_ERROR)
+        mailimap_capability_data_free(cap);
+    caps_fix(c);
+    return r;
+}
+
 /* STARTTLS, then the TLS handshake on the same socket. libetpan keeps the
  * plaintext capability list until asked again, so ask again. */
 static int starttls(struct imapc *c, const struct imapc_conf *conf, const struct tls_conf *tc,
@@ -114,11 +141,9 @@ static int starttls(struct imapc *c, const struct imapc_conf *conf, const struct
                           server_text(c));
     if (transport_start_tls(c->t, tc, st) < 0)
         return status_prefix(st, STATUS_TLS, conf->label);
-    struct mailimap_capability_data *cap = NULL;
-    r = mailimap_capability(c->s, &cap);
+    r = ask_capability(c);
     if (r != MAILIMAP_NO_ERROR)
         return fail(c, r, STATUS_TLS, st, "CAPABILITY after STARTTLS");
-    mailimap_capability_data_free(cap);
     return 0;
 }
 
@@ -213,10 +238,9 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         imapc_close(c);
         return -1;
     }
+    caps_fix(c); /* a greeting's "[CAPABILITY ]" leaves a list without items */
     if (r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-        struct mailimap_capability_data *cap = NULL;
-        if (mailimap_capability(c->s, &cap) == MAILIMAP_NO_ERROR)
-            mailimap_capability_data_free(cap);
+        ask_capability(c);
         if ((conf->tls == CONN_TLS_AUTO || conf->tls == CONN_TLS_STARTTLS) &&
             starttls(c, conf, &tc, st) < 0) {
             imapc_close(c);
@@ -236,9 +260,7 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         }
     }
     /* Capabilities change after login; ask again rather than trust the greeting's. */
-    struct mailimap_capability_data *cap = NULL;
-    if (mailimap_capability(c->s, &cap) == MAILIMAP_NO_ERROR)
-        mailimap_capability_data_free(cap);
+    ask_capability(c);
     read_namespace(c);
     *out = c;
     return 0;
@@ -524,7 +546,7 @@ static void add_flag_text(struct sbuf *b, const struct mailimap_msg_att_dynamic 
 
 /* Converts one FETCH response; returns 0 when it has no UID (an unsolicited
  * flag update from another client) and must be skipped. */
-static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *att, int use_size,
+static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *att,
                         struct msg_meta *m)
 {
     memset(m, 0, sizeof *m);
@@ -590,8 +612,7 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
         m->date_tz = (int16_t)htz;
     }
     int has_msgid;
-    msgid_key_from_headers(hdr ? hdr : "", hdr ? hdrlen : 0, m->size, use_size, &m->key,
-                           &has_msgid);
+    msgid_key_from_headers(hdr ? hdr : "", hdr ? hdrlen : 0, m->size, 0, &m->key, &has_msgid);
     return 1;
 }
 
@@ -610,8 +631,8 @@ static struct mailimap_fetch_type *meta_fetch_type(void)
     return ft;
 }
 
-int imapc_fetch_meta(struct imapc *c, uint32_t exists, int use_size, struct msg_meta **out,
-                     size_t *n, struct status *st)
+int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, size_t *n,
+                     struct status *st)
 {
     *out = NULL;
     *n = 0;
@@ -649,7 +670,7 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, int use_size, struct msg_
                 cap *= 2;
                 m = sbuf_xrealloc(m, cap * sizeof *m);
             }
-            if (convert_meta(c, att, use_size, &m[cnt])) {
+            if (convert_meta(c, att, &m[cnt])) {
                 got[att->att_number - lo] = 1;
                 cnt++;
             }

@@ -11,14 +11,23 @@
 /* qsort has no context argument, so the sort key travels with the index. */
 struct entry {
     struct msgid_key key;
+    uint32_t size; /* 0 for all when the size is not part of the identity */
     uint32_t uid;
     size_t idx;
 };
 
+static int key_size_cmp(const struct entry *a, const struct entry *b)
+{
+    int c = msgid_key_cmp(&a->key, &b->key);
+    if (c != 0)
+        return c;
+    return (a->size > b->size) - (a->size < b->size);
+}
+
 static int entry_cmp(const void *pa, const void *pb)
 {
     const struct entry *a = pa, *b = pb;
-    int c = msgid_key_cmp(&a->key, &b->key);
+    int c = key_size_cmp(a, b);
     if (c != 0)
         return c;
     if (a->uid != b->uid)
@@ -28,11 +37,12 @@ static int entry_cmp(const void *pa, const void *pb)
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
-static struct entry *sorted_entries(const struct msg_meta *m, size_t n)
+static struct entry *sorted_entries(const struct msg_meta *m, size_t n, int use_size)
 {
     struct entry *e = sbuf_xcalloc(n, sizeof *e);
     for (size_t i = 0; i < n; i++) {
         e[i].key = m[i].key;
+        e[i].size = use_size ? m[i].size : 0;
         e[i].uid = m[i].uid;
         e[i].idx = i;
     }
@@ -64,8 +74,44 @@ static int uid_ref_cmp(const void *pa, const void *pb)
     return (a->i1 > b->i1) - (a->i1 < b->i1);
 }
 
+/* Pairs equal entries of two sorted runs (by cmp) in step, so the k-th
+ * host1 copy of an identity meets the k-th host2 copy; what is left goes to
+ * l1 and l2 in the same order. */
+static void match(const struct entry *e1, size_t n1, const struct entry *e2, size_t n2,
+                  int (*cmp)(const struct entry *, const struct entry *), struct uid_ref *pairs,
+                  size_t *npairs, struct entry *l1, size_t *nl1, struct entry *l2, size_t *nl2)
+{
+    size_t i = 0, j = 0;
+    while (i < n1 || j < n2) {
+        int c = i == n1 ? 1 : j == n2 ? -1 : cmp(&e1[i], &e2[j]);
+        if (c < 0) {
+            l1[(*nl1)++] = e1[i++];
+        } else if (c > 0) {
+            l2[(*nl2)++] = e2[j++];
+        } else {
+            pairs[(*npairs)++] = (struct uid_ref){e1[i].uid, e1[i].idx, e2[j].idx};
+            i++;
+            j++;
+        }
+    }
+}
+
+static int key_cmp(const struct entry *a, const struct entry *b)
+{
+    return msgid_key_cmp(&a->key, &b->key);
+}
+
+static int key_uid_cmp(const void *pa, const void *pb)
+{
+    const struct entry *a = pa, *b = pb;
+    int c = key_cmp(a, b);
+    if (c != 0)
+        return c;
+    return (a->uid > b->uid) - (a->uid < b->uid);
+}
+
 int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *m2, size_t n2,
-                   struct msg_plan *out, struct status *st)
+                   enum msg_plan_size size_rule, struct msg_plan *out, struct status *st)
 {
     if (out == NULL)
         return status_set(st, STATUS_INTERNAL, "msg_plan_build: no output");
@@ -73,37 +119,38 @@ int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *
     if ((m1 == NULL && n1 > 0) || (m2 == NULL && n2 > 0))
         return status_set(st, STATUS_INTERNAL, "msg_plan_build: missing message array");
 
-    struct entry *e1 = sorted_entries(m1, n1);
-    struct entry *e2 = sorted_entries(m2, n2);
+    int use_size = size_rule != MSG_PLAN_SIZE_IGNORED;
+    struct entry *e1 = sorted_entries(m1, n1, use_size);
+    struct entry *e2 = sorted_entries(m2, n2, use_size);
     /* Every host1 message ends up either copied or paired, so both lists
      * fit in n1 slots each; the excess is trimmed below. */
     struct uid_ref *copy = sbuf_xcalloc(n1, sizeof *copy);
     struct uid_ref *pairs = sbuf_xcalloc(n1, sizeof *pairs);
-    size_t ncopy = 0, npairs = 0, only2 = 0;
-    size_t i = 0, j = 0;
-
-    while (i < n1 || j < n2) {
-        int c;
-        if (i == n1)
-            c = 1;
-        else if (j == n2)
-            c = -1;
-        else
-            c = msgid_key_cmp(&e1[i].key, &e2[j].key);
-        if (c < 0) {
-            copy[ncopy++] = (struct uid_ref){e1[i].uid, e1[i].idx, 0};
-            i++;
-        } else if (c > 0) {
-            only2++;
-            j++;
-        } else {
-            /* Same key: both runs are in UID order, so walking them in step
-             * pairs the k-th host1 copy with the k-th host2 copy. */
-            pairs[npairs++] = (struct uid_ref){e1[i].uid, e1[i].idx, e2[j].idx};
-            i++;
-            j++;
-        }
+    struct entry *l1 = sbuf_xcalloc(n1, sizeof *l1), *l2 = sbuf_xcalloc(n2, sizeof *l2);
+    size_t ncopy = 0, npairs = 0, nl1 = 0, nl2 = 0;
+    match(e1, n1, e2, n2, key_size_cmp, pairs, &npairs, l1, &nl1, l2, &nl2);
+    size_t only2 = nl2;
+    if (size_rule == MSG_PLAN_SIZE_FIRST && nl1 > 0 && nl2 > 0) {
+        /* A server may store a message with other bytes than it was given
+         * (line ends, a header of its own): same identity, other size.
+         * What the exact pass left is paired by identity alone, so such a
+         * copy is not sent again on every rerun; a host1 message whose
+         * identity host2 lacks altogether is still copied. */
+        qsort(l1, nl1, sizeof *l1, key_uid_cmp);
+        qsort(l2, nl2, sizeof *l2, key_uid_cmp);
+        struct entry *r1 = sbuf_xcalloc(nl1, sizeof *r1), *r2 = sbuf_xcalloc(nl2, sizeof *r2);
+        size_t nr1 = 0, nr2 = 0;
+        match(l1, nl1, l2, nl2, key_cmp, pairs, &npairs, r1, &nr1, r2, &nr2);
+        free(l1);
+        l1 = r1;
+        nl1 = nr1;
+        free(r2);
+        only2 = nr2;
     }
+    for (size_t k = 0; k < nl1; k++)
+        copy[ncopy++] = (struct uid_ref){l1[k].uid, l1[k].idx, 0};
+    free(l1);
+    free(l2);
     out->dup1 = count_dups(e1, n1);
     out->dup2 = count_dups(e2, n2);
     free(e1);

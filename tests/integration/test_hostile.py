@@ -246,6 +246,30 @@ def test_raw_utf8_folder_names(s):
 
 
 @test
+def test_bare_lf_and_nul_copied_once(s):
+    """A host1 serving messages with bare LF line ends, a bare CR and a NUL
+    byte: each reaches host2 once, and a rerun copies nothing, although
+    host2 may store (and size) the bytes its own way."""
+    fresh(s)
+    m = [Msg(1, body(1, "lf").replace(b"\r\n", b"\n")),
+         Msg(2, body(2, "cr", extra=b"bare\rcr\r\n")),
+         Msg(3, body(3, "nul", extra=b"nul \x00 byte\r\n")),
+         Msg(4, body(4, "plain"))]
+    with HostileImapd([Folder("INBOX", m)]) as srv:
+        r = ferry(s, srv)
+        check(r.returncode == 0, "want exit 0", r)
+        first = host2(s).get(("INBOX",), collections.Counter())
+        check(sum(first.values()) == 4, "host2 INBOX holds %d messages, want 4"
+              % sum(first.values()), r)
+        r = ferry(s, srv)
+        check(r.returncode == 0 and itest.stat(r.stdout, "Messages transferred") == 0,
+              "the rerun copied again", r)
+    again = host2(s).get(("INBOX",), collections.Counter())
+    check(again == first, "host2 INBOX changed on the rerun: %d messages"
+          % sum(again.values()), r)
+
+
+@test
 def test_keyword_deleted_and_crlf_keyword(s):
     fresh(s)
     m = [Msg(1, body(1, "kw"), flags=b'\\Seen "\\\\Deleted"'),
@@ -488,7 +512,8 @@ TESTS = [test_preauth_without_tls_refused, test_preauth_with_notls1_accepted,
          test_folder_name_with_crlf_skipped, test_keyword_deleted_and_crlf_keyword,
          test_exists_4294967295, test_phantom_fetch, test_unsolicited_flag_fetch_before_answer,
          test_unparseable_select_skips_one_folder, test_bye_mid_body_fetch,
-         test_garbage_instead_of_greeting, test_raw_utf8_folder_names, test_garbage_after_greeting,
+         test_garbage_instead_of_greeting, test_raw_utf8_folder_names,
+         test_bare_lf_and_nul_copied_once, test_garbage_after_greeting,
          test_4gb_literal_in_body_fetch,
          test_4gb_minus_1_literal_in_body_fetch, test_message_announced_over_the_cap]
 

@@ -30,20 +30,20 @@ static void test_empty(void **state)
     (void)state;
     struct msg_plan p;
     struct status st;
-    assert_int_equal(msg_plan_build(NULL, 0, NULL, 0, &p, &st), 0);
+    assert_int_equal(msg_plan_build(NULL, 0, NULL, 0, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
     assert_int_equal(p.ncopy, 0);
     assert_int_equal(p.npairs, 0);
     assert_int_equal(p.only_on_2, 0);
     msg_plan_free(&p);
 
     struct msg_meta m[] = {meta(1, 1), meta(2, 2)};
-    assert_int_equal(msg_plan_build(NULL, 0, m, 2, &p, &st), 0);
+    assert_int_equal(msg_plan_build(NULL, 0, m, 2, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
     assert_int_equal(p.ncopy, 0);
     assert_int_equal(p.npairs, 0);
     assert_int_equal(p.only_on_2, 2);
     msg_plan_free(&p);
 
-    assert_int_equal(msg_plan_build(NULL, 3, m, 2, &p, &st), -1);
+    assert_int_equal(msg_plan_build(NULL, 3, m, 2, MSG_PLAN_SIZE_FIRST, &p, &st), -1);
     assert_int_equal(st.code, STATUS_INTERNAL);
     msg_plan_free(&p);
     msg_plan_free(NULL);
@@ -55,7 +55,7 @@ static void test_all_new(void **state)
     struct msg_meta m1[] = {meta(30, 3), meta(10, 1), meta(20, 2)};
     struct msg_plan p;
     struct status st;
-    assert_int_equal(msg_plan_build(m1, 3, NULL, 0, &p, &st), 0);
+    assert_int_equal(msg_plan_build(m1, 3, NULL, 0, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
     assert_int_equal(p.ncopy, 3);
     assert_int_equal(p.copy[0], 1); /* UID 10 */
     assert_int_equal(p.copy[1], 2); /* UID 20 */
@@ -77,7 +77,7 @@ static void test_all_present(void **state)
     memcpy(c2, m2, sizeof m2);
     struct msg_plan p;
     struct status st;
-    assert_int_equal(msg_plan_build(m1, 3, m2, 3, &p, &st), 0);
+    assert_int_equal(msg_plan_build(m1, 3, m2, 3, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
     assert_int_equal(p.ncopy, 0);
     assert_int_equal(p.npairs, 3);
     assert_int_equal(p.only_on_2, 0);
@@ -102,7 +102,7 @@ static void test_duplicates(void **state)
     struct msg_meta m2[] = {meta(50, 4), meta(51, 6), meta(52, 6)};
     struct msg_plan p;
     struct status st;
-    assert_int_equal(msg_plan_build(m1, 4, m2, 3, &p, &st), 0);
+    assert_int_equal(msg_plan_build(m1, 4, m2, 3, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
     assert_int_equal(p.npairs, 1);
     /* the lowest host1 UID of the key is the one paired */
     assert_int_equal(p.pairs[0].i1, 1);
@@ -118,6 +118,47 @@ static void test_duplicates(void **state)
     msg_plan_free(&p);
 }
 
+/* The same message stored by host2 with other bytes (another size). */
+static void test_size_rules(void **state)
+{
+    (void)state;
+    struct msg_meta m1[] = {meta(1, 4), meta(2, 4)};
+    m1[1].size = 300; /* two host1 messages sharing a Message-ID */
+    struct msg_meta m2[] = {meta(7, 4)};
+    m2[0].size = 180; /* host2's copy of the first one, rewritten */
+    struct msg_plan p;
+    struct status st;
+    /* default: nothing matches exactly, the lowest UID pairs by key, the
+     * other host1 message is copied */
+    assert_int_equal(msg_plan_build(m1, 2, m2, 1, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
+    assert_int_equal(p.npairs, 1);
+    assert_int_equal(p.pairs[0].i1, 0);
+    assert_int_equal(p.ncopy, 1);
+    assert_int_equal(p.copy[0], 1);
+    assert_int_equal(p.only_on_2, 0);
+    msg_plan_free(&p);
+    /* an exact match wins over the earlier UID */
+    m2[0].size = 300;
+    assert_int_equal(msg_plan_build(m1, 2, m2, 1, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
+    assert_int_equal(p.npairs, 1);
+    assert_int_equal(p.pairs[0].i1, 1);
+    assert_int_equal(p.ncopy, 1);
+    assert_int_equal(p.copy[0], 0);
+    msg_plan_free(&p);
+    /* --noskipsize: another size is another message */
+    m2[0].size = 180;
+    assert_int_equal(msg_plan_build(m1, 2, m2, 1, MSG_PLAN_SIZE_STRICT, &p, &st), 0);
+    assert_int_equal(p.npairs, 0);
+    assert_int_equal(p.ncopy, 2);
+    assert_int_equal(p.only_on_2, 1);
+    msg_plan_free(&p);
+    /* --skipsize: the key alone, in UID order */
+    assert_int_equal(msg_plan_build(m1, 2, m2, 1, MSG_PLAN_SIZE_IGNORED, &p, &st), 0);
+    assert_int_equal(p.npairs, 1);
+    assert_int_equal(p.pairs[0].i1, 0);
+    msg_plan_free(&p);
+}
+
 static void test_uid_order_within_key(void **state)
 {
     (void)state;
@@ -127,7 +168,7 @@ static void test_uid_order_within_key(void **state)
     struct msg_meta m2[] = {meta(9, 1), meta(3, 1)};
     struct msg_plan p;
     struct status st;
-    assert_int_equal(msg_plan_build(m1, 3, m2, 2, &p, &st), 0);
+    assert_int_equal(msg_plan_build(m1, 3, m2, 2, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
     assert_int_equal(p.npairs, 2);
     assert_int_equal(p.pairs[0].i1, 1); /* UID 10 */
     assert_int_equal(p.pairs[0].i2, 1); /* UID 3 */
@@ -141,7 +182,7 @@ static void test_uid_order_within_key(void **state)
     /* Same input in another array order: same decisions by UID. */
     struct msg_meta r1[] = {meta(30, 1), meta(20, 1), meta(10, 1)};
     struct msg_meta r2[] = {meta(3, 1), meta(9, 1)};
-    assert_int_equal(msg_plan_build(r1, 3, r2, 2, &p, &st), 0);
+    assert_int_equal(msg_plan_build(r1, 3, r2, 2, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
     assert_int_equal(r1[p.pairs[0].i1].uid, 10);
     assert_int_equal(r2[p.pairs[0].i2].uid, 3);
     assert_int_equal(r1[p.pairs[1].i1].uid, 20);
@@ -200,7 +241,7 @@ static void check_random(size_t n1, size_t n2, unsigned nkeys, uint64_t seed)
 
     struct msg_plan p;
     struct status st;
-    assert_int_equal(msg_plan_build(m1, n1, m2, n2, &p, &st), 0);
+    assert_int_equal(msg_plan_build(m1, n1, m2, n2, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
     assert_int_equal(p.ncopy, want_copy);
     assert_int_equal(p.npairs, want_pairs);
     assert_int_equal(p.only_on_2, want_only2);
@@ -327,7 +368,7 @@ static void test_flag_fixes(void **state)
     m1[3].keywords = "Work";
     struct msg_plan p;
     struct status st;
-    assert_int_equal(msg_plan_build(m1, 4, m2, 4, &p, &st), 0);
+    assert_int_equal(msg_plan_build(m1, 4, m2, 4, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
     struct msg_plan_flagfix *fix = NULL;
     size_t n = msg_plan_flag_fixes(m1, m2, &p, 1, &fix);
     assert_int_equal(n, 3);
@@ -359,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_all_new),
         cmocka_unit_test(test_all_present),
         cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_size_rules),
         cmocka_unit_test(test_uid_order_within_key),
         cmocka_unit_test(test_random_small),
         cmocka_unit_test(test_random_large),
