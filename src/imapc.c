@@ -56,7 +56,10 @@ static int fail(struct imapc *c, int r, int code, struct status *st, const char 
                           *transport_error(c->t) ? transport_error(c->t)
                                                  : "unexpected server response");
     case MAILIMAP_ERROR_MEMORY:
-        return status_set(st, STATUS_INTERNAL, "%s: %s: out of memory", c->label, what);
+        /* libetpan stops reading mid-response: the stream is out of step,
+         * so the session is as good as lost and must be reopened. */
+        return status_set(st, c->err_connect, "%s: %s: out of memory; connection dropped",
+                          c->label, what);
     default:
         return status_set(st, code, "%s: %s: %s", c->label, what, server_text(c));
     }
