@@ -64,6 +64,11 @@ struct config {
     int syncflagsaftercopy;        /* check host2's flags again after copying */
     int syncinternaldates;         /* APPEND with host1's INTERNALDATE (default) */
     int idatefromheader;           /* APPEND with the Date: header's date instead */
+
+    /* Message selection by size (imapsync's size_filtered): -1 = none. */
+    long long maxsize;     /* not copied when RFC822.SIZE > maxsize */
+    long long minsize;     /* not copied when RFC822.SIZE <= minsize */
+    long long appendlimit; /* --appendlimit; -1 = read host2's APPENDLIMIT */
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line (a

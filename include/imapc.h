@@ -49,6 +49,8 @@ void imapc_close(struct imapc *c);
 /* The personal namespace from NAMESPACE (or "" and the LIST separator when
  * the server has no NAMESPACE). Valid until imapc_close. */
 const struct folder_ns *imapc_namespace(const struct imapc *c);
+/* The APPENDLIMIT=N the server announces (RFC 7889), or -1. */
+long long imapc_appendlimit(const struct imapc *c);
 /* The capability list as the server announced it, space-separated. */
 const char *imapc_capabilities(const struct imapc *c, char *buf, size_t n);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "plaintext". */

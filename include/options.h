@@ -244,14 +244,13 @@ enum options_status {
       "APPEND with the Date: header as internal date")                                             \
     X(SYNCACLS, "syncacls", OPTIONS_NEGFLAG, 0, O_REF("copying ACLs comes in a later release"),    \
       O_ACC, "copy ACLs with GETACL/SETACL (off)")                                                 \
-    X(MAXSIZE, "maxsize", OPTIONS_INT, 0, O_REF(O_WHY_SELECT), O_NA,                               \
+    X(MAXSIZE, "maxsize", OPTIONS_INT, 0, O_HON, O_NA,                                             \
       "skip host1 messages bigger than N bytes (lowered to host2 APPENDLIMIT)")                    \
-    X(APPENDLIMIT, "appendlimit", OPTIONS_INT, 0, O_REF(O_WHY_SELECT), O_NA,                       \
+    X(APPENDLIMIT, "appendlimit", OPTIONS_INT, 0, O_HON, O_NA,                                     \
       "override the APPENDLIMIT read from host2 CAPABILITY")                                       \
     X(TRUNCMESS, "truncmess", OPTIONS_INT, 0, O_REF(O_WHY_MESS), O_NA,                             \
       "truncate message text to N bytes")                                                          \
-    X(MINSIZE, "minsize", OPTIONS_INT, 0, O_REF(O_WHY_SELECT), O_NA,                               \
-      "skip messages of N bytes or less")                                                          \
+    X(MINSIZE, "minsize", OPTIONS_INT, 0, O_HON, O_NA, "skip messages of N bytes or less")         \
     X(MAXAGE, "maxage", OPTIONS_FLOAT, 0, O_REF(O_WHY_SELECT), O_NA,                               \
       "only messages newer than N days (SEARCH SENTSINCE), both hosts")                            \
     X(MINAGE, "minage", OPTIONS_FLOAT, 0, O_REF(O_WHY_SELECT), O_NA,                               \

@@ -130,6 +130,15 @@ static int build_flags(const struct options *o, struct config *c, struct status 
     if (compile_rules(o, OPT_REGEXFLAG, "--regexflag", 0, &c->regexflag, st) < 0)
         return -1;
     c->resyncflags = flag_or(o, OPT_RESYNCFLAGS, 1);
+    c->maxsize = o->v[OPT_MAXSIZE].given ? o->v[OPT_MAXSIZE].num : -1;
+    c->minsize = o->v[OPT_MINSIZE].given ? o->v[OPT_MINSIZE].num : -1;
+    c->appendlimit = o->v[OPT_APPENDLIMIT].given ? o->v[OPT_APPENDLIMIT].num : -1;
+    if ((o->v[OPT_MAXSIZE].given && c->maxsize < 0) ||
+        (o->v[OPT_MINSIZE].given && c->minsize < 0) ||
+        (o->v[OPT_APPENDLIMIT].given && c->appendlimit < 0))
+        return status_set(st, STATUS_USAGE,
+                          "--maxsize, --minsize and --appendlimit take a "
+                          "number of bytes, 0 or more");
     c->syncflagsaftercopy = flag_or(o, OPT_SYNCFLAGSAFTERCOPY, 0);
     c->idatefromheader = flag_or(o, OPT_IDATEFROMHEADER, 0);
     /* imapsync turns the INTERNALDATE off under --idatefromheader; a

@@ -66,7 +66,8 @@ struct folder_result {
     uint64_t copied, skipped, bytes, errors, flag_updates;
     uint64_t msgs1, bytes1, msgs2, bytes2; /* folder sizes before the copy */
     uint64_t bytes_skipped, missing, only2, dup1, dup2;
-    uint64_t keywords_dropped; /* host2 refuses new keywords (PERMANENTFLAGS) */
+    uint64_t keywords_dropped;         /* host2 refuses new keywords (PERMANENTFLAGS) */
+    uint64_t filtered, bytes_filtered; /* left out by --maxsize / --minsize */
 };
 
 static uint64_t total_bytes(const struct msg_meta *m, size_t n)
@@ -105,6 +106,45 @@ static int resync_flags(const struct config *cfg, struct imapc *h2, const struct
     free(fix);
     free(uids);
     return rc;
+}
+
+/* --maxsize and --minsize (imapsync's size_filtered): such host1 messages
+ * are neither copied nor counted as missing but as skipped, and (with
+ * size >= maxsize, as imapsync) their flags are not resynced. */
+static void size_filter(const struct config *cfg, const struct folder_plan_pair *fp,
+                        const struct msg_meta *m1, struct msg_plan *plan, struct folder_result *res)
+{
+    if (cfg->maxsize < 0 && cfg->minsize < 0)
+        return;
+    char show[512];
+    show_name(fp->name1, show, sizeof show);
+    size_t k = 0;
+    for (size_t i = 0; i < plan->ncopy; i++) {
+        const struct msg_meta *m = &m1[plan->copy[i]];
+        long long size = m->size;
+        if (cfg->maxsize >= 0 && size > cfg->maxsize)
+            log_out("msg %s/%u skipped (%lld exceeds maxsize limit %lld bytes)\n", show,
+                    (unsigned)m->uid, size, cfg->maxsize);
+        else if (cfg->minsize >= 0 && size <= cfg->minsize)
+            log_out("msg %s/%u skipped (%lld smaller than minsize %lld bytes)\n", show,
+                    (unsigned)m->uid, size, cfg->minsize);
+        else {
+            plan->copy[k++] = plan->copy[i];
+            continue;
+        }
+        res->filtered++;
+        res->bytes_filtered += m->size;
+    }
+    plan->ncopy = k;
+    k = 0;
+    for (size_t i = 0; i < plan->npairs; i++) {
+        long long size = m1[plan->pairs[i].i1].size;
+        if ((cfg->maxsize >= 0 && size >= cfg->maxsize) ||
+            (cfg->minsize >= 0 && size <= cfg->minsize))
+            continue;
+        plan->pairs[k++] = plan->pairs[i];
+    }
+    plan->npairs = k;
 }
 
 /* Messages above CAPS_MESSAGE_BYTES are never fetched: each is reported
@@ -214,6 +254,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     if (!cfg->syncinternaldates)
         for (size_t i = 0; i < n1; i++)
             m1[i].date = MSG_META_NO_DATE;
+    size_filter(cfg, fp, m1, &plan, res);
     skip_too_big(fp, m1, &plan, rep, res);
     if (!b2.keywords_ok)
         for (size_t k = 0; k < plan.ncopy; k++)
@@ -359,8 +400,8 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     rep->bytes += res.bytes;
     res.copied += cm;
     res.bytes += cb;
-    rep->skipped += res.skipped;
-    rep->bytes_skipped += res.bytes_skipped;
+    rep->skipped += res.skipped + res.filtered;
+    rep->bytes_skipped += res.bytes_skipped + res.bytes_filtered;
     rep->h1_not_h2 += res.missing;
     rep->h2_not_h1 += res.only2;
     rep->dup1 += res.dup1;
@@ -373,6 +414,9 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
             res.flag_updates == 1 ? "" : "s",
             cfg->dry && res.flag_updates ? " (not done: --dry)" : "",
             res.errors ? ", with errors" : "");
+    if (res.filtered)
+        log_out("    %llu message%s left out by --maxsize/--minsize\n",
+                (unsigned long long)res.filtered, res.filtered == 1 ? "" : "s");
     if (res.keywords_dropped)
         log_out("    %llu keyword%s not stored: host2 accepts no new keywords in [%s] "
                 "(PERMANENTFLAGS); the messages are copied\n",
@@ -557,6 +601,16 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         rc = 0;
         goto out;
     }
+    /* imapsync lowers --maxsize to host2's APPENDLIMIT: a bigger message
+     * would only be refused. */
+    struct config run = *cfg;
+    long long limit = cfg->appendlimit >= 0 ? cfg->appendlimit : imapc_appendlimit(h[1]);
+    if (limit >= 0 && (run.maxsize < 0 || limit < run.maxsize)) {
+        run.maxsize = limit;
+        log_out("host2: maxsize set to %lld bytes (%s)\n", limit,
+                cfg->appendlimit >= 0 ? "--appendlimit" : "its APPENDLIMIT");
+    }
+    cfg = &run;
     for (int i = 0; i < 2; i++)
         if (imapc_list(h[i], &f[i], &nf[i], st) < 0)
             goto out;

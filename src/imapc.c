@@ -12,6 +12,8 @@
 
 #include <libetpan/libetpan.h>
 
+#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +60,8 @@ static int fail(struct imapc *c, int r, int code, struct status *st, const char 
     case MAILIMAP_ERROR_MEMORY:
         /* libetpan stops reading mid-response: the stream is out of step,
          * so the session is as good as lost and must be reopened. */
-        return status_set(st, c->err_connect, "%s: %s: out of memory; connection dropped",
-                          c->label, what);
+        return status_set(st, c->err_connect, "%s: %s: out of memory; connection dropped", c->label,
+                          what);
     default:
         return status_set(st, code, "%s: %s: %s", c->label, what, server_text(c));
     }
@@ -285,6 +287,26 @@ void imapc_close(struct imapc *c)
 const struct folder_ns *imapc_namespace(const struct imapc *c)
 {
     return &c->ns;
+}
+
+long long imapc_appendlimit(const struct imapc *c)
+{
+    struct mailimap_capability_data *cd =
+        c->s->imap_connection_info ? c->s->imap_connection_info->imap_capability : NULL;
+    for (clistiter *it = cd ? clist_begin(cd->cap_list) : NULL; it; it = clist_next(it)) {
+        struct mailimap_capability *cap = clist_content(it);
+        const char *name =
+            cap->cap_type == MAILIMAP_CAPABILITY_NAME ? cap->cap_data.cap_name : NULL;
+        if (name == NULL || strncasecmp(name, "APPENDLIMIT=", 12) != 0)
+            continue;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(name + 12, &end, 10);
+        /* RFC 7889: a bare APPENDLIMIT means per-mailbox limits; ignored. */
+        if (errno == 0 && end != name + 12 && *end == '\0' && v <= LLONG_MAX)
+            return (long long)v;
+    }
+    return -1;
 }
 
 const char *imapc_capabilities(const struct imapc *c, char *buf, size_t n)

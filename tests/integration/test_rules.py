@@ -718,6 +718,65 @@ def idatefromheader_dates_from_date_header(s):
         check(h == i, "host2 INTERNALDATE %d is not the Date: header's %d" % (i, h), r)
 
 
+def sizes1_list(s, user):
+    c = s.host1.imap(user)
+    c.select("INBOX", readonly=True)
+    typ, data = c.fetch("1:*", "(RFC822.SIZE)")
+    c.logout()
+    return [int(re.search(rb"RFC822\.SIZE (\d+)", d).group(1)) for d in data]
+
+
+@test
+def maxsize_minsize_skip_by_size(s):
+    user = FLAG_USER
+    s.host1.reset(user)
+    s.host2.reset(user)
+    conn = s.host1.imap(user)
+    sizes = (600, 2500, 9000)
+    for i, size in enumerate(sizes):
+        rng = random.Random("size-%d" % i)
+        msg = corpus.make_message(rng, with_msgid=True, size=size, date=(DATE0 + i * 86400, 0),
+                                  eightbit=False)
+        typ, data = conn.append("INBOX", None, None, msg)
+        check(typ == "OK", "APPEND: %r" % (data,))
+    conn.logout()
+    inbox = folders(s.host1, user)["INBOX"]
+
+    def by_size(lo, hi):
+        """host1's INBOX messages with lo < size <= hi, as host2 must hold them."""
+        sizes1 = {}
+        c = s.host1.imap(user)
+        c.select("INBOX", readonly=True)
+        typ, data = c.fetch("1:*", "(RFC822.SIZE BODY.PEEK[])")
+        c.logout()
+        import hashlib
+        for item in data:
+            if isinstance(item, tuple):
+                n = int(re.search(rb"RFC822\.SIZE (\d+)", item[0]).group(1))
+                sizes1[hashlib.sha256(item[1]).hexdigest()] = n
+        return collections.Counter({k: v for k, v in inbox.items() if lo < sizes1[k[0]] <= hi})
+
+    a, b, c = sorted(sizes1_list(s, user))
+    big = str((b + c) // 2)
+    r = run_ferry(s, user, "--maxsize", big)
+    ok_run(r, "--maxsize")
+    check(re.search(r"skipped \(%d exceeds maxsize limit %s bytes\)" % (c, big), r.stdout),
+          "no line for the message over --maxsize", r)
+    check(stat(r.stdout, "Messages skipped") == 1, "the big message counts as skipped", r)
+    host2_is(s, user, {"INBOX": by_size(-1, int(big))}, r)
+    r = run_ferry(s, user, "--maxsize", big)
+    ok_run(r, "--maxsize rerun")
+    check(stat(r.stdout, "Messages transferred") == 0, "the rerun copied something", r)
+
+    s.host2.reset(user)
+    r = run_ferry(s, user, "--minsize", str(a), "--maxsize", str(c + 1000), "--appendlimit", big)
+    ok_run(r, "--minsize --appendlimit")
+    check("maxsize set to %s bytes (--appendlimit)" % big in r.stdout, "no maxsize line", r)
+    check(re.search(r"skipped \(%d smaller than minsize %d bytes\)" % (a, a), r.stdout),
+          "no minsize line", r)
+    host2_is(s, user, {"INBOX": by_size(a, int(big))}, r)
+
+
 # --------------------------------------------------------------------------
 # 7. naming: merge, --f1f2, --dry, subscriptions
 # --------------------------------------------------------------------------
@@ -851,5 +910,6 @@ if __name__ == "__main__":
         prefix2_override, justfoldersizes_changes_nothing,
         regexflag_removes_label1, noresyncflags_leaves_host2_flags,
         nosyncinternaldates_gives_arrival_date, idatefromheader_dates_from_date_header,
+        maxsize_minsize_skip_by_size,
         merge_two_folders_into_one, f1f2_maps_one_exact_name, f1f2_target_is_verbatim,
         dry_with_rules_changes_nothing, subscriptions_default_none_all, option_table]))

@@ -207,7 +207,7 @@ static void test_statuses(void **state)
     REFUSED("--no-syncduplicates is not supported", "--no-syncduplicates");
     REFUSED("--no-uid1 is not supported", "--no-uid1");
     /* Refusal comes before the value is looked at. */
-    REFUSED("--maxsize is not supported", "--maxsize");
+    REFUSED("--maxage is not supported", "--maxage");
 }
 
 static void test_ambiguous(void **state)
