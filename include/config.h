@@ -69,6 +69,7 @@ struct config {
     long long maxsize;     /* not copied when RFC822.SIZE > maxsize */
     long long minsize;     /* not copied when RFC822.SIZE <= minsize */
     long long appendlimit; /* --appendlimit; -1 = read host2's APPENDLIMIT */
+    unsigned errorsmax;    /* --errorsmax (50); 0 = no limit */
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line (a

@@ -468,8 +468,8 @@ enum options_status {
       "with --pidfilelocking, tail -f the running log instead of exiting 8")                       \
     X(LOGFILE, "logfile", OPTIONS_STR, 0, O_HON, O_NA, "log file name, relative to --logdir")      \
     X(LOGDIR, "logdir", OPTIONS_STR, 0, O_HON, O_NA, "log folder (default LOG_imapferry)")         \
-    X(ERRORSMAX, "errorsmax", OPTIONS_INT, 0, O_REF("an error limit comes in a later release"),    \
-      O_NA, "exit after N errors (50) with the most frequent error code")                          \
+    X(ERRORSMAX, "errorsmax", OPTIONS_INT, 0, O_HON, O_NA,                                         \
+      "exit after N errors (50) with the most frequent error code")                                \
     X(ERRORSDUMP, "errorsdump", OPTIONS_NEGFLAG, 0, O_ACC, O_ACC,                                  \
       "on: list all errors at the end")                                                            \
     X(FETCH_HASH_SET, "fetch_hash_set", OPTIONS_STR, 0, O_REF(O_WHY_SELECT), O_NA,                 \

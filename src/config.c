@@ -133,6 +133,11 @@ static int build_flags(const struct options *o, struct config *c, struct status 
     c->maxsize = o->v[OPT_MAXSIZE].given ? o->v[OPT_MAXSIZE].num : -1;
     c->minsize = o->v[OPT_MINSIZE].given ? o->v[OPT_MINSIZE].num : -1;
     c->appendlimit = o->v[OPT_APPENDLIMIT].given ? o->v[OPT_APPENDLIMIT].num : -1;
+    long emax = o->v[OPT_ERRORSMAX].given ? o->v[OPT_ERRORSMAX].num : 50;
+    if (emax < 0 || emax > 1000000000)
+        return status_set(st, STATUS_USAGE, "--errorsmax %ld is out of range (0 to 1000000000)",
+                          emax);
+    c->errorsmax = (unsigned)emax;
     if ((o->v[OPT_MAXSIZE].given && c->maxsize < 0) ||
         (o->v[OPT_MINSIZE].given && c->minsize < 0) ||
         (o->v[OPT_APPENDLIMIT].given && c->appendlimit < 0))

@@ -102,6 +102,7 @@ static int run(const struct options *opts, int argc, char **argv)
         log_out("%s\n", notes);
     struct report rep;
     report_init(&rep, cfg.dry, cfg.foldersizes, cfg.foldersizesatend, cfg.justfolders);
+    rep.errorsmax = cfg.errorsmax;
     if (engine_run(&cfg, &rep, &st) < 0) {
         rep.aborted = 1;
         if (!got_signal)

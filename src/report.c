@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include "log.h"
+#include "stop.h"
 
 #include <string.h>
 #include <sys/resource.h>
@@ -23,6 +24,13 @@ void report_error(struct report *r, const struct status *st)
     log_err("imapferry: ERROR: %s\n", st->msg);
     r->errors++;
     r->by_code[(unsigned)st->code & 0xFF]++;
+    if (r->errorsmax && r->errors == r->errorsmax) {
+        /* imapsync's --errorsmax: a run that fails this often is fighting
+         * something a rerun will not fix; the stop flag ends it as a
+         * signal would, with the exit code of its errors. */
+        log_err("imapferry: %u errors, the --errorsmax limit: stopping\n", r->errors);
+        stop_requested = 1;
+    }
 }
 
 static void when(const char *label, time_t t)

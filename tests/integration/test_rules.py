@@ -827,6 +827,27 @@ def f1f2_target_is_verbatim(s):
 
 
 @test
+def errorsmax_stops_the_run(s):
+    user = RULES_USER
+    rules_corpus(s, user)
+    # Three folders host2 refuses to create (names outside its namespace):
+    # with --errorsmax 2 the run stops after the second error, the third
+    # folder is never tried, and the exit code is that of the errors.
+    opts = ["--f1f2", "Archive/2019=Old1", "--f1f2", "Drafts=Old2", "--f1f2", "Sent=Old3"]
+    for f in ("Archive/2019", "Drafts", "Sent"):
+        opts += ["--folder", f]
+    r = run_ferry(s, user, "--errorsmax", "2", *opts)
+    check(r.returncode == 116, "want exit 116 (create errors)", r)
+    check("the --errorsmax limit: stopping" in r.stderr, "no --errorsmax line", r)
+    check("Old1" in r.stderr and "Old2" in r.stderr and "Old3" not in r.stderr,
+          "want errors for Old1 and Old2 only", r)
+    check(not re.search(r"looks good", r.stdout), "'looks good' after a stopped run", r)
+    r = run_ferry(s, user, *opts)
+    check("Old3" in r.stderr and "--errorsmax" not in r.stderr,
+          "without --errorsmax (50 by default) every folder is tried", r)
+
+
+@test
 def dry_with_rules_changes_nothing(s):
     user = RULES_USER
     rules_corpus(s, user)
@@ -912,4 +933,5 @@ if __name__ == "__main__":
         nosyncinternaldates_gives_arrival_date, idatefromheader_dates_from_date_header,
         maxsize_minsize_skip_by_size,
         merge_two_folders_into_one, f1f2_maps_one_exact_name, f1f2_target_is_verbatim,
+        errorsmax_stops_the_run,
         dry_with_rules_changes_nothing, subscriptions_default_none_all, option_table]))
