@@ -70,6 +70,7 @@ struct config {
     long long minsize;     /* not copied when RFC822.SIZE <= minsize */
     long long appendlimit; /* --appendlimit; -1 = read host2's APPENDLIMIT */
     unsigned errorsmax;    /* --errorsmax (50); 0 = no limit */
+    char *search[2];       /* UID SEARCH criteria per side (--search, --maxage...); NULL = all */
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line (a

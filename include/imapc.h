@@ -70,6 +70,15 @@ void imapc_set_date_from_header(struct imapc *c, int on);
 int imapc_list(struct imapc *c, struct folder **out, size_t *n, struct status *st);
 void imapc_folders_free(struct folder *f, size_t n);
 
+/* Whether criteria can be sent as they are: no control character and no
+ * literal announcement. */
+int imapc_search_valid(const char *criteria);
+/* UID SEARCH with the user's criteria, sent as given (imapsync's --search),
+ * in the selected folder. *uids is malloc'd (free()), in the server's
+ * order. */
+int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t *n,
+                 struct status *st);
+
 int imapc_create(struct imapc *c, const char *name, struct status *st);
 int imapc_subscribe(struct imapc *c, const char *name, struct status *st);
 

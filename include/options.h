@@ -251,16 +251,14 @@ enum options_status {
     X(TRUNCMESS, "truncmess", OPTIONS_INT, 0, O_REF(O_WHY_MESS), O_NA,                             \
       "truncate message text to N bytes")                                                          \
     X(MINSIZE, "minsize", OPTIONS_INT, 0, O_HON, O_NA, "skip messages of N bytes or less")         \
-    X(MAXAGE, "maxage", OPTIONS_FLOAT, 0, O_REF(O_WHY_SELECT), O_NA,                               \
+    X(MAXAGE, "maxage", OPTIONS_FLOAT, 0, O_HON, O_NA,                                             \
       "only messages newer than N days (SEARCH SENTSINCE), both hosts")                            \
-    X(MINAGE, "minage", OPTIONS_FLOAT, 0, O_REF(O_WHY_SELECT), O_NA,                               \
+    X(MINAGE, "minage", OPTIONS_FLOAT, 0, O_HON, O_NA,                                             \
       "only messages older than N days (SEARCH SENTBEFORE), both hosts")                           \
-    X(SEARCH, "search", OPTIONS_STR, 0, O_REF(O_WHY_SELECT), O_NA,                                 \
+    X(SEARCH, "search", OPTIONS_STR, 0, O_HON, O_NA,                                               \
       "raw IMAP SEARCH criteria selecting messages on both hosts")                                 \
-    X(SEARCH1, "search1", OPTIONS_STR, 0, O_REF(O_WHY_SELECT), O_NA,                               \
-      "SEARCH criteria for host1 only")                                                            \
-    X(SEARCH2, "search2", OPTIONS_STR, 0, O_REF(O_WHY_SELECT), O_NA,                               \
-      "SEARCH criteria for host2 only")                                                            \
+    X(SEARCH1, "search1", OPTIONS_STR, 0, O_HON, O_NA, "SEARCH criteria for host1 only")           \
+    X(SEARCH2, "search2", OPTIONS_STR, 0, O_HON, O_NA, "SEARCH criteria for host2 only")           \
     X(FOLDERSIZES, "foldersizes", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                \
       "count messages and bytes per folder, both hosts")                                           \
     X(FOLDERSIZESATEND, "foldersizesatend", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                      \

@@ -3,17 +3,18 @@
 #include "config.h"
 
 #include "flagrule.h"
-#include "msg_plan.h"
 #include "lock.h"
 #include "log.h"
+#include "msg_plan.h"
 #include "sbuf.h"
-#include "statedir.h"
 #include "secret.h"
+#include "statedir.h"
 
 #include <ctype.h>
-
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEFAULT_TIMEOUT 120.0
 
@@ -117,6 +118,43 @@ static int build_folders(const struct options *o, struct config *c, struct statu
     return 0;
 }
 
+/* imapsync's --maxage/--minage: SENTSINCE / SENTBEFORE the day that many
+ * days ago, in local time (the Date: header at day granularity). */
+static void age_day(double days, char *buf, size_t n)
+{
+    static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t t = time(NULL) - (time_t)(days * 86400.0);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    snprintf(buf, n, "%02d-%s-%04d", tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900);
+}
+
+static void build_search(const struct options *o, struct config *c)
+{
+    const char *both = o->v[OPT_SEARCH].str;
+    const char *side[2] = {o->v[OPT_SEARCH1].str, o->v[OPT_SEARCH2].str};
+    char since[32], before[32], age[96] = "";
+    int max = o->v[OPT_MAXAGE].given, min = o->v[OPT_MINAGE].given;
+    if (max)
+        age_day(o->v[OPT_MAXAGE].fnum, since, sizeof since);
+    if (min)
+        age_day(o->v[OPT_MINAGE].fnum, before, sizeof before);
+    if (max && min)
+        /* Overlapping windows intersect; disjoint ones (minage > maxage)
+         * mean "either end", as in imapsync. */
+        snprintf(age, sizeof age, "%sSENTSINCE %s SENTBEFORE %s",
+                 o->v[OPT_MINAGE].fnum <= o->v[OPT_MAXAGE].fnum ? "" : "OR ", since, before);
+    else if (max)
+        snprintf(age, sizeof age, "SENTSINCE %s", since);
+    else if (min)
+        snprintf(age, sizeof age, "SENTBEFORE %s", before);
+    for (int i = 0; i < 2; i++) {
+        const char *q = side[i] ? side[i] : both ? both : *age ? age : NULL;
+        c->search[i] = q ? sbuf_xstrdup(q) : NULL;
+    }
+}
+
 static int build_flags(const struct options *o, struct config *c, struct status *st)
 {
     if (flag_or(o, OPT_FILTERBUGGYFLAGS, 0)) {
@@ -138,6 +176,7 @@ static int build_flags(const struct options *o, struct config *c, struct status 
         return status_set(st, STATUS_USAGE, "--errorsmax %ld is out of range (0 to 1000000000)",
                           emax);
     c->errorsmax = (unsigned)emax;
+    build_search(o, c);
     if ((o->v[OPT_MAXSIZE].given && c->maxsize < 0) ||
         (o->v[OPT_MINSIZE].given && c->minsize < 0) ||
         (o->v[OPT_APPENDLIMIT].given && c->appendlimit < 0))
@@ -290,6 +329,8 @@ void config_free(struct config *c)
     free_rules(&c->regexflag);
     free(c->pidfile);
     free(c->stateroot);
+    free(c->search[0]);
+    free(c->search[1]);
     free(c->logpath);
     memset(c, 0, sizeof *c);
 }

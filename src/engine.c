@@ -215,6 +215,37 @@ static int flags_after_copy(const struct config *cfg, struct imapc *h2, const ch
     return rc;
 }
 
+static int uid_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* --search and --maxage/--minage (imapsync's select_msgs, run on both
+ * hosts): keeps in m only the messages UID SEARCH finds. */
+static int select_msgs(struct imapc *h, const char *criteria, struct msg_meta *m, size_t *n,
+                       struct status *st)
+{
+    if (criteria == NULL)
+        return 0;
+    uint32_t *uids = NULL;
+    size_t nu = 0;
+    if (imapc_search(h, criteria, &uids, &nu, st) < 0)
+        return -1;
+    qsort(uids, nu, sizeof *uids, uid_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (bsearch(&m[i].uid, uids, nu, sizeof *uids, uid_cmp)) {
+            m[k++] = m[i];
+        } else {
+            free(m[i].keywords);
+        }
+    }
+    *n = k;
+    free(uids);
+    return 0;
+}
+
 /* Copies what host2 lacks in one folder pair; returns -1 only when a
  * session is lost (st filled), folder-level problems are reported here. */
 static int sync_messages(const struct config *cfg, struct imapc *h1, struct imapc *h2,
@@ -230,12 +261,14 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     int rc = 0;
 
     if (imapc_select(h1, fp->name1, 1, &b1, st) < 0 ||
-        imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0)
+        imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0 ||
+        select_msgs(h1, cfg->search[0], m1, &n1, st) < 0)
         goto folder_error;
     if (exists2) {
         /* In dry mode host2 is only examined, never selected read-write. */
         if (imapc_select(h2, fp->name2, cfg->dry, &b2, st) < 0 ||
-            imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) < 0)
+            imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) < 0 ||
+            select_msgs(h2, cfg->search[1], m2, &n2, st) < 0)
             goto folder_error;
     }
     if (msg_plan_build(m1, n1, m2, n2, cfg->use_size, &plan, st) < 0)
@@ -589,6 +622,14 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     memset(&plan, 0, sizeof plan);
     int rc = -1;
 
+    for (int i = 0; i < 2; i++)
+        if (cfg->search[i] && !imapc_search_valid(cfg->search[i])) {
+            status_set(st, STATUS_USAGE,
+                       "the search for host%d \"%.100s\" holds a control character or ends in "
+                       "a literal; not sent",
+                       i + 1, cfg->search[i]);
+            return -1;
+        }
     for (int i = 0; i < 2; i++)
         if (open_side(cfg, i, &h[i], st) < 0)
             goto out;

@@ -448,6 +448,78 @@ static int contains_nocase(const char *hay, const char *needle)
     return 0;
 }
 
+int imapc_search_valid(const char *criteria)
+{
+    if (criteria == NULL || *criteria == '\0')
+        return 0;
+    for (const char *p = criteria; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return 0;
+    /* A trailing "{N}" or "{N+}" would announce a literal that never comes. */
+    size_t n = strlen(criteria);
+    if (criteria[n - 1] == '}')
+        return 0;
+    return 1;
+}
+
+int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t *n,
+                 struct status *st)
+{
+    *uids = NULL;
+    *n = 0;
+    if (!imapc_search_valid(criteria))
+        return status_set(st, STATUS_USAGE, "%s: refusing to send the search \"%.100s\"", c->label,
+                          criteria);
+    /* libetpan builds searches from typed keys only; imapsync sends the
+     * user's criteria as they are, so the command is written here and
+     * libetpan's parser collects the SEARCH answer. */
+    int r = mailimap_send_current_tag(c->s);
+    const char *head = "UID SEARCH ";
+    if (r == MAILIMAP_NO_ERROR &&
+        (mailstream_write(c->s->imap_stream, head, strlen(head)) != (ssize_t)strlen(head) ||
+         mailstream_write(c->s->imap_stream, criteria, strlen(criteria)) !=
+             (ssize_t)strlen(criteria) ||
+         mailstream_write(c->s->imap_stream, "\r\n", 2) != 2 ||
+         mailstream_flush(c->s->imap_stream) == -1))
+        r = MAILIMAP_ERROR_STREAM;
+    if (r == MAILIMAP_NO_ERROR && mailimap_read_line(c->s) == NULL)
+        r = MAILIMAP_ERROR_STREAM;
+    struct mailimap_response *resp = NULL;
+    if (r == MAILIMAP_NO_ERROR)
+        r = mailimap_parse_response(c->s, &resp);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_FETCH, st, "UID SEARCH");
+    int tagged = resp->rsp_resp_done->rsp_type == MAILIMAP_RESP_DONE_TYPE_TAGGED;
+    int ok = tagged && resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type ==
+                           MAILIMAP_RESP_COND_STATE_OK;
+    mailimap_response_free(resp);
+    if (!tagged)
+        return fail(c, MAILIMAP_ERROR_FATAL, STATUS_ERR_FETCH, st, "UID SEARCH");
+    /* The answer's UIDs are taken over (and the list freed) either way. */
+    clist *res = c->s->imap_response_info ? c->s->imap_response_info->rsp_search_result : NULL;
+    if (c->s->imap_response_info)
+        c->s->imap_response_info->rsp_search_result = NULL;
+    size_t cnt = res ? clist_count(res) : 0;
+    uint32_t *u = sbuf_xcalloc(cnt + 1, sizeof *u);
+    size_t k = 0;
+    for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
+        uint32_t *v = clist_content(it);
+        if (v)
+            u[k++] = *v;
+        free(v);
+    }
+    if (res)
+        clist_free(res);
+    if (!ok) {
+        free(u);
+        return status_set(st, STATUS_ERR_FETCH, "%s: UID SEARCH %.100s: %s", c->label, criteria,
+                          server_text(c));
+    }
+    *uids = u;
+    *n = k;
+    return 0;
+}
+
 int imapc_create(struct imapc *c, const char *name, struct status *st)
 {
     int r = mailimap_create(c->s, name);

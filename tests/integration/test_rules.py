@@ -827,6 +827,49 @@ def f1f2_target_is_verbatim(s):
 
 
 @test
+def search_maxage_minage_select(s):
+    user = FLAG_USER
+    s.host1.reset(user)
+    conn = s.host1.imap(user)
+    now = int(time.time())
+    for i, (date, subject) in enumerate(((DATE0, "old one"), (DATE0 + 86400, "old two"),
+                                         (now - 3600, "fresh"))):
+        rng = random.Random("age-%d" % i)
+        msg = corpus.make_message(rng, with_msgid=True, size=800, date=(date, 0), eightbit=False)
+        msg = re.sub(rb"(?m)^Subject: [^\r\n]*", b"Subject: " + subject.encode(), msg, count=1)
+        typ, data = conn.append("INBOX", None, None, msg)
+        check(typ == "OK", "APPEND: %r" % (data,))
+    conn.logout()
+    inbox = folders(s.host1, user)["INBOX"]
+
+    def subjects(host):
+        c = host.imap(user)
+        c.select("INBOX", readonly=True)
+        typ, data = c.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        c.logout()
+        return sorted(d[1].decode().split(":", 1)[1].strip() for d in data
+                      if isinstance(d, tuple))
+
+    for opts, want in ((("--maxage", "30"), ["fresh"]),
+                       (("--minage", "30"), ["old one", "old two"]),
+                       (("--search", 'SUBJECT "old two"'), ["old two"]),
+                       (("--search1", "SUBJECT fresh", "--maxage", "30000"), ["fresh"])):
+        s.host2.reset(user)
+        r = run_ferry(s, user, *opts)
+        ok_run(r, " ".join(opts))
+        check(subjects(s.host2) == want, "%s: host2 holds %r, want %r"
+              % (" ".join(opts), subjects(s.host2), want), r)
+        r = run_ferry(s, user, *opts)
+        check(stat(r.stdout, "Messages transferred") == 0, "%s: the rerun copied" % opts[0], r)
+    check(len(inbox) == 3, "test bug: host1 INBOX changed")
+    before = snap(s.host2, user)
+    r = run_ferry(s, user, "--search", "ALL\r\nA1 DELETE INBOX")
+    check(r.returncode == 64 and "control character" in r.stderr,
+          "a search with CR LF: want exit 64 and a line", r)
+    check(oracle.compare(before, snap(s.host2, user)) == [], "host2 changed", r)
+
+
+@test
 def errorsmax_stops_the_run(s):
     user = RULES_USER
     rules_corpus(s, user)
@@ -916,9 +959,9 @@ def option_table(s):
     check(r.returncode == 64, "--justfolder is ambiguous: want exit 64", r)
     check(re.search(r"ambiguous", r.stderr, re.I) and "justfolders" in r.stderr
           and "justfoldersizes" in r.stderr, "the error must name the candidates", r)
-    r = run_ferry(s, "user3", "--maxage", "3")
-    check(r.returncode == 64 and "--maxage is not supported" in r.stderr,
-          "a refused option: want exit 64 and '--maxage is not supported'", r)
+    r = run_ferry(s, "user3", "--maxlinelength", "3")
+    check(r.returncode == 64 and "--maxlinelength is not supported" in r.stderr,
+          "a refused option: want exit 64 and '--maxlinelength is not supported'", r)
     check(oracle.compare(before, snap(s.host2, "user3")) == [], "a refused run changed host2")
 
 
@@ -933,5 +976,5 @@ if __name__ == "__main__":
         nosyncinternaldates_gives_arrival_date, idatefromheader_dates_from_date_header,
         maxsize_minsize_skip_by_size,
         merge_two_folders_into_one, f1f2_maps_one_exact_name, f1f2_target_is_verbatim,
-        errorsmax_stops_the_run,
+        errorsmax_stops_the_run, search_maxage_minage_select,
         dry_with_rules_changes_nothing, subscriptions_default_none_all, option_table]))

@@ -188,8 +188,8 @@ static void test_statuses(void **state)
     /* Refused, for the spelling given, even abbreviated or in another case. */
     REFUSED("--syncacls is not supported: copying ACLs comes in a later release", "--SyncAcls");
     REFUSED("--nomixfolders is not supported: comes in a later release", "--nomixf");
-    REFUSED("--maxage is not supported: message selection comes in a later release", "--maxage",
-            "30");
+    REFUSED("--maxlinelength is not supported: message selection comes in a later release",
+            "--maxlinelength", "30");
     REFUSED("--delete is not supported: deleting comes in a later release", "--delete");
     REFUSED("--delete2 is not supported", "--delete2");
     REFUSED("--expunge is not supported", "--expunge");
@@ -207,7 +207,7 @@ static void test_statuses(void **state)
     REFUSED("--no-syncduplicates is not supported", "--no-syncduplicates");
     REFUSED("--no-uid1 is not supported", "--no-uid1");
     /* Refusal comes before the value is looked at. */
-    REFUSED("--maxage is not supported", "--maxage");
+    REFUSED("--maxlinelength is not supported", "--maxlinelength");
 }
 
 static void test_ambiguous(void **state)
@@ -391,7 +391,7 @@ static void test_password_wiped(void **state)
 
     /* Wiped too when parsing stops earlier, and for a refused secret option;
      * a value that only looks like an option name is not taken for one. */
-    char b1[] = "--maxage", b2[] = "3", b3[] = "--PASSWORD1", b4[] = "s3cret",
+    char b1[] = "--maxlinelength", b2[] = "3", b3[] = "--PASSWORD1", b4[] = "s3cret",
          b5[] = "--oauthdirect2", b6[] = "t0ken", b7[] = "--folder", b8[] = "--password1",
          b9[] = "Sent";
     char *argv2[] = {a0, b1, b2, b3, b4, b5, b6, b7, b8, b9, NULL};
