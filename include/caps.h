@@ -13,6 +13,11 @@
  * stop far lower (Gmail 25 MB, Exchange Online 150 MB). */
 #define CAPS_MESSAGE_BYTES ((uint64_t)1 << 30)
 
+/* All literals of one command's answer together: one message at the cap
+ * plus room for the rest. With the fetcher's batch and the appender's,
+ * this bounds what a server can make us hold to about twice it. */
+#define CAPS_RESPONSE_BYTES (CAPS_MESSAGE_BYTES + ((uint64_t)16 << 20))
+
 /* The longest response line outside literals. */
 #define CAPS_LINE_BYTES ((uint64_t)16 << 20)
 

@@ -276,8 +276,12 @@ void imapc_close(struct imapc *c)
     if (c == NULL)
         return;
     if (c->s) {
-        if (c->s->imap_stream)
-            mailimap_logout(c->s);
+        /* LOGOUT is sent but its answer not read: nothing depends on it,
+         * and libetpan 1.9.4 crashes on some mangled answers (found by
+         * fuzz_response), which a hostile server could send right there. */
+        if (c->s->imap_stream && mailimap_send_current_tag(c->s) == MAILIMAP_NO_ERROR &&
+            mailstream_write(c->s->imap_stream, "LOGOUT\r\n", 8) == 8)
+            mailstream_flush(c->s->imap_stream);
         mailimap_free(c->s); /* also frees the stream and our transport */
     }
     free(c->ns_prefix);

@@ -22,6 +22,7 @@
  * grows a line until its end, so the caps are enforced here, on the bytes. */
 #define LITERAL_CAP CAPS_MESSAGE_BYTES
 #define LINE_CAP CAPS_LINE_BYTES
+#define RESPONSE_CAP CAPS_RESPONSE_BYTES
 
 /* Where the scanner of the server's bytes is: in a line, in a "{N}"
  * announcement (number, then "}", then CR LF), or inside a literal. */
@@ -36,6 +37,8 @@ struct transport {
     uint64_t num;     /* the literal size being read, saturated above LITERAL_CAP */
     uint64_t remain;  /* literal bytes still to come */
     uint64_t linelen; /* bytes since the last LF outside literals */
+    uint64_t resp;    /* literal bytes announced since the last tagged answer */
+    int bol;          /* the next framing byte starts a line */
 };
 
 int transport_connect(const char *host, int port, double timeout, struct transport **out,
@@ -104,6 +107,13 @@ static int scan(struct transport *t, const unsigned char *p, size_t n)
             }
             continue;
         }
+        if (t->bol) {
+            /* A line that is neither untagged nor a continuation ends a
+             * command: what one command may bring in starts again. */
+            t->bol = 0;
+            if (ch != '*' && ch != '+')
+                t->resp = 0;
+        }
         if (++t->linelen > LINE_CAP) {
             snprintf(t->error, sizeof t->error,
                      "the server sent a line longer than %" PRIu64 " MiB", LINE_CAP >> 20);
@@ -131,6 +141,14 @@ static int scan(struct transport *t, const unsigned char *p, size_t n)
                              LITERAL_CAP >> 20);
                     return -1;
                 }
+                t->resp += t->num;
+                if (t->resp > RESPONSE_CAP) {
+                    snprintf(t->error, sizeof t->error,
+                             "the server sent more than %" PRIu64
+                             " MiB of literals in one answer, the most imapferry accepts",
+                             RESPONSE_CAP >> 20);
+                    return -1;
+                }
                 t->remain = t->num;
                 t->scan = t->remain ? SCAN_LITERAL : SCAN_LINE;
                 t->linelen = 0;
@@ -141,9 +159,10 @@ static int scan(struct transport *t, const unsigned char *p, size_t n)
         default:
             break;
         }
-        if (ch == '\n')
+        if (ch == '\n') {
             t->linelen = 0;
-        else if (ch == '{') {
+            t->bol = 1;
+        } else if (ch == '{') {
             t->scan = SCAN_NUM;
             t->num = 0;
         }
