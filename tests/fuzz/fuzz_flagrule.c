@@ -6,6 +6,7 @@
  * rewritten and the result parsed; the keywords that come back must be
  * IMAP atoms, sorted and without duplicates. Without an empty line the
  * whole input is the flag string. */
+#include "fuzz_rules.h"
 #include "flagrule.h"
 
 #include <stddef.h>
@@ -16,21 +17,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { MAX_RULES = 4 };
-#define MAX_OUT (32.0 * 1024 * 1024)
-
-/* Bytes one rule can make of one input byte, over-estimated: its whole text
- * per match, one more match per byte (empty matches), and nested \Q doubles
- * the backslashes per level, as in Perl ("\Q\Q." is "\\\."). Rules whose
- * output could pass MAX_OUT are not tried: twenty \Q turn a byte into a
- * megabyte and chained s/./LONG/g multiply, which is the rules' doing, not
- * a bug (imapsync's rules are the admin's own). */
-static double rule_growth(const char *src)
-{
-    double g = (double)strlen(src) + 1;
-    for (const char *p = src; (p = strstr(p, "\\Q")) != NULL; p += 2)
-        g *= 2;
-    return g;
-}
 
 static char *copy(const uint8_t *p, size_t n)
 {
@@ -97,8 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct status st;
             status_clear(&st);
             const char *text = strcmp(src, "buggy") == 0 ? flagrule_buggy : src;
-            double g = out_max * rule_growth(text);
-            if (nrules < MAX_RULES && g <= MAX_OUT && rx_compile(text, &r, &st) == 0) {
+            double g = out_max * fuzz_rule_growth(text);
+            if (nrules < MAX_RULES && g <= FUZZ_MAX_OUT && rx_compile(text, &r, &st) == 0) {
                 rules[nrules++] = r;
                 out_max = g;
             }

@@ -14,6 +14,7 @@
  * Lines that do not fit are ignored. Every host1 name is also translated
  * on its own (folder_plan_translate). The plan must hold non-empty names
  * and leaders that point at an earlier or the same pair. */
+#include "fuzz_rules.h"
 #include "folder_plan.h"
 
 #include <stddef.h>
@@ -24,21 +25,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { MAX_ITEMS = 48, MAX_RULES = 4 };
-#define MAX_OUT (32.0 * 1024 * 1024)
-
-/* Bytes one rule can make of one input byte, over-estimated: its whole text
- * per match, one more match per byte (empty matches), and nested \Q doubles
- * the backslashes per level, as in Perl ("\Q\Q." is "\\\."). Rules whose
- * output could pass MAX_OUT are not tried: twenty \Q turn a byte into a
- * megabyte and chained s/./LONG/g multiply, which is the rules' doing, not
- * a bug (imapsync's rules are the admin's own). */
-static double rule_growth(const char *src)
-{
-    double g = (double)strlen(src) + 1;
-    for (const char *p = src; (p = strstr(p, "\\Q")) != NULL; p += 2)
-        g *= 2;
-    return g;
-}
 
 struct names {
     const char *v[MAX_ITEMS];
@@ -59,11 +45,11 @@ static void add_name(struct names *l, const char *s)
 
 static void add_rule(struct rules *l, const char *src, int bare)
 {
-    double g = l->out_max * rule_growth(src);
+    double g = l->out_max * fuzz_rule_growth(src);
     struct rx_rule *r = NULL;
     struct status st;
     status_clear(&st);
-    if (l->n >= MAX_RULES || g > MAX_OUT)
+    if (l->n >= MAX_RULES || g > FUZZ_MAX_OUT)
         return;
     int rc = bare ? rx_compile_pattern(src, &r, &st) : rx_compile(src, &r, &st);
     if (rc == 0) {

@@ -4,6 +4,7 @@
  * (rx_compile: s///, tr///, m//) and as a bare pattern (rx_compile_pattern,
  * as --include/--exclude do); the rest of the input, NUL bytes included, is
  * the subject given to rx_apply and rx_match. */
+#include "fuzz_rules.h"
 #include "rx.h"
 
 #include <stddef.h>
@@ -12,22 +13,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define MAX_OUT (32.0 * 1024 * 1024)
-
-/* Bytes one rule can make of one input byte, over-estimated: its whole text
- * per match, one more match per byte (empty matches), and nested \Q doubles
- * the backslashes per level, as in Perl ("\Q\Q." is "\\\."). Rules whose
- * output could pass MAX_OUT are not tried: twenty \Q turn a byte into a
- * megabyte and chained s/./LONG/g multiply, which is the rules' doing, not
- * a bug (imapsync's rules are the admin's own). */
-static double rule_growth(const char *src)
-{
-    double g = (double)strlen(src) + 1;
-    for (const char *p = src; (p = strstr(p, "\\Q")) != NULL; p += 2)
-        g *= 2;
-    return g;
-}
 
 static void run(struct rx_rule *r, const char *subj, size_t len)
 {
@@ -72,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct status st;
     struct rx_rule *r = NULL;
     status_clear(&st);
-    if ((double)(slen + 1) * rule_growth(src) > MAX_OUT) {
+    if ((double)(slen + 1) * fuzz_rule_growth(src) > FUZZ_MAX_OUT) {
         /* skipped: see rule_growth */
     } else if (rx_compile(src, &r, &st) == 0) {
         run(r, subj, slen);
