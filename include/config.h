@@ -71,6 +71,8 @@ struct config {
     long long appendlimit; /* --appendlimit; -1 = read host2's APPENDLIMIT */
     unsigned errorsmax;    /* --errorsmax (50); 0 = no limit */
     char *search[2];       /* UID SEARCH criteria per side (--search, --maxage...); NULL = all */
+    int delete2;           /* remove host2 messages host1 lacks, per folder pair */
+    int delete2ceiling;    /* most of a folder --delete2 may remove, in percent */
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line (a

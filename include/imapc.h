@@ -141,4 +141,10 @@ int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m,
 int imapc_store_flags(struct imapc *c, const uint32_t *uids, size_t n, unsigned sysflags,
                       const char *keywords, struct status *st);
 
+/* UID STORE +FLAGS.SILENT (\\Deleted) on the given UIDs (--delete2). */
+int imapc_mark_deleted(struct imapc *c, const uint32_t *uids, size_t n, struct status *st);
+/* UID EXPUNGE (RFC 4315) of exactly these UIDs; fails when the server lacks
+ * UIDPLUS: a plain EXPUNGE would also remove what others marked. */
+int imapc_uid_expunge(struct imapc *c, const uint32_t *uids, size_t n, struct status *st);
+
 #endif

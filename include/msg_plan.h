@@ -26,6 +26,7 @@ struct msg_plan {
     struct msg_plan_pair *pairs; /* ascending host1 UID order */
     size_t npairs;
     size_t only_on_2;  /* host2 messages with no host1 counterpart */
+    size_t *only2;     /* their indices into the host2 array, ascending host2 UID order */
     size_t dup1, dup2; /* messages whose key occurs earlier on the same side */
 };
 

@@ -227,7 +227,7 @@ enum options_status {
       "Gmail: re-store X-GM-LABELS on messages already there when they differ")                    \
     X(DELETE1, "delete1|delete", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_DELETE), O_ACC,                   \
       "delete host1 messages once they are on host2 (implies --expunge1)")                         \
-    X(DELETE2, "delete2", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_DELETE), O_ACC,                          \
+    X(DELETE2, "delete2", OPTIONS_NEGFLAG, 0, O_HON, O_ACC,                                        \
       "delete host2 messages whose identity is not on host1 (in the same folder pair)")            \
     X(DELETE2DUPLICATES, "delete2duplicates", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_DELETE), O_ACC,      \
       "delete duplicates inside each host2 folder (on with --delete2 unless --syncduplicates)")    \
@@ -332,6 +332,8 @@ enum options_status {
       "source: do not verify the certificate")                                                     \
     X(INSECURE2, "insecure2", OPTIONS_FLAG, 0, O_HON, O_NA,                                        \
       "destination: do not verify the certificate")                                                \
+    X(DELETE2CEILING, "delete2ceiling", OPTIONS_INT, 0, O_HON, O_NA,                               \
+      "most --delete2 may remove from one folder, in percent (10)")                                \
     X(STATEDIR, "statedir", OPTIONS_STR, 0, O_HON, O_NA,                                           \
       "state directory (default $XDG_STATE_HOME/imapferry)")                                       \
     X(NOSTATE, "nostate", OPTIONS_FLAG, 0, O_HON, O_NA,                                            \

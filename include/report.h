@@ -18,6 +18,7 @@ struct report {
     int dry;
     unsigned folders_wanted, folders_synced;
     int aborted;          /* the run stopped before its last folder: no "looks good" */
+    uint64_t deleted2;    /* messages removed from host2 (--delete2) */
     unsigned errorsmax;   /* --errorsmax: stop the run at this many errors; 0 = never */
     uint64_t transferred; /* copied (or, in dry mode, would be) */
     uint64_t skipped;     /* already on host2 */

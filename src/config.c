@@ -177,6 +177,11 @@ static int build_flags(const struct options *o, struct config *c, struct status 
                           emax);
     c->errorsmax = (unsigned)emax;
     build_search(o, c);
+    c->delete2 = flag_or(o, OPT_DELETE2, 0);
+    long ceil = o->v[OPT_DELETE2CEILING].given ? o->v[OPT_DELETE2CEILING].num : 10;
+    if (ceil < 0 || ceil > 100)
+        return status_set(st, STATUS_USAGE, "--delete2ceiling %ld is not a percentage", ceil);
+    c->delete2ceiling = (int)ceil;
     if ((o->v[OPT_MAXSIZE].given && c->maxsize < 0) ||
         (o->v[OPT_MINSIZE].given && c->minsize < 0) ||
         (o->v[OPT_APPENDLIMIT].given && c->appendlimit < 0))

@@ -246,11 +246,54 @@ static int select_msgs(struct imapc *h, const char *criteria, struct msg_meta *m
     return 0;
 }
 
+/* --delete2: host2's messages with no host1 counterpart in this pair,
+ * after the copy, within the ceiling. Returns -1 only for a lost session. */
+static int delete2(const struct config *cfg, struct imapc *h2, const struct folder_plan_pair *fp,
+                   const struct msg_meta *m2, size_t n2, const struct msg_plan *plan,
+                   struct report *rep, struct folder_result *res, struct status *st)
+{
+    size_t n = plan->only_on_2;
+    if (n == 0)
+        return 0;
+    char show[512];
+    show_name(fp->name2, show, sizeof show);
+    if ((uint64_t)n * 100 > (uint64_t)cfg->delete2ceiling * n2) {
+        status_set(st, STATUS_WITH_ERRORS,
+                   "folder [%s]: --delete2 would remove %zu of its %zu messages, more than "
+                   "--delete2ceiling %d%%; nothing removed (--delete2ceiling 100 allows it)",
+                   show, n, n2, cfg->delete2ceiling);
+        report_error(rep, st);
+        res->errors++;
+        return 0;
+    }
+    uint32_t *uids = sbuf_xcalloc(n, sizeof *uids);
+    for (size_t i = 0; i < n; i++) {
+        uids[i] = m2[plan->only2[i]].uid;
+        log_out("msg %s/%u %s on host2 (not on host1, --delete2)\n", show, (unsigned)uids[i],
+                cfg->dry ? "would be deleted" : "deleted");
+    }
+    int rc = 0;
+    if (!cfg->dry) {
+        if (imapc_mark_deleted(h2, uids, n, st) < 0 || imapc_uid_expunge(h2, uids, n, st) < 0) {
+            if (status_lost(st)) {
+                rc = -1;
+            } else {
+                report_error(rep, st);
+                res->errors++;
+            }
+        } else {
+            rep->deleted2 += n;
+        }
+    }
+    free(uids);
+    return rc;
+}
+
 /* Copies what host2 lacks in one folder pair; returns -1 only when a
  * session is lost (st filled), folder-level problems are reported here. */
 static int sync_messages(const struct config *cfg, struct imapc *h1, struct imapc *h2,
-                         const struct folder_plan_pair *fp, int exists2, struct report *rep,
-                         struct folder_result *res, struct status *st)
+                         const struct folder_plan_pair *fp, int exists2, int merged,
+                         struct report *rep, struct folder_result *res, struct status *st)
 {
     struct imapc_box b1, b2;
     memset(&b2, 0, sizeof b2);
@@ -314,6 +357,13 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
             rep->biggest = cr.biggest;
         if (rc == 0 && cfg->syncflagsaftercopy && cr.copied > 0)
             rc = flags_after_copy(cfg, h2, fp->name2, m1, n1, b2.keywords_ok, rep, res, st);
+    }
+    if (rc == 0 && cfg->delete2 && exists2) {
+        if (merged)
+            log_out("Folder [%s]: several host1 folders go into it; --delete2 leaves it alone\n",
+                    fp->name2[0] ? fp->name2 : "?");
+        else
+            rc = delete2(cfg, h2, fp, m2, n2, &plan, rep, res, st);
     }
     goto out;
 
@@ -414,7 +464,10 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     }
     struct folder_result res;
     memset(&res, 0, sizeof res);
-    if (sync_messages(cfg, h1, h2, fp, exists2, rep, &res, st) < 0) {
+    int merged = fp->leader != idx;
+    for (size_t j = idx + 1; j < plan->npairs && !merged; j++)
+        merged = plan->pairs[j].leader == idx;
+    if (sync_messages(cfg, h1, h2, fp, exists2, merged, rep, &res, st) < 0) {
         rep->transferred += res.copied;
         rep->bytes += res.bytes;
         carried->msgs += res.copied;

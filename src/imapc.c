@@ -855,14 +855,16 @@ static int cmp_uid(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int imapc_store_flags(struct imapc *c, const uint32_t *uids, size_t n, unsigned sysflags,
-                      const char *keywords, struct status *st)
+/* Sorted UIDs in runs of at most STORE_CHUNK ranges per command: calls
+ * send(set) for each command's set until one fails. */
+static int by_uid_sets(struct imapc *c, const uint32_t *uids, size_t n,
+                       int (*send)(struct imapc *, struct mailimap_set *, void *), void *arg)
 {
     uint32_t *sorted = sbuf_xmalloc((n ? n : 1) * sizeof *sorted);
     memcpy(sorted, uids, n * sizeof *sorted);
     qsort(sorted, n, sizeof *sorted, cmp_uid);
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0;) {
+    int r = MAILIMAP_NO_ERROR;
+    for (size_t i = 0; i < n && r == MAILIMAP_NO_ERROR;) {
         struct mailimap_set *set = mailimap_set_new_empty();
         for (size_t k = 0; k < STORE_CHUNK && i < n; k++) {
             uint32_t first = sorted[i], last = sorted[i];
@@ -870,16 +872,50 @@ int imapc_store_flags(struct imapc *c, const uint32_t *uids, size_t n, unsigned 
                 last = sorted[i];
             mailimap_set_add_interval(set, first, last);
         }
-        struct mailimap_store_att_flags *sa =
-            mailimap_store_att_flags_new_set_flags_silent(flag_list(sysflags, keywords));
-        int r = mailimap_uid_store(c->s, set, sa);
-        mailimap_store_att_flags_free(sa);
+        r = send(c, set, arg);
         mailimap_set_free(set);
-        if (r != MAILIMAP_NO_ERROR)
-            rc = fail(c, r, STATUS_ERR_FLAGS, st, "STORE of flags");
     }
     free(sorted);
-    return rc;
+    return r;
+}
+
+static int store_set(struct imapc *c, struct mailimap_set *set, void *arg)
+{
+    struct mailimap_store_att_flags *sa = arg;
+    return mailimap_uid_store(c->s, set, sa);
+}
+
+int imapc_store_flags(struct imapc *c, const uint32_t *uids, size_t n, unsigned sysflags,
+                      const char *keywords, struct status *st)
+{
+    struct mailimap_store_att_flags *sa =
+        mailimap_store_att_flags_new_set_flags_silent(flag_list(sysflags, keywords));
+    int r = by_uid_sets(c, uids, n, store_set, sa);
+    mailimap_store_att_flags_free(sa);
+    return r == MAILIMAP_NO_ERROR ? 0 : fail(c, r, STATUS_ERR_FLAGS, st, "STORE of flags");
+}
+
+int imapc_mark_deleted(struct imapc *c, const uint32_t *uids, size_t n, struct status *st)
+{
+    struct mailimap_store_att_flags *sa =
+        mailimap_store_att_flags_new_add_flags_silent(flag_list(MSG_DELETED, NULL));
+    int r = by_uid_sets(c, uids, n, store_set, sa);
+    mailimap_store_att_flags_free(sa);
+    return r == MAILIMAP_NO_ERROR ? 0 : fail(c, r, STATUS_ERR_FLAGS, st, "STORE of \\Deleted");
+}
+
+static int expunge_set(struct imapc *c, struct mailimap_set *set, void *arg)
+{
+    (void)arg;
+    return mailimap_uid_expunge(c->s, set);
+}
+
+int imapc_uid_expunge(struct imapc *c, const uint32_t *uids, size_t n, struct status *st)
+{
+    if (!mailimap_has_extension(c->s, "UIDPLUS"))
+        return status_set(st, STATUS_OTHER, "%s: no UIDPLUS, so no UID EXPUNGE", c->label);
+    int r = by_uid_sets(c, uids, n, expunge_set, NULL);
+    return r == MAILIMAP_NO_ERROR ? 0 : fail(c, r, STATUS_OTHER, st, "UID EXPUNGE");
 }
 
 int imapc_fetch_bodies(struct imapc *c, const uint32_t *uids, size_t n, struct imapc_body *out,

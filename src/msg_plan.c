@@ -129,7 +129,6 @@ int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *
     struct entry *l1 = sbuf_xcalloc(n1, sizeof *l1), *l2 = sbuf_xcalloc(n2, sizeof *l2);
     size_t ncopy = 0, npairs = 0, nl1 = 0, nl2 = 0;
     match(e1, n1, e2, n2, key_size_cmp, pairs, &npairs, l1, &nl1, l2, &nl2);
-    size_t only2 = nl2;
     if (size_rule == MSG_PLAN_SIZE_FIRST && nl1 > 0 && nl2 > 0) {
         /* A server may store a message with other bytes than it was given
          * (line ends, a header of its own): same identity, other size.
@@ -144,12 +143,22 @@ int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *
         free(l1);
         l1 = r1;
         nl1 = nr1;
-        free(r2);
-        only2 = nr2;
+        free(l2);
+        l2 = r2;
+        nl2 = nr2;
     }
     for (size_t k = 0; k < nl1; k++)
         copy[ncopy++] = (struct uid_ref){l1[k].uid, l1[k].idx, 0};
     free(l1);
+    /* host2's leftovers, in UID order, for --delete2. */
+    struct uid_ref *left2 = sbuf_xcalloc(nl2 + 1, sizeof *left2);
+    for (size_t k = 0; k < nl2; k++)
+        left2[k] = (struct uid_ref){l2[k].uid, l2[k].idx, 0};
+    qsort(left2, nl2, sizeof *left2, uid_ref_cmp);
+    out->only2 = sbuf_xcalloc(nl2 + 1, sizeof *out->only2);
+    for (size_t k = 0; k < nl2; k++)
+        out->only2[k] = left2[k].i1;
+    free(left2);
     free(l2);
     out->dup1 = count_dups(e1, n1);
     out->dup2 = count_dups(e2, n2);
@@ -169,7 +178,7 @@ int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *
         out->pairs[k].i2 = pairs[k].i2;
     }
     out->npairs = npairs;
-    out->only_on_2 = only2;
+    out->only_on_2 = nl2;
     free(copy);
     free(pairs);
     return 0;
@@ -222,5 +231,6 @@ void msg_plan_free(struct msg_plan *p)
         return;
     free(p->copy);
     free(p->pairs);
+    free(p->only2);
     memset(p, 0, sizeof *p);
 }

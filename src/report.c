@@ -104,7 +104,7 @@ void report_print(const struct report *r)
     log_out("%-40s: %llu messages\n", "Messages found in host2 not in host1",
             (unsigned long long)r->h2_not_h1);
     log_out("%-40s: 0\n", "Messages deleted on host1");
-    log_out("%-40s: 0\n", "Messages deleted on host2");
+    log_out("%-40s: %llu\n", "Messages deleted on host2", (unsigned long long)r->deleted2);
     log_out("%-40s: %llu (%.3f MiB)\n", "Total bytes transferred", (unsigned long long)r->bytes,
             mib(r->bytes));
     log_out("%-40s: %llu (%.3f MiB)\n", "Total bytes skipped", (unsigned long long)r->bytes_skipped,

@@ -870,6 +870,47 @@ def search_maxage_minage_select(s):
 
 
 @test
+def delete2_mirrors_within_the_ceiling(s):
+    user = FLAG_USER
+    s.host1.reset(user)
+    s.host2.reset(user)
+    conn = s.host1.imap(user)
+    for i in range(20):
+        append(conn, "INBOX", message(500 + i, "del"), (), i % 5)
+    conn.logout()
+    r = run_ferry(s, user)
+    ok_run(r, "first copy")
+    want = expected(s, user, {"INBOX": "INBOX"})
+
+    def add_extra(k):
+        c = s.host2.imap(user)
+        for j in range(k):
+            typ, data = c.append("INBOX", None, None, message(900 + j, "extra"))
+            check(typ == "OK", "APPEND of an extra: %r" % (data,))
+        c.logout()
+
+    add_extra(2)  # 2 of 22: within the 10% ceiling
+    r = run_ferry(s, user, "--delete2", "--dry")
+    ok_run(r, "--delete2 --dry")
+    check(len(re.findall(r"would be deleted on host2", r.stdout)) == 2, "--dry lists 2", r)
+    check(sum(folders(s.host2, user)["INBOX"].values()) == 22, "--dry deleted something", r)
+    r = run_ferry(s, user, "--delete2")
+    ok_run(r, "--delete2")
+    check(stat(r.stdout, "Messages deleted on host2") == 2, "want 2 deleted in the stats", r)
+    host2_is(s, user, want, r, what="host2 after --delete2")
+
+    add_extra(5)  # 5 of 25: over the ceiling, nothing removed
+    r = run_ferry(s, user, "--delete2")
+    check(r.returncode != 0 and "--delete2ceiling 100 allows it" in r.stderr,
+          "over the ceiling: want an error naming the override", r)
+    check(sum(folders(s.host2, user)["INBOX"].values()) == 25, "the ceiling let deletions through",
+          r)
+    r = run_ferry(s, user, "--delete2", "--delete2ceiling", "100")
+    ok_run(r, "--delete2 --delete2ceiling 100")
+    host2_is(s, user, want, r, what="host2 after --delete2ceiling 100")
+
+
+@test
 def errorsmax_stops_the_run(s):
     user = RULES_USER
     rules_corpus(s, user)
@@ -976,5 +1017,5 @@ if __name__ == "__main__":
         nosyncinternaldates_gives_arrival_date, idatefromheader_dates_from_date_header,
         maxsize_minsize_skip_by_size,
         merge_two_folders_into_one, f1f2_maps_one_exact_name, f1f2_target_is_verbatim,
-        errorsmax_stops_the_run, search_maxage_minage_select,
+        errorsmax_stops_the_run, search_maxage_minage_select, delete2_mirrors_within_the_ceiling,
         dry_with_rules_changes_nothing, subscriptions_default_none_all, option_table]))

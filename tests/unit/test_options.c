@@ -191,7 +191,7 @@ static void test_statuses(void **state)
     REFUSED("--maxlinelength is not supported: message selection comes in a later release",
             "--maxlinelength", "30");
     REFUSED("--delete is not supported: deleting comes in a later release", "--delete");
-    REFUSED("--delete2 is not supported", "--delete2");
+    REFUSED("--delete2folders is not supported", "--delete2folders");
     REFUSED("--expunge is not supported", "--expunge");
     REFUSED("--authmd51 is not supported: use --authmech1 CRAM-MD5", "--authmd51");
     REFUSED("--noabletosearch is not supported", "--noabletosearch");
@@ -304,8 +304,8 @@ static void test_every_spelling(void **state)
             n += len + (n[len] == '|');
         }
     }
-    /* 218 imapsync 2.229 specs + 2 CGI + 4 later + 7 of imapferry's own. */
-    assert_int_equal(OPT__COUNT, 231);
+    /* 218 imapsync 2.229 specs + 2 CGI + 4 later + 8 of imapferry's own. */
+    assert_int_equal(OPT__COUNT, 232);
     print_message("positive spellings: %d honoured, %d accepted, %d refused\n", count[0], count[1],
                   count[2]);
 }
