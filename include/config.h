@@ -73,6 +73,9 @@ struct config {
     char *search[2];       /* UID SEARCH criteria per side (--search, --maxage...); NULL = all */
     int delete2;           /* remove host2 messages host1 lacks, per folder pair */
     int delete2ceiling;    /* most of a folder --delete2 may remove, in percent */
+    /* Rate caps (throttle.h): 0 = off. */
+    double maxmps, maxbps, maxsleep;
+    unsigned long long maxbytesafter;
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line (a

@@ -11,6 +11,7 @@
 #include "imapc.h"
 #include "msg_plan.h"
 #include "status.h"
+#include "throttle.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,10 +24,12 @@ struct copy_result {
 /* Called once for each message-level failure (the run goes on). */
 typedef void (*copy_error_fn)(void *ctx, const struct status *st);
 
-/* Copies m1[idx[0..n-1]] to mailbox on h2. Returns -1 only when a session is
- * lost or the run is interrupted (st filled); message failures go to on_error. */
+/* Copies m1[idx[0..n-1]] to mailbox on h2, pausing after each batch as th
+ * says (NULL: no cap; borrowed). Returns -1 only when a session is lost or
+ * the run is interrupted (st filled); message failures go to on_error. */
 int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
                   const struct msg_meta *m1, const size_t *idx, size_t n, int keywords_ok,
-                  copy_error_fn on_error, void *ctx, struct copy_result *res, struct status *st);
+                  copy_error_fn on_error, void *ctx, struct throttle *th, struct copy_result *res,
+                  struct status *st);
 
 #endif

@@ -447,13 +447,13 @@ enum options_status {
     X(CREATE_FOLDER_OLD, "create_folder_old", OPTIONS_NEGFLAG, 0,                                  \
       O_REF("imapferry always creates the parents first"), O_ACC,                                  \
       "old CREATE without creating parents first (off)")                                           \
-    X(MAXMESSAGESPERSECOND, "maxmessagespersecond", OPTIONS_FLOAT, 0, O_REF(O_WHY_RATE), O_NA,     \
+    X(MAXMESSAGESPERSECOND, "maxmessagespersecond", OPTIONS_FLOAT, 0, O_HON, O_NA,                 \
       "cap the average messages per second (sleep after APPEND)")                                  \
-    X(MAXBYTESPERSECOND, "maxbytespersecond", OPTIONS_INT, 0, O_REF(O_WHY_RATE), O_NA,             \
+    X(MAXBYTESPERSECOND, "maxbytespersecond", OPTIONS_INT, 0, O_HON, O_NA,                         \
       "cap the average bytes per second")                                                          \
-    X(MAXBYTESAFTER, "maxbytesafter", OPTIONS_INT, 0, O_REF(O_WHY_RATE), O_NA,                     \
+    X(MAXBYTESAFTER, "maxbytesafter", OPTIONS_INT, 0, O_HON, O_NA,                                 \
       "apply the bytes cap only after N bytes")                                                    \
-    X(MAXSLEEP, "maxsleep", OPTIONS_FLOAT, 0, O_REF(O_WHY_RATE), O_NA,                             \
+    X(MAXSLEEP, "maxsleep", OPTIONS_FLOAT, 0, O_HON, O_NA,                                         \
       "longest sleep per message from the caps (2 s; 0 disables)")                                 \
     X(SYNCDUPLICATES, "syncduplicates", OPTIONS_NEGFLAG, 0, O_ACC,                                 \
       O_REF("imapferry always copies every duplicate"),                                            \

@@ -178,6 +178,14 @@ static int build_flags(const struct options *o, struct config *c, struct status 
     c->errorsmax = (unsigned)emax;
     build_search(o, c);
     c->delete2 = flag_or(o, OPT_DELETE2, 0);
+    c->maxmps = o->v[OPT_MAXMESSAGESPERSECOND].given ? o->v[OPT_MAXMESSAGESPERSECOND].fnum : 0;
+    c->maxbps = o->v[OPT_MAXBYTESPERSECOND].given ? (double)o->v[OPT_MAXBYTESPERSECOND].num : 0;
+    c->maxsleep = o->v[OPT_MAXSLEEP].given ? o->v[OPT_MAXSLEEP].fnum : 2.0;
+    long after = o->v[OPT_MAXBYTESAFTER].given ? o->v[OPT_MAXBYTESAFTER].num : 0;
+    if (c->maxbps < 0 || after < 0)
+        return status_set(st, STATUS_USAGE,
+                          "--maxbytespersecond and --maxbytesafter take 0 or more bytes");
+    c->maxbytesafter = (unsigned long long)after;
     long ceil = o->v[OPT_DELETE2CEILING].given ? o->v[OPT_DELETE2CEILING].num : 10;
     if (ceil < 0 || ceil > 100)
         return status_set(st, STATUS_USAGE, "--delete2ceiling %ld is not a percentage", ceil);

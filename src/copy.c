@@ -23,12 +23,14 @@ struct batch {
     copy_error_fn on_error;
     void *ctx;
     struct copy_result *res;
+    struct throttle *th; /* NULL: no rate cap */
 };
 
 static void done(struct batch *b, size_t len)
 {
     b->res->copied++;
     b->res->bytes += len;
+    throttle_count(b->th, len);
     if (len > b->res->biggest)
         b->res->biggest = len;
 }
@@ -219,12 +221,13 @@ static struct fetched *take(struct pipeline *p)
 
 int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
                   const struct msg_meta *m1, const size_t *idx, size_t n, int keywords_ok,
-                  copy_error_fn on_error, void *ctx, struct copy_result *res, struct status *st)
+                  copy_error_fn on_error, void *ctx, struct throttle *th, struct copy_result *res,
+                  struct status *st)
 {
     memset(res, 0, sizeof *res);
     if (n == 0)
         return 0;
-    struct batch b = {h2, mailbox, keywords_ok, on_error, ctx, res};
+    struct batch b = {h2, mailbox, keywords_ok, on_error, ctx, res, th};
     struct pipeline p;
     memset(&p, 0, sizeof p);
     pthread_mutex_init(&p.mu, NULL);
@@ -258,6 +261,8 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
             rc = status_set(st, STATUS_SIGNAL, "interrupted");
         else if (f->cnt)
             rc = append_batch(&b, f->meta, f->body, f->cnt, st);
+        if (rc == 0 && f->cnt)
+            throttle_wait(b.th, f->cnt);
         if (rc == 0 && f->lost) {
             *st = f->lost_st;
             rc = -1;

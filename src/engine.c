@@ -293,7 +293,8 @@ static int delete2(const struct config *cfg, struct imapc *h2, const struct fold
  * session is lost (st filled), folder-level problems are reported here. */
 static int sync_messages(const struct config *cfg, struct imapc *h1, struct imapc *h2,
                          const struct folder_plan_pair *fp, int exists2, int merged,
-                         struct report *rep, struct folder_result *res, struct status *st)
+                         struct throttle *th, struct report *rep, struct folder_result *res,
+                         struct status *st)
 {
     struct imapc_box b1, b2;
     memset(&b2, 0, sizeof b2);
@@ -348,7 +349,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     } else {
         struct copy_result cr;
         rc = copy_messages(h1, h2, fp->name2, m1, plan.copy, plan.ncopy, b2.keywords_ok, copy_error,
-                           rep, &cr, st);
+                           rep, th, &cr, st);
         res->copied = cr.copied;
         res->bytes = cr.bytes;
         res->errors += cr.failed;
@@ -401,7 +402,7 @@ static int host1_empty(struct imapc *h1, const char *name1, struct status *st)
 
 static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc *h2,
                        struct folder_plan *plan, size_t idx, struct carried *carried,
-                       struct report *rep, struct status *st)
+                       struct throttle *th, struct report *rep, struct status *st)
 {
     struct folder_plan_pair *fp = &plan->pairs[idx];
     /* Several host1 folders merged into one host2 folder: the first of them
@@ -467,7 +468,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     int merged = fp->leader != idx;
     for (size_t j = idx + 1; j < plan->npairs && !merged; j++)
         merged = plan->pairs[j].leader == idx;
-    if (sync_messages(cfg, h1, h2, fp, exists2, merged, rep, &res, st) < 0) {
+    if (sync_messages(cfg, h1, h2, fp, exists2, merged, th, rep, &res, st) < 0) {
         rep->transferred += res.copied;
         rep->bytes += res.bytes;
         carried->msgs += res.copied;
@@ -607,13 +608,13 @@ static int reopen_side(const struct config *cfg, struct imapc **h, int side, int
 }
 
 static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
-                                struct folder_plan *plan, size_t idx, struct report *rep,
-                                struct status *st)
+                                struct folder_plan *plan, size_t idx, struct throttle *th,
+                                struct report *rep, struct status *st)
 {
     struct carried carried = {0, 0};
     int tries[2] = {0, 0};
     for (;;) {
-        if (sync_folder(cfg, h[0], h[1], plan, idx, &carried, rep, st) == 0)
+        if (sync_folder(cfg, h[0], h[1], plan, idx, &carried, th, rep, st) == 0)
             return 0;
         int side = lost_side(st);
         if (side < 0 || stop_requested || cfg->side[side].reconnect == 0)
@@ -732,8 +733,11 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         goto out;
     }
     rep->folders_wanted = (unsigned)plan.npairs;
+    /* imapsync's clock for the caps starts with the folder loop. */
+    struct throttle th;
+    throttle_init(&th, cfg->maxmps, cfg->maxbps, cfg->maxbytesafter, cfg->maxsleep);
     for (size_t i = 0; i < plan.npairs && !stop_requested; i++) {
-        if (sync_folder_retrying(cfg, h, &plan, i, rep, st) < 0)
+        if (sync_folder_retrying(cfg, h, &plan, i, &th, rep, st) < 0)
             goto out;
     }
     rc = 0;

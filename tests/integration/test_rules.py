@@ -911,6 +911,25 @@ def delete2_mirrors_within_the_ceiling(s):
 
 
 @test
+def maxmessagespersecond_paces_the_copy(s):
+    user = FLAG_USER
+    s.host1.reset(user)
+    s.host2.reset(user)
+    conn = s.host1.imap(user)
+    for i in range(8):
+        append(conn, "INBOX", message(700 + i, "pace"), (), i % 5)
+    conn.logout()
+    # 8 messages at 4 per second cannot take less than about 2 s; imapsync's
+    # formula pauses after each batch until the average is below the cap.
+    t0 = time.time()
+    r = run_ferry(s, user, "--maxmessagespersecond", "4")
+    took = time.time() - t0
+    ok_run(r, "--maxmessagespersecond 4")
+    check(took >= 1.6, "8 messages at 4/s took %.2f s" % took, r)
+    host2_is(s, user, expected(s, user, {"INBOX": "INBOX"}), r)
+
+
+@test
 def errorsmax_stops_the_run(s):
     user = RULES_USER
     rules_corpus(s, user)
@@ -1018,4 +1037,5 @@ if __name__ == "__main__":
         maxsize_minsize_skip_by_size,
         merge_two_folders_into_one, f1f2_maps_one_exact_name, f1f2_target_is_verbatim,
         errorsmax_stops_the_run, search_maxage_minage_select, delete2_mirrors_within_the_ceiling,
+        maxmessagespersecond_paces_the_copy,
         dry_with_rules_changes_nothing, subscriptions_default_none_all, option_table]))
