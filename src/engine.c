@@ -70,6 +70,17 @@ struct folder_result {
     uint64_t filtered, bytes_filtered; /* left out by --maxsize / --minsize */
 };
 
+/* A failure inside one folder: a lost session is the caller's to handle
+ * (-1); anything else is reported and counted, and the folder goes on. */
+static int folder_failure(struct report *rep, struct folder_result *res, const struct status *st)
+{
+    if (status_lost(st))
+        return -1;
+    report_error(rep, st);
+    res->errors++;
+    return 0;
+}
+
 static uint64_t total_bytes(const struct msg_meta *m, size_t n)
 {
     uint64_t b = 0;
@@ -200,12 +211,7 @@ static int flags_after_copy(const struct config *cfg, struct imapc *h2, const ch
     if (imapc_select(h2, name2, 0, &b2, st) < 0 ||
         imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) < 0 ||
         msg_plan_build(m1, n1, m2, n2, cfg->use_size, &plan, st) < 0) {
-        if (status_lost(st)) {
-            rc = -1;
-        } else {
-            report_error(rep, st);
-            res->errors++;
-        }
+        rc = folder_failure(rep, res, st);
     } else {
         rc = resync_flags(cfg, h2, m1, m2, &plan, keywords_ok, rep, res, st);
         res->flag_updates += before;
@@ -275,12 +281,7 @@ static int delete2(const struct config *cfg, struct imapc *h2, const struct fold
     int rc = 0;
     if (!cfg->dry) {
         if (imapc_mark_deleted(h2, uids, n, st) < 0 || imapc_uid_expunge(h2, uids, n, st) < 0) {
-            if (status_lost(st)) {
-                rc = -1;
-            } else {
-                report_error(rep, st);
-                res->errors++;
-            }
+            rc = folder_failure(rep, res, st);
         } else {
             rep->deleted2 += n;
         }
@@ -369,12 +370,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     goto out;
 
 folder_error:
-    if (status_lost(st)) {
-        rc = -1;
-    } else {
-        report_error(rep, st);
-        res->errors++;
-    }
+    rc = folder_failure(rep, res, st);
 out:
     msg_plan_free(&plan);
     imapc_meta_free(m1, n1);
