@@ -76,6 +76,7 @@ struct config {
     /* Rate caps (throttle.h): 0 = off. */
     double maxmps, maxbps, maxsleep;
     unsigned long long maxbytesafter;
+    unsigned long long exitwhenover; /* end the run after this many bytes; 0 = never */
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line (a

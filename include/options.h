@@ -412,7 +412,7 @@ enum options_status {
       "identify messages by UID + cache instead of headers (implies usecache)")                    \
     X(ADDHEADER, "addheader", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_MESS), O_ACC,                        \
       "give header-less host1 messages a \"Message-Id: <UID@imapsync>\" and copy them")            \
-    X(EXITWHENOVER, "exitwhenover", OPTIONS_INT, 0, O_REF(O_WHY_RATE), O_NA,                       \
+    X(EXITWHENOVER, "exitwhenover", OPTIONS_INT, 0, O_HON, O_NA,                                   \
       "stop after N bytes transferred (exit 118)")                                                 \
     X(EXITONLOAD, "exitonload", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_LATER), O_ACC,                     \
       "refuse to run under heavy load (exit 69; CGI, command line in 2.290)")                      \

@@ -26,6 +26,7 @@ enum status_exit {
     STATUS_ERR_FETCH = 115,
     STATUS_ERR_CREATE = 116,
     STATUS_ERR_SELECT = 117,
+    STATUS_TRANSFER_LIMIT = 118, /* --exitwhenover reached */
     STATUS_ERR_FLAGS = 120,
     STATUS_AUTH_HOST1 = 161,
     STATUS_AUTH_HOST2 = 162,

@@ -19,6 +19,7 @@ struct throttle {
     double maxsleep; /* longest pause at once, seconds */
     struct timespec t0;
     uint64_t msgs, bytes; /* appended since t0 */
+    uint64_t exit_over;   /* --exitwhenover: end the run at this many bytes; 0 = never */
 };
 
 /* Starts the clock. */
@@ -29,6 +30,8 @@ int throttle_on(const struct throttle *t);
 /* Seconds to pause after msgs messages and bytes bytes, elapsed seconds into
  * the run (pure: the formula above). */
 double throttle_delay(const struct throttle *t, uint64_t msgs, uint64_t bytes, double elapsed);
+/* Whether --exitwhenover is reached. */
+int throttle_over(const struct throttle *t);
 /* Counts one appended message. */
 void throttle_count(struct throttle *t, uint64_t bytes);
 /* Pauses as long as throttle_delay says, at most maxsleep for each of the

@@ -186,6 +186,10 @@ static int build_flags(const struct options *o, struct config *c, struct status 
         return status_set(st, STATUS_USAGE,
                           "--maxbytespersecond and --maxbytesafter take 0 or more bytes");
     c->maxbytesafter = (unsigned long long)after;
+    long over = o->v[OPT_EXITWHENOVER].given ? o->v[OPT_EXITWHENOVER].num : 0;
+    if (over < 0)
+        return status_set(st, STATUS_USAGE, "--exitwhenover takes 0 or more bytes");
+    c->exitwhenover = (unsigned long long)over;
     long ceil = o->v[OPT_DELETE2CEILING].given ? o->v[OPT_DELETE2CEILING].num : 10;
     if (ceil < 0 || ceil > 100)
         return status_set(st, STATUS_USAGE, "--delete2ceiling %ld is not a percentage", ceil);

@@ -263,6 +263,18 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
             rc = append_batch(&b, f->meta, f->body, f->cnt, st);
         if (rc == 0 && f->cnt)
             throttle_wait(b.th, f->cnt);
+        if (rc == 0 && throttle_over(b.th)) {
+            /* imapsync's --exitwhenover: an error of its own, then the run
+             * ends after this folder (a provider's daily upload quota). */
+            struct status over;
+            status_set(&over, STATUS_TRANSFER_LIMIT,
+                       "Maximum bytes transferred reached, %llu >= %llu, ending sync",
+                       (unsigned long long)b.th->bytes, (unsigned long long)b.th->exit_over);
+            on_error(ctx, &over);
+            stop_requested = 1;
+            fetched_free(f);
+            break;
+        }
         if (rc == 0 && f->lost) {
             *st = f->lost_st;
             rc = -1;

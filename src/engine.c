@@ -732,6 +732,7 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     /* imapsync's clock for the caps starts with the folder loop. */
     struct throttle th;
     throttle_init(&th, cfg->maxmps, cfg->maxbps, cfg->maxbytesafter, cfg->maxsleep);
+    th.exit_over = cfg->exitwhenover;
     for (size_t i = 0; i < plan.npairs && !stop_requested; i++) {
         if (sync_folder_retrying(cfg, h, &plan, i, &th, rep, st) < 0)
             goto out;

@@ -12,6 +12,7 @@ void throttle_init(struct throttle *t, double maxmps, double maxbps, uint64_t af
     t->after = after;
     t->maxsleep = maxsleep > 0 ? maxsleep : 0;
     t->msgs = t->bytes = 0;
+    t->exit_over = 0;
     clock_gettime(CLOCK_MONOTONIC, &t->t0);
 }
 
@@ -30,6 +31,11 @@ double throttle_delay(const struct throttle *t, uint64_t msgs, uint64_t bytes, d
     if (t->maxbps > 0 && bytes > t->after && (double)(bytes - t->after) / t->maxbps - elapsed > d)
         d = (double)(bytes - t->after) / t->maxbps - elapsed;
     return d < t->maxsleep ? d : t->maxsleep;
+}
+
+int throttle_over(const struct throttle *t)
+{
+    return t != NULL && t->exit_over > 0 && t->bytes >= t->exit_over;
 }
 
 void throttle_count(struct throttle *t, uint64_t bytes)

@@ -930,6 +930,29 @@ def maxmessagespersecond_paces_the_copy(s):
 
 
 @test
+def exitwhenover_ends_after_the_folder(s):
+    user = FLAG_USER
+    s.host1.reset(user)
+    s.host2.reset(user)
+    conn = s.host1.imap(user)
+    conn.create("Work")
+    for i in range(6):
+        append(conn, "INBOX" if i < 3 else "Work", message(800 + i, "over"), (), i % 5)
+    conn.logout()
+    # The first folder's batch passes 1 byte: it is finished, then the run
+    # ends with imapsync's exit 118 and Work is left for the next run.
+    r = run_ferry(s, user, "--exitwhenover", "1")
+    check(r.returncode == 118, "want exit 118 (transfer limit)", r)
+    check("Maximum bytes transferred reached" in r.stderr, "no line for the limit", r)
+    got = folders(s.host2, user)
+    check(sum(got.get("INBOX", {}).values()) == 3 and "INBOX.Work" not in got,
+          "want INBOX copied and Work untouched, got %r" % sorted(got), r)
+    r = run_ferry(s, user)
+    ok_run(r, "the next run")
+    host2_is(s, user, expected(s, user, {"INBOX": "INBOX", "Work": "INBOX.Work"}), r)
+
+
+@test
 def errorsmax_stops_the_run(s):
     user = RULES_USER
     rules_corpus(s, user)
@@ -1037,5 +1060,5 @@ if __name__ == "__main__":
         maxsize_minsize_skip_by_size,
         merge_two_folders_into_one, f1f2_maps_one_exact_name, f1f2_target_is_verbatim,
         errorsmax_stops_the_run, search_maxage_minage_select, delete2_mirrors_within_the_ceiling,
-        maxmessagespersecond_paces_the_copy,
+        maxmessagespersecond_paces_the_copy, exitwhenover_ends_after_the_folder,
         dry_with_rules_changes_nothing, subscriptions_default_none_all, option_table]))

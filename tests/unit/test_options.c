@@ -203,7 +203,7 @@ static void test_statuses(void **state)
     REFUSED("--regexmess is not supported: message rewriting", "--regexmess", "s/a/b/");
     REFUSED("--ssl1_ssl_version is not supported: imapferry verifies TLS itself",
             "--ssl1_ssl_version", "TLSv1_2");
-    REFUSED("--exitwhenover is not supported", "--exitwhenover", "10");
+    REFUSED("--exitonload is not supported", "--exitonload");
     REFUSED("--no-syncduplicates is not supported", "--no-syncduplicates");
     REFUSED("--no-uid1 is not supported", "--no-uid1");
     /* Refusal comes before the value is looked at. */
