@@ -10,6 +10,7 @@
 #include "status.h"
 
 #include <sys/stat.h>
+#include <sys/types.h>
 
 /* "a FIFO", "a symbolic link", ... for messages. */
 const char *ownfile_kind(mode_t m);
@@ -28,5 +29,13 @@ int ownfile_mkdirs(const char *path, int parents_only);
  * then checks the open file with ownfile_check. *fd is the caller's. */
 int ownfile_open(const char *what, const char *path, int flags, int code, const char *hint, int *fd,
                  struct status *st);
+
+/* Takes an fcntl write lock on the whole file without waiting: 0, or -1
+ * with errno (EACCES/EAGAIN when another process holds it). The lock goes
+ * with the process, so a crash never leaves it behind. */
+int ownfile_lock(int fd);
+/* The pid of the process holding fd's lock, 0 when nobody does (any more:
+ * the holder may have ended since ownfile_lock failed). */
+pid_t ownfile_lock_holder(int fd);
 
 #endif

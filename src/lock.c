@@ -56,28 +56,6 @@ const char *lock_default_path(char *buf, size_t n)
 
 #define PIDFILE_HINT "; not starting (remove it or choose another --pidfile)"
 
-static int set_lock(int fd)
-{
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET; /* l_start 0, l_len 0: the whole file */
-    return fcntl(fd, F_SETLK, &fl);
-}
-
-/* The pid of the process that holds the lock, 0 when nobody holds it
- * (any more: the holder may have ended since our F_SETLK failed). */
-static pid_t lock_holder(int fd)
-{
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
-        return 0;
-    return fl.l_pid;
-}
-
 /* Whether path still names the inode (dev, ino), without following a
  * symlink: a run that ended may have unlinked it, and another created a new
  * one, after we opened it. */
@@ -132,7 +110,7 @@ static int open_locked(const char *path, int locking, struct stat *sb, int *held
             return status_set(st, STATUS_PIDFILE, "cannot read the pid file %s: %s", path,
                               strerror(err));
         }
-        if (set_lock(fd) == 0) {
+        if (ownfile_lock(fd) == 0) {
             /* Locked, but possibly an inode that its last holder unlinked
              * while we waited: then the path names a new file (or none),
              * which another run may lock too. Start again on the path. */
@@ -142,7 +120,7 @@ static int open_locked(const char *path, int locking, struct stat *sb, int *held
             }
             close(fd);
         } else if (errno == EACCES || errno == EAGAIN) {
-            pid_t pid = lock_holder(fd);
+            pid_t pid = ownfile_lock_holder(fd);
             if (pid > 0) {
                 if (locking) {
                     close(fd);
@@ -238,7 +216,7 @@ void lock_release(struct lock *l)
     /* Without the lock, the run that held it may have ended meanwhile; the
      * file is ours to remove only once we hold it, else that run's
      * successor could find no file while we still clean up. */
-    if (!l->held && set_lock(l->fd) == 0)
+    if (!l->held && ownfile_lock(l->fd) == 0)
         l->held = 1;
     /* Unlink before close: the lock covers the unlink, and a run that
      * opened this inode meanwhile finds it gone once it gets the lock. */

@@ -1,5 +1,5 @@
 /* ownfile: opening and checking the files a run makes for itself (see
- * ownfile.h). */
+ * ownfile.h), and locking them. */
 #include "ownfile.h"
 
 #include "sbuf.h"
@@ -88,4 +88,24 @@ int ownfile_open(const char *what, const char *path, int flags, int code, const 
         *fd = -1;
     }
     return rc;
+}
+
+int ownfile_lock(int fd)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET; /* l_start 0, l_len 0: the whole file */
+    return fcntl(fd, F_SETLK, &fl);
+}
+
+pid_t ownfile_lock_holder(int fd)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+        return 0;
+    return fl.l_pid;
 }

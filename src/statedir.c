@@ -99,13 +99,8 @@ int statedir_acquire(const char *root, const char *host1, int port1, const char 
         free(dir);
         return -1;
     }
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    if (fcntl(fd, F_SETLK, &fl) < 0) {
-        struct flock who = fl;
-        long pid = fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK ? (long)who.l_pid : 0;
+    if (ownfile_lock(fd) < 0) {
+        long pid = (long)ownfile_lock_holder(fd);
         status_set(st, STATUS_PIDFILE,
                    "another imapferry run (pid %ld) is syncing %s on %s:%d to %s on %s:%d; "
                    "wait for it to end (lock %s)",
