@@ -1,4 +1,5 @@
-/* appender: the APPEND commands, written by hand on a libetpan session.
+/* appender: the commands written by hand on a libetpan session: APPEND,
+ * and the few others libetpan cannot build.
  *
  * Part of the IMAP client: only imapc includes this header, the one place
  * besides imapc.c and transport.c where a libetpan type appears. Both
@@ -26,6 +27,15 @@ int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *cons
  * and for messages holding NUL. */
 int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int keywords_ok,
                  const char *data, size_t len, int *refused);
+
+/* A command libetpan cannot build (imapsync's raw --search criteria), sent
+ * as given after the tag; the answer's untagged data stays in the session
+ * for the caller, as libetpan's own commands leave it. Returns as above. */
+int appender_command(mailimap *s, const char *cmd, int *refused);
+
+/* Parses the answer to a command whose first answer line has just been
+ * read (mailimap_read_line). Returns as above. */
+int appender_answer(mailimap *s, int *refused);
 
 /* Appends s as an IMAP quoted string. Only for names already checked to
  * hold no control character (the engine refuses those). */

@@ -10,6 +10,7 @@
 
 #include "sbuf.h"
 
+#include <string.h>
 #include <time.h>
 
 /* The INTERNALDATE for APPEND in its original zone, so host2 shows what
@@ -80,8 +81,7 @@ void appender_quote(struct sbuf *b, const char *s)
     sbuf_addc(b, '"');
 }
 
-/* Parses the answer to an APPEND whose first line has just been read. */
-static int answer(mailimap *s, int *refused)
+int appender_answer(mailimap *s, int *refused)
 {
     struct mailimap_response *resp = NULL;
     int r = mailimap_parse_response(s, &resp);
@@ -95,6 +95,19 @@ static int answer(mailimap *s, int *refused)
         return MAILIMAP_ERROR_FATAL;
     *refused = !ok;
     return MAILIMAP_NO_ERROR;
+}
+
+int appender_command(mailimap *s, const char *cmd, int *refused)
+{
+    *refused = 0;
+    int r = mailimap_send_current_tag(s);
+    if (r == MAILIMAP_NO_ERROR &&
+        (stream_put(s, cmd, strlen(cmd)) < 0 || stream_put(s, "\r\n", 2) < 0 ||
+         mailstream_flush(s->imap_stream) == -1))
+        r = MAILIMAP_ERROR_STREAM;
+    if (r == MAILIMAP_NO_ERROR && mailimap_read_line(s) == NULL)
+        r = MAILIMAP_ERROR_STREAM;
+    return r == MAILIMAP_NO_ERROR ? appender_answer(s, refused) : r;
 }
 
 int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *const *m,
@@ -120,7 +133,7 @@ int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *cons
         return r;
     if (mailimap_read_line(s) == NULL)
         return MAILIMAP_ERROR_STREAM;
-    return answer(s, refused);
+    return appender_answer(s, refused);
 }
 
 int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int keywords_ok,
@@ -147,12 +160,12 @@ int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int
         if (line[0] == '+')
             break;
         if (line[0] != '*')
-            return answer(s, refused);
+            return appender_answer(s, refused);
     }
     if (stream_put(s, data, len) < 0 || stream_put(s, "\r\n", 2) < 0 ||
         mailstream_flush(s->imap_stream) == -1)
         return MAILIMAP_ERROR_STREAM;
     if (mailimap_read_line(s) == NULL)
         return MAILIMAP_ERROR_STREAM;
-    return answer(s, refused);
+    return appender_answer(s, refused);
 }

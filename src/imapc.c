@@ -475,30 +475,16 @@ int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t 
         return status_set(st, STATUS_USAGE, "%s: refusing to send the search \"%.100s\"", c->label,
                           criteria);
     /* libetpan builds searches from typed keys only; imapsync sends the
-     * user's criteria as they are, so the command is written here and
+     * user's criteria as they are, so the command is written by hand and
      * libetpan's parser collects the SEARCH answer. */
-    int r = mailimap_send_current_tag(c->s);
-    const char *head = "UID SEARCH ";
-    if (r == MAILIMAP_NO_ERROR &&
-        (mailstream_write(c->s->imap_stream, head, strlen(head)) != (ssize_t)strlen(head) ||
-         mailstream_write(c->s->imap_stream, criteria, strlen(criteria)) !=
-             (ssize_t)strlen(criteria) ||
-         mailstream_write(c->s->imap_stream, "\r\n", 2) != 2 ||
-         mailstream_flush(c->s->imap_stream) == -1))
-        r = MAILIMAP_ERROR_STREAM;
-    if (r == MAILIMAP_NO_ERROR && mailimap_read_line(c->s) == NULL)
-        r = MAILIMAP_ERROR_STREAM;
-    struct mailimap_response *resp = NULL;
-    if (r == MAILIMAP_NO_ERROR)
-        r = mailimap_parse_response(c->s, &resp);
+    struct sbuf cmd = SBUF_INIT;
+    sbuf_adds(&cmd, "UID SEARCH ");
+    sbuf_adds(&cmd, criteria);
+    int refused = 0;
+    int r = appender_command(c->s, cmd.data, &refused);
+    sbuf_free(&cmd);
     if (r != MAILIMAP_NO_ERROR)
         return fail(c, r, STATUS_ERR_FETCH, st, "UID SEARCH");
-    int tagged = resp->rsp_resp_done->rsp_type == MAILIMAP_RESP_DONE_TYPE_TAGGED;
-    int ok = tagged && resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type ==
-                           MAILIMAP_RESP_COND_STATE_OK;
-    mailimap_response_free(resp);
-    if (!tagged)
-        return fail(c, MAILIMAP_ERROR_FATAL, STATUS_ERR_FETCH, st, "UID SEARCH");
     /* The answer's UIDs are taken over (and the list freed) either way. */
     clist *res = c->s->imap_response_info ? c->s->imap_response_info->rsp_search_result : NULL;
     if (c->s->imap_response_info)
@@ -514,7 +500,7 @@ int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t 
     }
     if (res)
         clist_free(res);
-    if (!ok) {
+    if (refused) {
         free(u);
         return status_set(st, STATUS_ERR_FETCH, "%s: UID SEARCH %.100s: %s", c->label, criteria,
                           server_text(c));
