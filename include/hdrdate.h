@@ -29,6 +29,10 @@
  * past len; hdr need not be NUL-terminated. Outputs are untouched on -1. */
 int hdrdate_from_headers(const char *hdr, size_t len, int64_t *epoch, int *tz_minutes);
 
+/* "Jan".."Dec" for months 0..11 (struct tm's tm_mon): the English
+ * abbreviations of RFC 5322 dates and of IMAP's date and date-time. */
+const char *hdrdate_month(int mon);
+
 /* The same for one NUL-terminated field value (what follows "Date:"). */
 int hdrdate_parse(const char *value, int64_t *epoch, int *tz_minutes);
 

@@ -8,6 +8,7 @@
  * any other command. */
 #include "appender.h"
 
+#include "hdrdate.h"
 #include "sbuf.h"
 
 #include <string.h>
@@ -23,9 +24,6 @@ static int wall_clock(const struct msg_meta *m, struct tm *tm)
     int tz = m->date_tz < 0 ? -m->date_tz : m->date_tz;
     return (m->date_tz < 0 ? -1 : 1) * ((tz / 60) * 100 + tz % 60);
 }
-
-static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 /* " (flags) "date-time" {n+}" for one message of an APPEND; "{n}", a
  * synchronising literal, when sync. */
@@ -58,9 +56,9 @@ static void append_item(struct sbuf *b, const struct msg_meta *m, int keywords_o
     if (m->date != MSG_META_NO_DATE) {
         struct tm tm;
         int zone = wall_clock(m, &tm);
-        sbuf_addf(b, " \"%02d-%s-%04d %02d:%02d:%02d %c%04d\"", tm.tm_mday, month_names[tm.tm_mon],
-                  tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone < 0 ? '-' : '+',
-                  zone < 0 ? -zone : zone);
+        sbuf_addf(b, " \"%02d-%s-%04d %02d:%02d:%02d %c%04d\"", tm.tm_mday,
+                  hdrdate_month(tm.tm_mon), tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  zone < 0 ? '-' : '+', zone < 0 ? -zone : zone);
     }
     sbuf_addf(b, sync ? " {%zu}\r\n" : " {%zu+}\r\n", len);
 }

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "flagrule.h"
+#include "hdrdate.h"
 #include "lock.h"
 #include "log.h"
 #include "msg_plan.h"
@@ -122,12 +123,10 @@ static int build_folders(const struct options *o, struct config *c, struct statu
  * days ago, in local time (the Date: header at day granularity). */
 static void age_day(double days, char *buf, size_t n)
 {
-    static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     time_t t = time(NULL) - (time_t)(days * 86400.0);
     struct tm tm;
     localtime_r(&t, &tm);
-    snprintf(buf, n, "%02d-%s-%04d", tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900);
+    snprintf(buf, n, "%02d-%s-%04d", tm.tm_mday, hdrdate_month(tm.tm_mon), tm.tm_year + 1900);
 }
 
 static void build_search(const struct options *o, struct config *c)

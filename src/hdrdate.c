@@ -1,8 +1,10 @@
 /* hdrdate: finds a message's Date: header and turns it into seconds since
- * 1970 UTC plus the zone offset as written, for --idatefromheader. */
+ * 1970 UTC plus the zone offset as written, for --idatefromheader; and the
+ * month names every date imapferry writes uses. */
 #include "hdrdate.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* Every scan works on a half-open range [p, end) so the header-block entry
  * point can hand over a slice of a buffer that is not NUL-terminated. */
@@ -90,10 +92,18 @@ static void read_word(struct cursor *c, char *word, size_t cap, size_t *n)
     *n = k;
 }
 
+static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+const char *hdrdate_month(int mon)
+{
+    return mon >= 0 && mon < 12 ? month_names[mon] : "???";
+}
+
 static int lookup(const char *word, const char *const *names, int count)
 {
     for (int i = 0; i < count; i++)
-        if (strcmp(word, names[i]) == 0)
+        if (strcasecmp(word, names[i]) == 0)
             return i;
     return -1;
 }
@@ -165,8 +175,6 @@ static int parse_zone(struct cursor *c, int *tz)
 static int parse_range(const char *p, const char *end, int64_t *epoch, int *tz_minutes)
 {
     static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-    static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                         "jul", "aug", "sep", "oct", "nov", "dec"};
     struct cursor c = {p, end};
     char word[8];
     size_t wn;
@@ -195,7 +203,7 @@ static int parse_range(const char *p, const char *end, int64_t *epoch, int *tz_m
     if (skip_cfws(&c) < 0)
         return -1;
     read_word(&c, word, sizeof word, &wn);
-    month = lookup(word, months, 12) + 1;
+    month = lookup(word, month_names, 12) + 1;
     if (month == 0)
         return -1;
     if (skip_cfws(&c) < 0)
