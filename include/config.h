@@ -47,6 +47,9 @@ struct config {
     char *logpath;   /* NULL = --nolog */
     char *stateroot; /* --statedir or the default; the pair's lock lives below it */
     int nostate;     /* --nostate: keep no state (the pair is still locked) */
+    /* The account pair's state directory once main holds its lock; NULL
+     * with --nostate and before. Borrowed from main's statedir. */
+    const char *statepath;
 
     /* Folder selection and naming; its pointers borrow from options and
      * from the rule lists below, so o must outlive c. */

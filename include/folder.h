@@ -4,6 +4,8 @@
 #ifndef IMAPFERRY_FOLDER_H
 #define IMAPFERRY_FOLDER_H
 
+#include <stdint.h>
+
 /* Special-use roles (RFC 6154 LIST attributes; Gmail's XLIST uses the same
  * names), as bits. */
 enum folder_role {
@@ -26,6 +28,13 @@ struct folder {
 struct folder_ns {
     const char *prefix; /* personal namespace prefix, e.g. "" or "INBOX." */
     char sep;           /* hierarchy separator, e.g. '/' or '.'; 0 = flat */
+};
+
+/* What STATUS says of a folder: enough to tell that it has not changed
+ * (RFC 3501 UIDVALIDITY, UIDNEXT, MESSAGES; RFC 7162 HIGHESTMODSEQ). */
+struct folder_status {
+    uint32_t uidvalidity, uidnext, messages;
+    uint64_t modseq; /* 0 = the server has no CONDSTORE (no flag-change counter) */
 };
 
 #endif

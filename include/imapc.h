@@ -79,6 +79,11 @@ int imapc_search_valid(const char *criteria);
 int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t *n,
                  struct status *st);
 
+/* STATUS of a folder that is not selected (RFC 3501 advises against
+ * STATUS on the selected one): UIDVALIDITY, UIDNEXT, MESSAGES, and
+ * HIGHESTMODSEQ when the server announces CONDSTORE (else modseq = 0). */
+int imapc_status(struct imapc *c, const char *name, struct folder_status *out, struct status *st);
+
 int imapc_create(struct imapc *c, const char *name, struct status *st);
 int imapc_subscribe(struct imapc *c, const char *name, struct status *st);
 

@@ -17,11 +17,12 @@ struct report {
     struct timespec t0;
     int dry;
     unsigned folders_wanted, folders_synced;
-    int aborted;          /* the run stopped before its last folder: no "looks good" */
-    uint64_t deleted2;    /* messages removed from host2 (--delete2) */
-    unsigned errorsmax;   /* --errorsmax: stop the run at this many errors; 0 = never */
-    uint64_t transferred; /* copied (or, in dry mode, would be) */
-    uint64_t skipped;     /* already on host2 */
+    unsigned folders_unchanged; /* skipped by their state (no change on either side) */
+    int aborted;                /* the run stopped before its last folder: no "looks good" */
+    uint64_t deleted2;          /* messages removed from host2 (--delete2) */
+    unsigned errorsmax;         /* --errorsmax: stop the run at this many errors; 0 = never */
+    uint64_t transferred;       /* copied (or, in dry mode, would be) */
+    uint64_t skipped;           /* already on host2 */
     uint64_t bytes, bytes_skipped, biggest;
     uint64_t h1_not_h2; /* at the end: host1 messages still missing on host2 */
     uint64_t h2_not_h1;

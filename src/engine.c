@@ -10,8 +10,9 @@
 #include "log.h"
 #include "msg_plan.h"
 #include "mutf7.h"
-#include "stop.h"
 #include "sbuf.h"
+#include "state.h"
+#include "stop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,7 @@ struct folder_result {
     uint64_t msgs1, bytes1, msgs2, bytes2; /* folder sizes before the copy */
     uint64_t bytes_skipped, missing, only2, dup1, dup2;
     uint64_t keywords_dropped;         /* host2 refuses new keywords (PERMANENTFLAGS) */
+    uint64_t deleted2;                 /* removed from host2 by --delete2 */
     uint64_t filtered, bytes_filtered; /* left out by --maxsize / --minsize */
 };
 
@@ -284,6 +286,7 @@ static int delete2(const struct config *cfg, struct imapc *h2, const struct fold
             rc = folder_failure(rep, res, st);
         } else {
             rep->deleted2 += n;
+            res->deleted2 = n;
         }
     }
     free(uids);
@@ -396,6 +399,159 @@ static int host1_empty(struct imapc *h1, const char *name1, struct status *st)
     return b.exists == 0;
 }
 
+/* The options that decide which host1 messages belong on host2 and how
+ * they must look there: a pair's state holds only for the same ones. */
+static uint64_t plan_fingerprint(const struct config *cfg)
+{
+    struct sbuf b = SBUF_INIT;
+    sbuf_addf(&b, "size=%d resync=%d idates=%d hdrdate=%d max=%lld min=%lld delete2=%d/%d",
+              cfg->use_size, cfg->resyncflags, cfg->syncinternaldates, cfg->idatefromheader,
+              cfg->maxsize, cfg->minsize, cfg->delete2, cfg->delete2ceiling);
+    for (int i = 0; i < 2; i++)
+        sbuf_addf(&b, "\nsearch%d=%s", i + 1, cfg->search[i] ? cfg->search[i] : "");
+    for (size_t i = 0; i < cfg->regexflag.n; i++)
+        sbuf_addf(&b, "\nregexflag=%s", rx_source(cfg->regexflag.r[i]));
+    uint64_t h = state_fingerprint(0, b.data, b.len);
+    sbuf_free(&b);
+    return h;
+}
+
+/* Both sides' STATUS for the pair's state: 1, or 0 when a side refuses it
+ * (that costs only the shortcut), or -1 for a lost session. */
+static int pair_status(struct imapc *h1, struct imapc *h2, const struct folder_plan_pair *fp,
+                       struct folder_status now[2], struct status *st)
+{
+    if (imapc_status(h1, fp->name1, &now[0], st) < 0 ||
+        imapc_status(h2, fp->name2, &now[1], st) < 0)
+        return status_lost(st) ? -1 : 0;
+    return 1;
+}
+
+/* Whether the pair's state shows no change on either side since its last
+ * clean sync; if so, res gets that sync's counts, as a full compare would
+ * find them now. */
+static int unchanged_since_state(const struct config *cfg, const struct folder_plan_pair *fp,
+                                 const struct folder_status now[2], struct folder_result *res)
+{
+    struct state_pair saved;
+    struct status st;
+    int r = state_load(cfg->statepath, fp->name1, fp->name2, &saved, &st);
+    if (r < 0)
+        log_out("imapferry: note: %s; the folder is compared in full\n", st.msg);
+    if (r != 0 || !state_unchanged(&saved, now, plan_fingerprint(cfg), cfg->resyncflags))
+        return 0;
+    const struct state_counts *c = &saved.counts;
+    /* --delete2 left messages on host2 last time (over the ceiling): the
+     * user may have raised it since, so look again. */
+    if (cfg->delete2 && c->only2)
+        return 0;
+    if (c->filtered > c->msgs1 || c->bytes_filtered > c->bytes1)
+        return 0;
+    res->msgs1 = c->msgs1;
+    res->bytes1 = c->bytes1;
+    res->msgs2 = c->msgs2;
+    res->bytes2 = c->bytes2;
+    res->skipped = c->msgs1 - c->filtered;
+    res->bytes_skipped = c->bytes1 - c->bytes_filtered;
+    res->filtered = c->filtered;
+    res->bytes_filtered = c->bytes_filtered;
+    res->only2 = c->only2;
+    res->dup1 = c->dup1;
+    res->dup2 = c->dup2;
+    return 1;
+}
+
+/* After a clean sync of the pair: host1's STATUS from before it, host2's
+ * from now. Failing to write costs the next run its shortcut only. */
+static void save_state(const struct config *cfg, struct imapc *h2,
+                       const struct folder_plan_pair *fp, const struct folder_status now[2],
+                       const struct folder_result *res)
+{
+    struct state_pair p;
+    memset(&p, 0, sizeof p);
+    struct status st;
+    p.rules = plan_fingerprint(cfg);
+    p.sts[0] = now[0];
+    if (imapc_status(h2, fp->name2, &p.sts[1], &st) < 0)
+        return; /* a lost session shows at the next command */
+    uint64_t done = res->copied, done_bytes = res->bytes;
+    p.counts = (struct state_counts){
+        .msgs1 = res->msgs1,
+        .bytes1 = res->bytes1,
+        .msgs2 = res->msgs2 + done - res->deleted2,
+        .bytes2 = res->bytes2 + done_bytes,
+        .filtered = res->filtered,
+        .bytes_filtered = res->bytes_filtered,
+        .only2 = res->only2 - res->deleted2,
+        .dup1 = res->dup1,
+        .dup2 = res->dup2,
+    };
+    if (state_save(cfg->statepath, fp->name1, fp->name2, &p, &st) < 0)
+        log_err("imapferry: warning: %s; the next run compares this folder in full\n", st.msg);
+}
+
+/* Adds one folder pair's result to the run's and logs it; unchanged: the
+ * counts come from the pair's state, nothing was looked at. */
+static void account_folder(const struct config *cfg, struct report *rep, struct folder_result *res,
+                           const struct carried *carried, const char *show1, const char *show2,
+                           const char *created, int unchanged)
+{
+    /* What lost attempts copied is on host2 now and paired: count it as
+     * copied, not skipped, and not as host2's state before the run. */
+    uint64_t cm = carried->msgs < res->skipped ? carried->msgs : res->skipped;
+    uint64_t cb = carried->bytes < res->bytes_skipped ? carried->bytes : res->bytes_skipped;
+    res->skipped -= cm;
+    res->bytes_skipped -= cb;
+    res->msgs2 -= cm;
+    res->bytes2 -= cb;
+    rep->transferred += res->copied;
+    rep->bytes += res->bytes;
+    res->copied += cm;
+    res->bytes += cb;
+    rep->skipped += res->skipped + res->filtered;
+    rep->bytes_skipped += res->bytes_skipped + res->bytes_filtered;
+    rep->h1_not_h2 += res->missing;
+    rep->h2_not_h1 += res->only2;
+    rep->dup1 += res->dup1;
+    rep->dup2 += res->dup2;
+    if (res->errors == 0)
+        rep->folders_synced++;
+    if (unchanged)
+        log_out("Folder [%s] -> [%s]: unchanged on both hosts since the last run, %llu already "
+                "there\n",
+                show1, show2, (unsigned long long)res->skipped);
+    else
+        log_out("Folder [%s] -> [%s]: %s%llu %s, %llu already there, %llu flag update%s%s%s\n",
+                show1, show2, created, (unsigned long long)res->copied,
+                cfg->dry ? "would be copied" : "copied", (unsigned long long)res->skipped,
+                (unsigned long long)res->flag_updates, res->flag_updates == 1 ? "" : "s",
+                cfg->dry && res->flag_updates ? " (not done: --dry)" : "",
+                res->errors ? ", with errors" : "");
+    if (res->filtered)
+        log_out("    %llu message%s left out by --maxsize/--minsize\n",
+                (unsigned long long)res->filtered, res->filtered == 1 ? "" : "s");
+    if (res->keywords_dropped)
+        log_out("    %llu keyword%s not stored: host2 accepts no new keywords in [%s] "
+                "(PERMANENTFLAGS); the messages are copied\n",
+                (unsigned long long)res->keywords_dropped, res->keywords_dropped == 1 ? "" : "s",
+                show2);
+    /* host2 after = before + what this run added: no second listing needed. */
+    uint64_t done = cfg->dry ? 0 : res->copied, done_bytes = cfg->dry ? 0 : res->bytes;
+    rep->h1_msgs += res->msgs1;
+    rep->h1_bytes += res->bytes1;
+    rep->h2_msgs_start += res->msgs2;
+    rep->h2_bytes_start += res->bytes2;
+    rep->h2_msgs_end += res->msgs2 + done;
+    rep->h2_bytes_end += res->bytes2 + done_bytes;
+    if (cfg->foldersizes)
+        log_out("    sizes: host1 %llu msgs %llu bytes; host2 before %llu msgs %llu bytes, after "
+                "%llu msgs %llu bytes\n",
+                (unsigned long long)res->msgs1, (unsigned long long)res->bytes1,
+                (unsigned long long)res->msgs2, (unsigned long long)res->bytes2,
+                (unsigned long long)(res->msgs2 + done),
+                (unsigned long long)(res->bytes2 + done_bytes));
+}
+
 static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc *h2,
                        struct folder_plan *plan, size_t idx, struct carried *carried,
                        struct throttle *th, struct report *rep, struct status *st)
@@ -461,6 +617,18 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     }
     struct folder_result res;
     memset(&res, 0, sizeof res);
+    struct folder_status now[2];
+    int have_now = 0;
+    if (cfg->statepath && exists2) {
+        have_now = pair_status(h1, h2, fp, now, st);
+        if (have_now < 0)
+            return -1;
+        if (have_now && unchanged_since_state(cfg, fp, now, &res)) {
+            rep->folders_unchanged++;
+            account_folder(cfg, rep, &res, carried, show1, show2, created, 1);
+            return 0;
+        }
+    }
     int merged = fp->leader != idx;
     for (size_t j = idx + 1; j < plan->npairs && !merged; j++)
         merged = plan->pairs[j].leader == idx;
@@ -471,58 +639,11 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         carried->bytes += res.bytes;
         return -1;
     }
-    /* What lost attempts copied is on host2 now and paired: count it as
-     * copied, not skipped, and not as host2's state before the run. */
-    uint64_t cm = carried->msgs < res.skipped ? carried->msgs : res.skipped;
-    uint64_t cb = carried->bytes < res.bytes_skipped ? carried->bytes : res.bytes_skipped;
-    res.skipped -= cm;
-    res.bytes_skipped -= cb;
-    res.msgs2 -= cm;
-    res.bytes2 -= cb;
-    rep->transferred += res.copied;
-    rep->bytes += res.bytes;
-    res.copied += cm;
-    res.bytes += cb;
-    rep->skipped += res.skipped + res.filtered;
-    rep->bytes_skipped += res.bytes_skipped + res.bytes_filtered;
-    rep->h1_not_h2 += res.missing;
-    rep->h2_not_h1 += res.only2;
-    rep->dup1 += res.dup1;
-    rep->dup2 += res.dup2;
-    if (res.errors == 0)
-        rep->folders_synced++;
-    log_out("Folder [%s] -> [%s]: %s%llu %s, %llu already there, %llu flag update%s%s%s\n", show1,
-            show2, created, (unsigned long long)res.copied, cfg->dry ? "would be copied" : "copied",
-            (unsigned long long)res.skipped, (unsigned long long)res.flag_updates,
-            res.flag_updates == 1 ? "" : "s",
-            cfg->dry && res.flag_updates ? " (not done: --dry)" : "",
-            res.errors ? ", with errors" : "");
-    if (res.filtered)
-        log_out("    %llu message%s left out by --maxsize/--minsize\n",
-                (unsigned long long)res.filtered, res.filtered == 1 ? "" : "s");
-    if (res.keywords_dropped)
-        log_out("    %llu keyword%s not stored: host2 accepts no new keywords in [%s] "
-                "(PERMANENTFLAGS); the messages are copied\n",
-                (unsigned long long)res.keywords_dropped, res.keywords_dropped == 1 ? "" : "s",
-                show2);
-    /* host2 after = before + what this run added: no second listing needed. */
-    uint64_t done = cfg->dry ? 0 : res.copied, done_bytes = cfg->dry ? 0 : res.bytes;
-    rep->h1_msgs += res.msgs1;
-    rep->h1_bytes += res.bytes1;
-    rep->h2_msgs_start += res.msgs2;
-    rep->h2_bytes_start += res.bytes2;
-    rep->h2_msgs_end += res.msgs2 + done;
-    rep->h2_bytes_end += res.bytes2 + done_bytes;
-    if (cfg->foldersizes)
-        log_out("    sizes: host1 %llu msgs %llu bytes; host2 before %llu msgs %llu bytes, after "
-                "%llu msgs %llu bytes\n",
-                (unsigned long long)res.msgs1, (unsigned long long)res.bytes1,
-                (unsigned long long)res.msgs2, (unsigned long long)res.bytes2,
-                (unsigned long long)(res.msgs2 + done),
-                (unsigned long long)(res.bytes2 + done_bytes));
+    account_folder(cfg, rep, &res, carried, show1, show2, created, 0);
+    if (have_now && !cfg->dry && res.errors == 0 && res.missing == 0)
+        save_state(cfg, h2, fp, now, &res);
     return 0;
 }
-
 /* The imapc settings of side 0 or 1 (strings borrowed from c). */
 static void side_conf(const struct config *c, int side, struct imapc_conf *out)
 {

@@ -510,6 +510,69 @@ int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t 
     return 0;
 }
 
+int imapc_status(struct imapc *c, const char *name, struct folder_status *out, struct status *st)
+{
+    memset(out, 0, sizeof *out);
+    struct mailimap_status_att_list *atts = mailimap_status_att_list_new_empty();
+    if (atts == NULL)
+        return status_set(st, STATUS_OTHER, "%s: STATUS: out of memory", c->label);
+    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDVALIDITY);
+    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT);
+    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
+    /* Asked only where announced: elsewhere the whole STATUS would be BAD. */
+    if (mailimap_has_condstore(c->s))
+        mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_HIGHESTMODSEQ);
+    struct mailimap_mailbox_data_status *res = NULL;
+    int r = mailimap_status(c->s, name, atts, &res);
+    mailimap_status_att_list_free(atts);
+    /* libetpan reports a tagged BAD as a protocol error; to STATUS it only
+     * means this server will not tell, the session itself is fine. */
+    if (r == MAILIMAP_ERROR_PROTOCOL)
+        return status_set(st, STATUS_ERR_SELECT, "%s: STATUS refused: %s", c->label,
+                          server_text(c));
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_SELECT, st, "STATUS");
+    unsigned seen = 0;
+    for (clistiter *it = res && res->st_info_list ? clist_begin(res->st_info_list) : NULL; it;
+         it = clist_next(it)) {
+        struct mailimap_status_info *si = clist_content(it);
+        switch (si->st_att) {
+        case MAILIMAP_STATUS_ATT_UIDVALIDITY:
+            out->uidvalidity = si->st_value;
+            seen |= 1;
+            break;
+        case MAILIMAP_STATUS_ATT_UIDNEXT:
+            out->uidnext = si->st_value;
+            seen |= 2;
+            break;
+        case MAILIMAP_STATUS_ATT_MESSAGES:
+            out->messages = si->st_value;
+            seen |= 4;
+            break;
+        case MAILIMAP_STATUS_ATT_EXTENSION:
+            /* libetpan's CONDSTORE parser hands HIGHESTMODSEQ over this way. */
+            if (si->st_ext_data &&
+                si->st_ext_data->ext_extension == &mailimap_extension_condstore &&
+                si->st_ext_data->ext_type == MAILIMAP_CONDSTORE_TYPE_STATUS_INFO &&
+                si->st_ext_data->ext_data) {
+                const struct mailimap_condstore_status_info *cs = si->st_ext_data->ext_data;
+                out->modseq = cs->cs_highestmodseq_value;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    if (res)
+        mailimap_mailbox_data_status_free(res);
+    if (seen != 7)
+        return status_set(st, STATUS_ERR_SELECT, "%s: STATUS answered without %s", c->label,
+                          !(seen & 1)   ? "UIDVALIDITY"
+                          : !(seen & 2) ? "UIDNEXT"
+                                        : "MESSAGES");
+    return 0;
+}
+
 int imapc_create(struct imapc *c, const char *name, struct status *st)
 {
     int r = mailimap_create(c->s, name);

@@ -87,6 +87,8 @@ static int run(const struct options *opts, int argc, char **argv)
         config_free(&cfg);
         return st.code;
     }
+    if (!cfg.nostate)
+        cfg.statepath = statedir_path(sd);
     if (cfg.logpath && log_open(cfg.logpath, &st) < 0) {
         fprintf(stderr, "imapferry: %s (use --nolog to run without a log file)\n", st.msg);
         statedir_release(sd);

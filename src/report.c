@@ -167,6 +167,8 @@ void report_print(const struct report *r)
     log_out("Detected %u errors\n", r->errors);
     /* Our additions, after imapsync's fields so its parsers still match. */
     log_out("%-40s: %.1f MiB\n", "Peak memory", mib(rss_peak()));
+    if (r->folders_unchanged)
+        log_out("%-40s: %u\n", "Folders unchanged since last run", r->folders_unchanged);
 }
 
 int report_exit_code(const struct report *r)

@@ -32,6 +32,10 @@ def ferry_args(s, user, *extra, pw1=None, pw2=None, port2=None, notls=True, logd
         args += ["--logdir", os.path.join(WORK, "logs")]
     if pidfile:
         args += ["--pidfile", os.path.join(WORK, "imapferry.pid")]
+    # State (folder pairs left alone when unchanged) stays in the scratch
+    # dir too, unless the test picks its own.
+    if "--statedir" not in extra:
+        args += ["--statedir", os.path.join(WORK, "state")]
     return args + list(extra)
 
 
