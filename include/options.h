@@ -338,6 +338,11 @@ enum options_status {
       "state directory (default $XDG_STATE_HOME/imapferry)")                                       \
     X(NOSTATE, "nostate", OPTIONS_FLAG, 0, O_HON, O_NA,                                            \
       "keep no state (the account pair is still locked)")                                          \
+    X(CSV, "csv", OPTIONS_STR, 0, O_HON, O_NA,                                                     \
+      "run each line of this file (host1;user1;password1;host2;user2;password2;options)")          \
+    X(JOBS, "jobs", OPTIONS_INT, 0, O_HON, O_NA, "with --csv: accounts synced at once (2)")        \
+    X(MAXCONNSPERHOST, "maxconnsperhost", OPTIONS_INT, 0, O_HON, O_NA,                             \
+      "with --csv: most sessions open at once on one server, all jobs together")                   \
     X(UID1, "uid1", OPTIONS_NEGFLAG, 0, O_ACC, O_REF("imapferry always uses UID commands"),        \
       "on: use UID commands on host1")                                                             \
     X(UID2, "uid2", OPTIONS_NEGFLAG, 0, O_ACC, O_REF("imapferry always uses UID commands"),        \

@@ -1,4 +1,5 @@
 /* main: parse, validate, run, report, exit. No sync logic lives here. */
+#include "batch.h"
 #include "config.h"
 #include "engine.h"
 #include "lock.h"
@@ -145,6 +146,8 @@ int main(int argc, char **argv)
         printf("%s\n", IMAPFERRY_VERSION);
     else if (opts.v[OPT_HELP].given || argc == 1)
         print_help();
+    else if (opts.v[OPT_CSV].given || opts.v[OPT_JOBS].given || opts.v[OPT_MAXCONNSPERHOST].given)
+        rc = batch_run(&opts, argv[0]);
     else
         rc = run(&opts, argc, argv);
     options_free(&opts);
