@@ -105,6 +105,15 @@ int imapc_select(struct imapc *c, const char *name, int readonly, struct imapc_b
 int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, size_t *n,
                      struct status *st);
 void imapc_meta_free(struct msg_meta *m, size_t n);
+/* The same for the messages with UIDs first..next-1 only (the ones that
+ * arrived since a folder's state was written), by UID FETCH. */
+int imapc_fetch_meta_uids(struct imapc *c, uint32_t first, uint32_t next, struct msg_meta **out,
+                          size_t *n, struct status *st);
+/* How many messages below UID below changed (flags, or expunged and
+ * re-added) since modseq: UID FETCH 1:below-1 (UID) (CHANGEDSINCE modseq),
+ * RFC 7162. Fails when the server has no CONDSTORE. */
+int imapc_changed_since(struct imapc *c, uint32_t below, uint64_t modseq, size_t *n,
+                        struct status *st);
 
 /* BODY.PEEK[] of one message (never sets \Seen). *data is released with
  * imapc_body_free. */

@@ -69,6 +69,7 @@ struct folder_result {
     uint64_t bytes_skipped, missing, only2, dup1, dup2;
     uint64_t keywords_dropped;         /* host2 refuses new keywords (PERMANENTFLAGS) */
     uint64_t deleted2;                 /* removed from host2 by --delete2 */
+    int incremental;                   /* only host1's new messages were listed */
     uint64_t filtered, bytes_filtered; /* left out by --maxsize / --minsize */
 };
 
@@ -295,10 +296,44 @@ static int delete2(const struct config *cfg, struct imapc *h2, const struct fold
 
 /* Copies what host2 lacks in one folder pair; returns -1 only when a
  * session is lost (st filled), folder-level problems are reported here. */
+/* The shortcut for a pair whose host2 side did not move since its state
+ * was written: host1's messages above the state's UIDNEXT are all that
+ * can be missing on host2, provided nothing else changed on host1 (no
+ * message gone, no flag changed: CHANGEDSINCE). 1 = *m1 holds exactly
+ * those; 0 = the shortcut does not hold, compare in full; -1 = failed. */
+static int new_on_host1(const struct config *cfg, struct imapc *h1, const struct state_pair *inc,
+                        uint32_t uidnext, const struct imapc_box *b1, struct msg_meta **m1,
+                        size_t *n1, struct status *st)
+{
+    const struct folder_status *old = &inc->sts[0];
+    if (b1->uidvalidity != old->uidvalidity || b1->exists < old->messages || uidnext < old->uidnext)
+        return 0;
+    if (cfg->resyncflags) {
+        size_t changed = 0;
+        if (imapc_changed_since(h1, old->uidnext, old->modseq, &changed, st) < 0)
+            return status_lost(st) ? -1 : 0;
+        if (changed)
+            return 0;
+    }
+    if (imapc_fetch_meta_uids(h1, old->uidnext, uidnext, m1, n1, st) < 0)
+        return -1;
+    if ((uint64_t)old->messages + *n1 != b1->exists) {
+        imapc_meta_free(*m1, *n1);
+        *m1 = NULL;
+        *n1 = 0;
+        return 0;
+    }
+    return 1;
+}
+
+/* Copies what host2 lacks in one folder pair; returns -1 only when a
+ * session is lost (st filled), folder-level problems are reported here.
+ * inc: the pair's state when host2 has not changed since (new_on_host1),
+ * with host1's UIDNEXT now in uidnext; NULL = compare in full. */
 static int sync_messages(const struct config *cfg, struct imapc *h1, struct imapc *h2,
                          const struct folder_plan_pair *fp, int exists2, int merged,
-                         struct throttle *th, struct report *rep, struct folder_result *res,
-                         struct status *st)
+                         const struct state_pair *inc, uint32_t uidnext, struct throttle *th,
+                         struct report *rep, struct folder_result *res, struct status *st)
 {
     struct imapc_box b1, b2;
     memset(&b2, 0, sizeof b2);
@@ -308,11 +343,25 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     memset(&plan, 0, sizeof plan);
     int rc = 0;
 
-    if (imapc_select(h1, fp->name1, 1, &b1, st) < 0 ||
-        imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0 ||
-        select_msgs(h1, cfg->search[0], m1, &n1, st) < 0)
+    if (imapc_select(h1, fp->name1, 1, &b1, st) < 0)
         goto folder_error;
-    if (exists2) {
+    if (inc) {
+        int r = new_on_host1(cfg, h1, inc, uidnext, &b1, &m1, &n1, st);
+        if (r < 0)
+            goto folder_error;
+        if (r == 0)
+            inc = NULL;
+    }
+    if (inc == NULL && imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0)
+        goto folder_error;
+    if (select_msgs(h1, cfg->search[0], m1, &n1, st) < 0)
+        goto folder_error;
+    if (inc) {
+        /* host2 holds what the state says: only its flags are needed,
+         * for PERMANENTFLAGS, and no listing. */
+        if (imapc_select(h2, fp->name2, cfg->dry, &b2, st) < 0)
+            goto folder_error;
+    } else if (exists2) {
         /* In dry mode host2 is only examined, never selected read-write. */
         if (imapc_select(h2, fp->name2, cfg->dry, &b2, st) < 0 ||
             imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) < 0 ||
@@ -332,6 +381,22 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     res->only2 = plan.only_on_2;
     res->dup1 = plan.dup1;
     res->dup2 = plan.dup2;
+    if (inc) {
+        /* What the state's sync left paired is there still. */
+        const struct state_counts *c = &inc->counts;
+        res->msgs1 += c->msgs1;
+        res->bytes1 += c->bytes1;
+        res->msgs2 = c->msgs2;
+        res->bytes2 = c->bytes2;
+        res->skipped += c->msgs1 - c->filtered;
+        res->bytes_skipped += c->bytes1 - c->bytes_filtered;
+        res->filtered += c->filtered;
+        res->bytes_filtered += c->bytes_filtered;
+        res->only2 += c->only2;
+        res->dup1 += c->dup1;
+        res->dup2 += c->dup2;
+        res->incremental = 1;
+    }
     if (!cfg->syncinternaldates)
         for (size_t i = 0; i < n1; i++)
             m1[i].date = MSG_META_NO_DATE;
@@ -427,26 +492,32 @@ static int pair_status(struct imapc *h1, struct imapc *h2, const struct folder_p
     return 1;
 }
 
-/* Whether the pair's state shows no change on either side since its last
- * clean sync; if so, res gets that sync's counts, as a full compare would
- * find them now. */
-static int unchanged_since_state(const struct config *cfg, const struct folder_plan_pair *fp,
-                                 const struct folder_status now[2], struct folder_result *res)
+/* Reads the pair's state; 0 when there is none usable (a damaged or
+ * foreign file is noted, then ignored). */
+static int load_state(const struct config *cfg, const struct folder_plan_pair *fp,
+                      struct state_pair *saved)
 {
-    struct state_pair saved;
     struct status st;
-    int r = state_load(cfg->statepath, fp->name1, fp->name2, &saved, &st);
+    int r = state_load(cfg->statepath, fp->name1, fp->name2, saved, &st);
     if (r < 0)
         log_out("imapferry: note: %s; the folder is compared in full\n", st.msg);
-    if (r != 0 || !state_unchanged(&saved, now, plan_fingerprint(cfg), cfg->resyncflags))
+    if (r != 0 || saved->rules != plan_fingerprint(cfg))
         return 0;
-    const struct state_counts *c = &saved.counts;
+    const struct state_counts *c = &saved->counts;
+    if (c->filtered > c->msgs1 || c->bytes_filtered > c->bytes1)
+        return 0;
     /* --delete2 left messages on host2 last time (over the ceiling): the
      * user may have raised it since, so look again. */
     if (cfg->delete2 && c->only2)
         return 0;
-    if (c->filtered > c->msgs1 || c->bytes_filtered > c->bytes1)
-        return 0;
+    return 1;
+}
+
+/* Fills res with the counts of the pair's last clean sync, as a full
+ * compare would find them now that neither side changed. */
+static void counts_from_state(const struct state_pair *saved, struct folder_result *res)
+{
+    const struct state_counts *c = &saved->counts;
     res->msgs1 = c->msgs1;
     res->bytes1 = c->bytes1;
     res->msgs2 = c->msgs2;
@@ -458,7 +529,22 @@ static int unchanged_since_state(const struct config *cfg, const struct folder_p
     res->only2 = c->only2;
     res->dup1 = c->dup1;
     res->dup2 = c->dup2;
-    return 1;
+}
+
+/* Whether only host1 may have moved: host2 exactly as the state left it
+ * (flags too, when they are resynced), host1 with the same UIDVALIDITY. */
+static int host2_as_left(const struct config *cfg, const struct state_pair *saved,
+                         const struct folder_status now[2])
+{
+    const struct folder_status *a = &saved->sts[1], *b = &now[1];
+    if (a->uidvalidity != b->uidvalidity || a->uidnext != b->uidnext || a->messages != b->messages)
+        return 0;
+    if (cfg->resyncflags && (a->modseq == 0 || a->modseq != b->modseq || saved->sts[0].modseq == 0))
+        return 0;
+    return saved->sts[0].uidvalidity == now[0].uidvalidity &&
+           now[0].uidnext >= saved->sts[0].uidnext &&
+           /* a gap this wide would cost more commands than a full listing */
+           now[0].uidnext - saved->sts[0].uidnext <= 1000000u;
 }
 
 /* After a clean sync of the pair: host1's STATUS from before it, host2's
@@ -527,6 +613,9 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
                 (unsigned long long)res->flag_updates, res->flag_updates == 1 ? "" : "s",
                 cfg->dry && res->flag_updates ? " (not done: --dry)" : "",
                 res->errors ? ", with errors" : "");
+    if (res->incremental)
+        log_out("    only the messages new on host1 were listed: host2 is as the last run left "
+                "it\n");
     if (res->filtered)
         log_out("    %llu message%s left out by --maxsize/--minsize\n",
                 (unsigned long long)res->filtered, res->filtered == 1 ? "" : "s");
@@ -618,21 +707,29 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     struct folder_result res;
     memset(&res, 0, sizeof res);
     struct folder_status now[2];
+    struct state_pair saved;
+    const struct state_pair *inc = NULL;
     int have_now = 0;
     if (cfg->statepath && exists2) {
         have_now = pair_status(h1, h2, fp, now, st);
         if (have_now < 0)
             return -1;
-        if (have_now && unchanged_since_state(cfg, fp, now, &res)) {
-            rep->folders_unchanged++;
-            account_folder(cfg, rep, &res, carried, show1, show2, created, 1);
-            return 0;
+        if (have_now && load_state(cfg, fp, &saved)) {
+            if (state_unchanged(&saved, now, saved.rules, cfg->resyncflags)) {
+                counts_from_state(&saved, &res);
+                rep->folders_unchanged++;
+                account_folder(cfg, rep, &res, carried, show1, show2, created, 1);
+                return 0;
+            }
+            if (host2_as_left(cfg, &saved, now))
+                inc = &saved;
         }
     }
     int merged = fp->leader != idx;
     for (size_t j = idx + 1; j < plan->npairs && !merged; j++)
         merged = plan->pairs[j].leader == idx;
-    if (sync_messages(cfg, h1, h2, fp, exists2, merged, th, rep, &res, st) < 0) {
+    if (sync_messages(cfg, h1, h2, fp, exists2, merged, inc, have_now ? now[0].uidnext : 0, th, rep,
+                      &res, st) < 0) {
         rep->transferred += res.copied;
         rep->bytes += res.bytes;
         carried->msgs += res.copied;

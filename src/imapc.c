@@ -837,6 +837,94 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, si
     return 0;
 }
 
+static int cmp_meta_uid(const void *a, const void *b)
+{
+    uint32_t x = ((const struct msg_meta *)a)->uid, y = ((const struct msg_meta *)b)->uid;
+    return (x > y) - (x < y);
+}
+
+int imapc_fetch_meta_uids(struct imapc *c, uint32_t first, uint32_t next, struct msg_meta **out,
+                          size_t *n, struct status *st)
+{
+    *out = NULL;
+    *n = 0;
+    if (first == 0)
+        first = 1;
+    if (next <= first)
+        return 0;
+    size_t cap = 16, cnt = 0;
+    struct msg_meta *m = sbuf_xcalloc(cap, sizeof *m);
+    struct mailimap_fetch_type *ft = meta_fetch_type();
+    /* Explicit UID ranges, never "first:*": "*" stands for the highest UID
+     * there is, so an old message would come back when nothing is new. */
+    for (uint64_t lo = first; lo < next; lo += META_CHUNK) {
+        uint64_t hi = next - lo <= META_CHUNK ? next - 1 : lo + META_CHUNK - 1;
+        struct mailimap_set *set = mailimap_set_new_interval((uint32_t)lo, (uint32_t)hi);
+        clist *res = NULL;
+        int r = mailimap_uid_fetch(c->s, set, ft, &res);
+        mailimap_set_free(set);
+        if (r != MAILIMAP_NO_ERROR) {
+            mailimap_fetch_type_free(ft);
+            imapc_meta_free(m, cnt);
+            return fail(c, r, STATUS_ERR_FETCH, st, "UID FETCH of new messages' metadata");
+        }
+        size_t before = cnt;
+        for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+            struct mailimap_msg_att *att = clist_content(it);
+            if (cnt == cap) {
+                cap *= 2;
+                m = sbuf_xrealloc(m, cap * sizeof *m);
+            }
+            if (!convert_meta(c, att, &m[cnt]))
+                continue;
+            /* Only the UIDs asked for (see imapc_fetch_meta). */
+            if (m[cnt].uid < lo || m[cnt].uid > hi) {
+                free(m[cnt].keywords);
+                continue;
+            }
+            cnt++;
+        }
+        mailimap_fetch_list_free(res);
+        /* ... and each once. */
+        qsort(m + before, cnt - before, sizeof *m, cmp_meta_uid);
+        size_t k = before;
+        for (size_t i = before; i < cnt; i++) {
+            if (k > before && m[k - 1].uid == m[i].uid)
+                free(m[i].keywords);
+            else
+                m[k++] = m[i];
+        }
+        cnt = k;
+    }
+    mailimap_fetch_type_free(ft);
+    *out = m;
+    *n = cnt;
+    return 0;
+}
+
+int imapc_changed_since(struct imapc *c, uint32_t below, uint64_t modseq, size_t *n,
+                        struct status *st)
+{
+    *n = 0;
+    if (below <= 1)
+        return 0;
+    if (!mailimap_has_condstore(c->s) || modseq == 0)
+        return status_set(st, STATUS_ERR_FETCH, "%s: no CONDSTORE, so no CHANGEDSINCE", c->label);
+    struct mailimap_set *set = mailimap_set_new_interval(1, below - 1);
+    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att(mailimap_fetch_att_new_uid());
+    clist *res = NULL;
+    int r = mailimap_uid_fetch_changedsince(c->s, set, ft, modseq, &res);
+    mailimap_set_free(set);
+    mailimap_fetch_type_free(ft);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_FETCH, st, "UID FETCH CHANGEDSINCE");
+    /* Any answer counts, solicited or not: an unsolicited FETCH is a
+     * change too, and a false alarm costs only a full compare. */
+    *n = clist_count(res);
+    mailimap_fetch_list_free(res);
+    return 0;
+}
+
 void imapc_meta_free(struct msg_meta *m, size_t n)
 {
     if (m == NULL)

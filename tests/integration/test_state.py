@@ -25,6 +25,7 @@ from itest import check, ferry_args, identical, run_ferry, snap, stat, test  # n
 
 USER = "user2"
 COUNT = 120
+INCREMENTAL = "only the messages new on host1 were listed"
 
 
 def unchanged_folders(out):
@@ -85,6 +86,46 @@ def new_mail_on_host1_reopens_only_its_folder(s):
     check(r.returncode == 0, "run failed", r)
     check(looked_at(r.stdout) == ["INBOX"], "want only INBOX compared", r)
     check(stat(r.stdout, "Messages transferred") == 1, "want exactly the new message", r)
+    check(INCREMENTAL in r.stdout, "host2 did not move: want only the new mail listed", r)
+    check(stat(r.stdout, "Messages skipped") == COUNT, "want the others counted as there", r)
+    identical(s, USER)
+
+
+@test
+def message_gone_on_host1_means_full_compare(s):
+    """An expunge on host1 with new mail of the same count: UIDNEXT moved,
+    MESSAGES did not; only a full compare sees what is what."""
+    conn = s.host1.imap(USER)
+    uid = first_uid(conn, "Junk")
+    conn.uid("STORE", uid, "+FLAGS", r"(\Deleted)")
+    conn.uid("EXPUNGE", uid)
+    corpus.append_one(conn, ("Junk",), corpus.make_message(corpus.random.Random(502)), (),
+                      '"05-May-2023 06:07:08 +0000"')
+    conn.logout()
+    r = run_ferry(s, USER)
+    check(r.returncode == 0, "run failed", r)
+    check(looked_at(r.stdout) == ["Junk"], "want only Junk compared", r)
+    check(INCREMENTAL not in r.stdout, "an expunge on host1 must mean a full compare", r)
+    check(stat(r.stdout, "Messages transferred") == 1, "want exactly the new message", r)
+    check(stat(r.stdout, "Messages found in host2 not in host1") == 1,
+          "want the expunged one seen as host2-only", r)
+    # host2 keeps the copy of what host1 expunged, as imapsync without --delete2.
+    conn = s.host2.imap(USER)
+    typ, data = conn.select("INBOX.Junk")
+    n2 = int(data[0])
+    conn.logout()
+    conn = s.host1.imap(USER)
+    typ, data = conn.select("Junk")
+    n1 = int(data[0])
+    conn.logout()
+    check(n2 == n1 + 1, "host2 Junk: %d messages, want %d" % (n2, n1 + 1))
+    r = run_ferry(s, USER)
+    check(looked_at(r.stdout) == [], "the next run should leave everything alone", r)
+    # Back to a mirror for the tests that follow; other options, full compare.
+    r = run_ferry(s, USER, "--delete2", "--delete2ceiling", "100")
+    check(stat(r.stdout, "Messages deleted on host2") == 1, "want the one copy deleted", r)
+    r = run_ferry(s, USER)
+    check(r.returncode == 0, "run failed", r)
     identical(s, USER)
 
 
@@ -189,7 +230,8 @@ def kill_during_copy_then_rerun(s):
 
 if __name__ == "__main__":
     sys.exit(itest.main([setup, rerun_skips_every_unchanged_folder,
-                         new_mail_on_host1_reopens_only_its_folder, flag_change_on_host1_is_seen,
+                         new_mail_on_host1_reopens_only_its_folder,
+                         message_gone_on_host1_means_full_compare, flag_change_on_host1_is_seen,
                          flag_change_on_host2_is_undone, copy_deleted_on_host2_is_sent_again,
                          other_options_compare_in_full, damaged_state_is_a_note_not_a_copy,
                          kill_during_copy_then_rerun]))
