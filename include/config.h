@@ -22,6 +22,7 @@ struct config_side {
     enum conn_tls tls;
     char *cafile;
     int insecure;
+    int compress; /* ask for COMPRESS=DEFLATE when offered (default on) */
     double timeout;
     int reconnect; /* reconnects allowed per folder after a lost connection */
     char sep;      /* --sepN: overrides NAMESPACE's separator; 0 = none given */

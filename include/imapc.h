@@ -33,6 +33,7 @@ struct imapc_conf {
     enum conn_tls tls;
     const char *cafile; /* extra trusted CA, or NULL */
     int insecure;       /* skip certificate checks */
+    int compress;       /* COMPRESS=DEFLATE after login when the server offers it */
     double timeout;     /* seconds, 0 = none */
     int err_connect;    /* status code for connection failures (101/102) */
     int err_auth;       /* status code for a refused login (161/162) */
@@ -40,7 +41,9 @@ struct imapc_conf {
 
 /* Connects, reads the greeting and CAPABILITY, sets up TLS as conf says
  * (nothing carrying a credential is sent before the certificate has been
- * verified), logs in, reads NAMESPACE.
+ * verified), logs in, turns on COMPRESS=DEFLATE when conf->compress and the
+ * server offers it (a refusal is logged and the session goes on
+ * uncompressed), reads NAMESPACE.
  * The session is owned by the caller; release with imapc_close. */
 int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status *st);
 /* LOGOUT (errors ignored) and free. NULL is allowed. */
@@ -53,7 +56,8 @@ const struct folder_ns *imapc_namespace(const struct imapc *c);
 long long imapc_appendlimit(const struct imapc *c);
 /* The capability list as the server announced it, space-separated. */
 const char *imapc_capabilities(const struct imapc *c, char *buf, size_t n);
-/* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "plaintext". */
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "plaintext"; followed by
+ * ", COMPRESS=DEFLATE" when the session is compressed. */
 const char *imapc_security(const struct imapc *c, char *buf, size_t n);
 
 /* Rules that rewrite the flags of every message imapc_fetch_meta returns

@@ -359,10 +359,10 @@ enum options_status {
       O_NA, "log in as authuser1, then PROXYAUTH user1")                                           \
     X(PROXYAUTH2, "proxyauth2", OPTIONS_FLAG, 0, O_REF("PROXYAUTH comes in a later release"),      \
       O_NA, "same on host2")                                                                       \
-    X(COMPRESS1, "compress1", OPTIONS_NEGFLAG, 0, O_REF("COMPRESS comes in a later release"),      \
-      O_ACC, "COMPRESS=DEFLATE on host1 (off)")                                                    \
-    X(COMPRESS2, "compress2", OPTIONS_NEGFLAG, 0, O_REF("COMPRESS comes in a later release"),      \
-      O_ACC, "COMPRESS=DEFLATE on host2 (off)")                                                    \
+    X(COMPRESS1, "compress1", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                    \
+      "COMPRESS=DEFLATE on host1 when offered (on); --nocompress1: off")                           \
+    X(COMPRESS2, "compress2", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                    \
+      "COMPRESS=DEFLATE on host2 when offered (on); --nocompress2: off")                           \
     X(KEEPALIVE1, "keepalive1", OPTIONS_NEGFLAG, 0, O_ACC, O_NOTE("keepalive is always on"),       \
       "on: SO_KEEPALIVE on the host1 socket")                                                      \
     X(KEEPALIVE2, "keepalive2", OPTIONS_NEGFLAG, 0, O_ACC, O_NOTE("keepalive is always on"),       \

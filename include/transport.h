@@ -1,7 +1,8 @@
 /* transport: the byte stream under libetpan.
  *
- * Presents a connected socket, optionally under TLS (deflate arrives later), to
- * libetpan as one mailstream_low driver, applies the I/O timeout to every
+ * Presents a connected socket, optionally under TLS, optionally under
+ * COMPRESS=DEFLATE (the deflate module, between libetpan and TLS/socket),
+ * to libetpan as one mailstream_low driver, applies the I/O timeout to every
  * read and write. Only this module, imapc and appender see
  * libetpan types; the header only forward-declares the one it hands out. */
 #ifndef IMAPFERRY_TRANSPORT_H
@@ -28,6 +29,14 @@ struct tls_conf;
 int transport_start_tls(struct transport *t, const struct tls_conf *conf, struct status *st);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or NULL for plaintext. */
 const char *transport_tls_describe(const struct transport *t, char *buf, size_t n);
+
+/* Switches the connection to COMPRESS=DEFLATE in place, after the
+ * server's OK to COMPRESS and before anything else is read: from then on
+ * every write is compressed and flushed at once, every read inflated. The
+ * framing caps apply to the inflated bytes. On failure: STATUS_INTERNAL. */
+int transport_start_deflate(struct transport *t, struct status *st);
+/* Whether COMPRESS=DEFLATE is on. */
+int transport_deflating(const struct transport *t);
 
 /* Wraps t as a mailstream_low; NULL on allocation failure (t untouched). */
 struct _mailstream_low *transport_low(struct transport *t);

@@ -270,6 +270,7 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
     s->reconnect = (int)retries;
     s->cafile = dup_or_null(o->v[id->cafile].str);
     s->insecure = o->v[id->insecure].given;
+    s->compress = flag_or(o, n == 0 ? OPT_COMPRESS1 : OPT_COMPRESS2, 1);
     s->timeout = o->v[id->timeout].given   ? o->v[id->timeout].fnum
                  : o->v[OPT_TIMEOUT].given ? o->v[OPT_TIMEOUT].fnum
                                            : DEFAULT_TIMEOUT;

@@ -757,6 +757,7 @@ static void side_conf(const struct config *c, int side, struct imapc_conf *out)
     out->tls = s->tls;
     out->cafile = s->cafile;
     out->insecure = s->insecure;
+    out->compress = s->compress;
     out->timeout = s->timeout;
     out->err_connect = side == 0 ? STATUS_CONNECT_HOST1 : STATUS_CONNECT_HOST2;
     out->err_auth = side == 0 ? STATUS_AUTH_HOST1 : STATUS_AUTH_HOST2;

@@ -5,6 +5,7 @@
 #include "appender.h"
 #include "flagrule.h"
 #include "hdrdate.h"
+#include "log.h"
 #include "msgid.h"
 #include "sbuf.h"
 #include "tls.h"
@@ -183,6 +184,32 @@ static int authenticate(struct imapc *c, const struct imapc_conf *conf, struct s
     return fail(c, r, conf->err_auth, st, "login");
 }
 
+/* COMPRESS DEFLATE (RFC 4978), after login as mbsync does it, and after TLS.
+ * libetpan's own mailimap_compress cannot be used: the Debian build has no
+ * zlib and fails after the server has already switched. A refusal costs
+ * only the compression; a lost or out-of-step connection ends the session. */
+static int start_compress(struct imapc *c, const struct imapc_conf *conf, struct status *st)
+{
+    int r = mailimap_custom_command(c->s, "COMPRESS DEFLATE");
+    if (r == MAILIMAP_ERROR_CUSTOM_COMMAND || r == MAILIMAP_ERROR_PROTOCOL) {
+        /* NO, or BAD (which libetpan reports as a protocol error). */
+        log_out("%s: %s refused COMPRESS DEFLATE (%s); going on uncompressed\n", conf->label,
+                conf->host, server_text(c));
+        return 0;
+    }
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, conf->err_connect, st, "COMPRESS DEFLATE");
+    /* The server's next byte is compressed: any plaintext byte already
+     * buffered after the OK was sent by someone else, or out of step. */
+    if (c->s->imap_stream && c->s->imap_stream->read_buffer_len != 0)
+        return status_set(st, conf->err_connect,
+                          "%s: %s sent data after its COMPRESS answer; connection dropped",
+                          conf->label, conf->host);
+    if (transport_start_deflate(c->t, st) < 0)
+        return status_prefix(st, STATUS_INTERNAL, conf->label);
+    return 0;
+}
+
 int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status *st)
 {
     *out = NULL;
@@ -266,6 +293,11 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
     }
     /* Capabilities change after login; ask again rather than trust the greeting's. */
     ask_capability(c);
+    if (conf->compress && mailimap_has_extension(c->s, "COMPRESS=DEFLATE") &&
+        start_compress(c, conf, st) < 0) {
+        imapc_close(c);
+        return -1;
+    }
     read_namespace(c);
     *out = c;
     return 0;
@@ -337,6 +369,10 @@ const char *imapc_security(const struct imapc *c, char *buf, size_t n)
 {
     if (transport_tls_describe(c->t, buf, n) == NULL)
         snprintf(buf, n, "plaintext");
+    if (transport_deflating(c->t)) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, n - len, ", COMPRESS=DEFLATE");
+    }
     return buf;
 }
 

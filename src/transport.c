@@ -1,8 +1,10 @@
-/* transport: the byte stream under libetpan (socket, then TLS), with the
- * server's framing watched so no announced size is trusted. */
+/* transport: the byte stream under libetpan (socket, then TLS, then
+ * deflate), with the server's framing watched so no announced size is
+ * trusted. */
 #include "transport.h"
 
 #include "caps.h"
+#include "deflate.h"
 #include "net.h"
 #include "sbuf.h"
 #include "tls.h"
@@ -30,7 +32,9 @@ enum scan_state { SCAN_LINE, SCAN_NUM, SCAN_BRACE, SCAN_CR, SCAN_LITERAL };
 
 struct transport {
     int fd;
-    struct tls *tls; /* NULL while plaintext */
+    struct tls *tls;     /* NULL while plaintext */
+    struct deflate *zip; /* NULL until COMPRESS=DEFLATE */
+    int zip_torn;        /* a compressed write went out in part: the stream is lost */
     int timeout_ms;
     char error[128];
     enum scan_state scan;
@@ -64,10 +68,23 @@ const char *transport_tls_describe(const struct transport *t, char *buf, size_t 
     return t->tls ? tls_describe(t->tls, buf, n) : NULL;
 }
 
+int transport_start_deflate(struct transport *t, struct status *st)
+{
+    if (t->zip)
+        return 0;
+    return deflate_new(&t->zip, st);
+}
+
+int transport_deflating(const struct transport *t)
+{
+    return t->zip != NULL;
+}
+
 void transport_free(struct transport *t)
 {
     if (t == NULL)
         return;
+    deflate_free(t->zip);
     tls_free(t->tls);
     if (t->fd >= 0)
         close(t->fd);
@@ -172,10 +189,32 @@ static int scan(struct transport *t, const unsigned char *p, size_t n)
 
 static ssize_t raw_read(struct transport *t, void *buf, size_t n);
 
+/* Inflated bytes, at most n of them: a few compressed bytes can stand for
+ * megabytes, which come out in pieces libetpan asked for and which scan
+ * judges like any other. Output still pending inside zlib is handed out
+ * before the network is waited on. */
+static ssize_t unzip_read(struct transport *t, void *buf, size_t n)
+{
+    for (;;) {
+        struct status st;
+        ssize_t got = deflate_unpack(t->zip, buf, n, &st);
+        if (got < 0)
+            snprintf(t->error, sizeof t->error, "%.120s", st.msg);
+        if (got != 0)
+            return got;
+        size_t room;
+        unsigned char *in = deflate_inbuf(t->zip, &room);
+        ssize_t raw = raw_read(t, in, room);
+        if (raw < 0)
+            return -1;
+        deflate_filled(t->zip, (size_t)raw);
+    }
+}
+
 static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
 {
     struct transport *t = of(s);
-    ssize_t got = raw_read(t, buf, n);
+    ssize_t got = t->zip ? unzip_read(t, buf, n) : raw_read(t, buf, n);
     if (got > 0 && scan(t, buf, (size_t)got) < 0)
         return -1;
     return got;
@@ -207,9 +246,8 @@ static ssize_t raw_read(struct transport *t, void *buf, size_t n)
     return got;
 }
 
-static ssize_t low_write(mailstream_low *s, const void *buf, size_t n)
+static ssize_t raw_write(struct transport *t, const void *buf, size_t n)
 {
-    struct transport *t = of(s);
     if (t->tls)
         return tls_write(t->tls, buf, n, t->timeout_ms, t->error, sizeof t->error);
     int r = net_wait(t->fd, POLLOUT, t->timeout_ms);
@@ -225,6 +263,41 @@ static ssize_t low_write(mailstream_low *s, const void *buf, size_t n)
     if (put < 0)
         snprintf(t->error, sizeof t->error, "%s", strerror(errno));
     return put;
+}
+
+/* Compressed bytes cannot be taken back, so once a piece is packed all of
+ * it goes out, however many partial writes that takes; libetpan is told
+ * only the plain bytes consumed. */
+static ssize_t zip_write(struct transport *t, const void *buf, size_t n)
+{
+    struct status st;
+    const unsigned char *out;
+    size_t len;
+    if (t->zip_torn)
+        return -1; /* a retry would send the server a broken stream */
+    ssize_t took = deflate_pack(t->zip, buf, n, &out, &len, &st);
+    if (took < 0) {
+        snprintf(t->error, sizeof t->error, "%.120s", st.msg);
+        t->zip_torn = 1;
+        return -1;
+    }
+    for (size_t done = 0; done < len;) {
+        ssize_t put = raw_write(t, out + done, len - done);
+        if (put <= 0) {
+            if (!t->error[0])
+                snprintf(t->error, sizeof t->error, "could not send to the server");
+            t->zip_torn = 1;
+            return -1;
+        }
+        done += (size_t)put;
+    }
+    return took;
+}
+
+static ssize_t low_write(mailstream_low *s, const void *buf, size_t n)
+{
+    struct transport *t = of(s);
+    return t->zip ? zip_write(t, buf, n) : raw_write(t, buf, n);
 }
 
 static int low_close(mailstream_low *s)
