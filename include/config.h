@@ -35,6 +35,9 @@ struct config_rules {
     size_t n;
 };
 
+/* --workers: more sessions than this per account is abuse on any server. */
+#define CONFIG_MAX_WORKERS 16
+
 /* Owns its strings; release with config_free. */
 struct config {
     struct config_side side[2]; /* [0] = host1, [1] = host2 */
@@ -77,6 +80,7 @@ struct config {
     char *search[2];       /* UID SEARCH criteria per side (--search, --maxage...); NULL = all */
     int delete2;           /* remove host2 messages host1 lacks, per folder pair */
     int delete2ceiling;    /* most of a folder --delete2 may remove, in percent */
+    int workers;           /* --workers: folder pairs synced at once (1..CONFIG_MAX_WORKERS) */
     /* Rate caps (throttle.h): 0 = off. */
     double maxmps, maxbps, maxsleep;
     unsigned long long maxbytesafter;

@@ -18,7 +18,7 @@ struct throttle {
     uint64_t after;  /* bytes before the bytes cap applies */
     double maxsleep; /* longest pause at once, seconds */
     struct timespec t0;
-    uint64_t msgs, bytes; /* appended since t0 */
+    uint64_t msgs, bytes; /* appended since t0, by every worker (atomic) */
     uint64_t exit_over;   /* --exitwhenover: end the run at this many bytes; 0 = never */
 };
 

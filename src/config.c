@@ -193,6 +193,11 @@ static int build_flags(const struct options *o, struct config *c, struct status 
     if (ceil < 0 || ceil > 100)
         return status_set(st, STATUS_USAGE, "--delete2ceiling %ld is not a percentage", ceil);
     c->delete2ceiling = (int)ceil;
+    long workers = o->v[OPT_WORKERS].given ? o->v[OPT_WORKERS].num : 1;
+    if (workers < 1 || workers > CONFIG_MAX_WORKERS)
+        return status_set(st, STATUS_USAGE, "--workers %ld: give 1 to %d", workers,
+                          CONFIG_MAX_WORKERS);
+    c->workers = (int)workers;
     if ((o->v[OPT_MAXSIZE].given && c->maxsize < 0) ||
         (o->v[OPT_MINSIZE].given && c->minsize < 0) ||
         (o->v[OPT_APPENDLIMIT].given && c->appendlimit < 0))

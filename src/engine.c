@@ -14,6 +14,8 @@
 #include "state.h"
 #include "stop.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +60,20 @@ static int sendable_name(const char *name)
     return 1;
 }
 
+/* The run's report is shared by the folder workers: every change to it,
+ * and every error line, goes through this lock. */
+static pthread_mutex_t rep_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void rep_error(struct report *rep, const struct status *st)
+{
+    pthread_mutex_lock(&rep_mu);
+    report_error(rep, st);
+    pthread_mutex_unlock(&rep_mu);
+}
+
 static void copy_error(void *ctx, const struct status *st)
 {
-    report_error(ctx, st);
+    rep_error(ctx, st);
 }
 
 struct folder_result {
@@ -70,6 +83,11 @@ struct folder_result {
     uint64_t keywords_dropped;         /* host2 refuses new keywords (PERMANENTFLAGS) */
     uint64_t deleted2;                 /* removed from host2 by --delete2 */
     int incremental;                   /* only host1's new messages were listed */
+    /* host1 as listed: UIDNEXT is the bound below which every message was
+     * looked at (0 = unknown: no state is written), MESSAGES as SELECT
+     * said. Never a STATUS from before: a message arriving in between
+     * would be copied now and taken for new again next time. */
+    struct folder_status seen1;
     uint64_t filtered, bytes_filtered; /* left out by --maxsize / --minsize */
 };
 
@@ -79,7 +97,7 @@ static int folder_failure(struct report *rep, struct folder_result *res, const s
 {
     if (status_lost(st))
         return -1;
-    report_error(rep, st);
+    rep_error(rep, st);
     res->errors++;
     return 0;
 }
@@ -112,7 +130,7 @@ static int resync_flags(const struct config *cfg, struct imapc *h2, const struct
                 rc = -1;
                 break;
             }
-            report_error(rep, st);
+            rep_error(rep, st);
             res->errors++;
         }
         i += k;
@@ -182,7 +200,7 @@ static void skip_too_big(const struct folder_plan_pair *fp, const struct msg_met
                    "skipped",
                    (unsigned)m->uid, show, (unsigned)m->size,
                    (unsigned long long)(CAPS_MESSAGE_BYTES >> 20));
-        report_error(rep, &st);
+        rep_error(rep, &st);
         res->errors++;
         res->missing++;
     }
@@ -271,7 +289,7 @@ static int delete2(const struct config *cfg, struct imapc *h2, const struct fold
                    "folder [%s]: --delete2 would remove %zu of its %zu messages, more than "
                    "--delete2ceiling %d%%; nothing removed (--delete2ceiling 100 allows it)",
                    show, n, n2, cfg->delete2ceiling);
-        report_error(rep, st);
+        rep_error(rep, st);
         res->errors++;
         return 0;
     }
@@ -286,7 +304,9 @@ static int delete2(const struct config *cfg, struct imapc *h2, const struct fold
         if (imapc_mark_deleted(h2, uids, n, st) < 0 || imapc_uid_expunge(h2, uids, n, st) < 0) {
             rc = folder_failure(rep, res, st);
         } else {
+            pthread_mutex_lock(&rep_mu);
             rep->deleted2 += n;
+            pthread_mutex_unlock(&rep_mu);
             res->deleted2 = n;
         }
     }
@@ -354,6 +374,9 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     }
     if (inc == NULL && imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0)
         goto folder_error;
+    res->seen1.uidvalidity = b1.uidvalidity;
+    res->seen1.uidnext = inc ? uidnext : b1.uidnext;
+    res->seen1.messages = b1.exists;
     if (select_msgs(h1, cfg->search[0], m1, &n1, st) < 0)
         goto folder_error;
     if (inc) {
@@ -423,8 +446,10 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
         res->bytes = cr.bytes;
         res->errors += cr.failed;
         res->missing += plan.ncopy - cr.copied;
+        pthread_mutex_lock(&rep_mu);
         if (cr.biggest > rep->biggest)
             rep->biggest = cr.biggest;
+        pthread_mutex_unlock(&rep_mu);
         if (rc == 0 && cfg->syncflagsaftercopy && cr.copied > 0)
             rc = flags_after_copy(cfg, h2, fp->name2, m1, n1, b2.keywords_ok, rep, res, st);
     }
@@ -557,7 +582,11 @@ static void save_state(const struct config *cfg, struct imapc *h2,
     memset(&p, 0, sizeof p);
     struct status st;
     p.rules = plan_fingerprint(cfg);
-    p.sts[0] = now[0];
+    if (res->seen1.uidnext == 0)
+        return;
+    p.sts[0] = res->seen1;
+    /* The earlier HIGHESTMODSEQ: a flag changed since shows next time. */
+    p.sts[0].modseq = now[0].modseq;
     if (imapc_status(h2, fp->name2, &p.sts[1], &st) < 0)
         return; /* a lost session shows at the next command */
     uint64_t done = res->copied, done_bytes = res->bytes;
@@ -582,6 +611,8 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
                            const struct carried *carried, const char *show1, const char *show2,
                            const char *created, int unchanged)
 {
+    /* One folder's lines stay together in the log. */
+    pthread_mutex_lock(&rep_mu);
     /* What lost attempts copied is on host2 now and paired: count it as
      * copied, not skipped, and not as host2's state before the run. */
     uint64_t cm = carried->msgs < res->skipped ? carried->msgs : res->skipped;
@@ -639,6 +670,7 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
                 (unsigned long long)res->msgs2, (unsigned long long)res->bytes2,
                 (unsigned long long)(res->msgs2 + done),
                 (unsigned long long)(res->bytes2 + done_bytes));
+    pthread_mutex_unlock(&rep_mu);
 }
 
 static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc *h2,
@@ -657,7 +689,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
                    "folder [%s] -> [%s]: the name holds a control character (CR, LF, NUL...) "
                    "or bytes that are not UTF-8; skipped, nothing sent",
                    show1, show2);
-        report_error(rep, st);
+        rep_error(rep, st);
         return 0;
     }
     if (cfg->skipemptyfolders) {
@@ -667,7 +699,9 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         if (empty) {
             log_out("Folder [%s] -> [%s]: empty on host1, skipped (--skipemptyfolders)\n", show1,
                     show2);
+            pthread_mutex_lock(&rep_mu);
             rep->folders_synced++;
+            pthread_mutex_unlock(&rep_mu);
             return 0;
         }
     }
@@ -683,7 +717,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
             char what[1100];
             snprintf(what, sizeof what, "could not create folder [%s] from [%s]", show2, show1);
             status_prefix(st, st->code, what);
-            report_error(rep, st);
+            rep_error(rep, st);
             return 0;
         } else {
             exists2 = 1;
@@ -695,12 +729,14 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         if (imapc_subscribe(h2, fp->name2, st) < 0) {
             if (status_lost(st))
                 return -1;
-            report_error(rep, st);
+            rep_error(rep, st);
         }
         lead->subscribe = 0;
     }
     if (cfg->justfolders) {
+        pthread_mutex_lock(&rep_mu);
         rep->folders_synced++;
+        pthread_mutex_unlock(&rep_mu);
         log_out("Folder [%s] -> [%s]: %s\n", show1, show2, *created ? created : "exists");
         return 0;
     }
@@ -717,7 +753,9 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         if (have_now && load_state(cfg, fp, &saved)) {
             if (state_unchanged(&saved, now, saved.rules, cfg->resyncflags)) {
                 counts_from_state(&saved, &res);
+                pthread_mutex_lock(&rep_mu);
                 rep->folders_unchanged++;
+                pthread_mutex_unlock(&rep_mu);
                 account_folder(cfg, rep, &res, carried, show1, show2, created, 1);
                 return 0;
             }
@@ -730,8 +768,10 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         merged = plan->pairs[j].leader == idx;
     if (sync_messages(cfg, h1, h2, fp, exists2, merged, inc, have_now ? now[0].uidnext : 0, th, rep,
                       &res, st) < 0) {
+        pthread_mutex_lock(&rep_mu);
         rep->transferred += res.copied;
         rep->bytes += res.bytes;
+        pthread_mutex_unlock(&rep_mu);
         carried->msgs += res.copied;
         carried->bytes += res.bytes;
         return -1;
@@ -763,6 +803,20 @@ static void side_conf(const struct config *c, int side, struct imapc_conf *out)
     out->err_auth = side == 0 ? STATUS_AUTH_HOST1 : STATUS_AUTH_HOST2;
 }
 
+/* Connects and logs in one side with the run's per-session settings. */
+static int connect_side(const struct config *cfg, int i, struct imapc **h, struct status *st)
+{
+    struct imapc_conf ic;
+    side_conf(cfg, i, &ic);
+    if (imapc_open(&ic, h, st) < 0)
+        return -1;
+    if (i == 0) {
+        imapc_set_flag_rules(*h, (const struct rx_rule *const *)cfg->regexflag.r, cfg->regexflag.n);
+        imapc_set_date_from_header(*h, cfg->idatefromheader);
+    }
+    return 0;
+}
+
 /* Connects and logs in one side, saying so. */
 static int open_side(const struct config *cfg, int i, struct imapc **h, struct status *st)
 {
@@ -772,12 +826,8 @@ static int open_side(const struct config *cfg, int i, struct imapc **h, struct s
         log_err("imapferry: WARNING: --insecure%d: the certificate of %s is not checked; "
                 "anyone on the path can read the password and the mail\n",
                 i + 1, ic.host);
-    if (imapc_open(&ic, h, st) < 0)
+    if (connect_side(cfg, i, h, st) < 0)
         return -1;
-    if (i == 0) {
-        imapc_set_flag_rules(*h, (const struct rx_rule *const *)cfg->regexflag.r, cfg->regexflag.n);
-        imapc_set_date_from_header(*h, cfg->idatefromheader);
-    }
     const struct folder_ns *ns = imapc_namespace(*h);
     char sec[128];
     log_out("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n", i + 1,
@@ -814,7 +864,9 @@ static int reopen_side(const struct config *cfg, struct imapc **h, int side, int
         (*tries)++;
         pause_ms(1000 << (*tries - 1 < 4 ? *tries - 1 : 4));
         if (open_side(cfg, side, &h[side], st) == 0) {
+            pthread_mutex_lock(&rep_mu);
             rep->reconnections[side]++;
+            pthread_mutex_unlock(&rep_mu);
             return 0;
         }
         if (lost_side(st) != side || stop_requested || *tries >= cfg->side[side].reconnect)
@@ -844,7 +896,7 @@ static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
                      tries[side], tries[side] == 1 ? "" : "s");
             /* A folder error now, not a connection failure: the run goes on. */
             status_prefix(st, STATUS_WITH_ERRORS, what);
-            report_error(rep, st);
+            rep_error(rep, st);
             int again = 0;
             return reopen_side(cfg, h, side, &again, rep, st);
         }
@@ -853,6 +905,130 @@ static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
         if (reopen_side(cfg, h, side, &tries[side], rep, st) < 0)
             return -1;
     }
+}
+
+/* The folder loop, shared by --workers connection pairs. A job is a
+ * folder pair together with the pairs merged into the same host2 folder
+ * (they share its CREATE, so one worker does them in plan order). Worker 0
+ * uses the run's first sessions; the others log in on their own, in
+ * parallel, and a server that refuses one more session only means fewer
+ * workers. The first failure that ends the run stops every worker after
+ * its current folder. */
+struct workers {
+    const struct config *cfg;
+    struct folder_plan *plan;
+    struct throttle *th;
+    struct report *rep;
+    pthread_mutex_t mu; /* guards next, failed, st, running */
+    size_t next;        /* next leader index to hand out */
+    int failed;
+    struct status st; /* the failure that ended the run */
+    unsigned running;
+};
+
+struct worker {
+    struct workers *w;
+    struct imapc *h[2];
+    unsigned id;
+    pthread_t thread;
+};
+
+/* The next job's leader, or SIZE_MAX when there is none (or the run ends). */
+static size_t next_job(struct workers *w)
+{
+    size_t idx = SIZE_MAX;
+    pthread_mutex_lock(&w->mu);
+    while (!w->failed && !stop_requested && w->next < w->plan->npairs) {
+        size_t i = w->next++;
+        if (w->plan->pairs[i].leader == i) {
+            idx = i;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    return idx;
+}
+
+static void work(struct worker *k)
+{
+    struct workers *w = k->w;
+    for (size_t lead; (lead = next_job(w)) != SIZE_MAX;) {
+        for (size_t i = lead; i < w->plan->npairs && !stop_requested; i++) {
+            if (w->plan->pairs[i].leader != lead)
+                continue;
+            struct status st;
+            status_clear(&st);
+            if (sync_folder_retrying(w->cfg, k->h, w->plan, i, w->th, w->rep, &st) < 0) {
+                pthread_mutex_lock(&w->mu);
+                if (!w->failed) {
+                    w->failed = 1;
+                    w->st = st;
+                }
+                pthread_mutex_unlock(&w->mu);
+                return;
+            }
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *k = arg;
+    struct status st;
+    status_clear(&st);
+    if (connect_side(k->w->cfg, 0, &k->h[0], &st) < 0 ||
+        connect_side(k->w->cfg, 1, &k->h[1], &st) < 0) {
+        /* Providers cap sessions per account; fewer workers still finish. */
+        log_out("worker %u: no session (%s); the other workers go on\n", k->id + 1, st.msg);
+    } else {
+        work(k);
+    }
+    for (int i = 0; i < 2; i++) {
+        imapc_close(k->h[i]);
+        k->h[i] = NULL;
+    }
+    return NULL;
+}
+
+static int run_workers(const struct config *cfg, struct imapc **h, struct folder_plan *plan,
+                       struct throttle *th, struct report *rep, struct status *st)
+{
+    struct workers w = {.cfg = cfg, .plan = plan, .th = th, .rep = rep};
+    pthread_mutex_init(&w.mu, NULL);
+    status_clear(&w.st);
+    size_t jobs = 0;
+    for (size_t i = 0; i < plan->npairs; i++)
+        jobs += plan->pairs[i].leader == i;
+    unsigned n = cfg->workers > 1 ? (unsigned)cfg->workers : 1;
+    if (n > jobs)
+        n = jobs > 0 ? (unsigned)jobs : 1;
+    struct worker *k = sbuf_xcalloc(n, sizeof *k);
+    unsigned started = 1;
+    for (unsigned i = 1; i < n; i++) {
+        k[i].w = &w;
+        k[i].id = i;
+        if (pthread_create(&k[i].thread, NULL, worker_main, &k[i]) != 0)
+            break;
+        started++;
+    }
+    if (started > 1)
+        log_out("%u workers, each with its own pair of sessions\n", started);
+    k[0].w = &w;
+    k[0].h[0] = h[0];
+    k[0].h[1] = h[1];
+    work(&k[0]);
+    /* Worker 0 may have reconnected: the caller closes what it holds now. */
+    h[0] = k[0].h[0];
+    h[1] = k[0].h[1];
+    for (unsigned i = 1; i < started; i++)
+        pthread_join(k[i].thread, NULL);
+    free(k);
+    pthread_mutex_destroy(&w.mu);
+    if (w.failed) {
+        *st = w.st;
+        return -1;
+    }
+    return 0;
 }
 
 /* --justfolderlists and --justautomap: what the run would work on. */
@@ -952,11 +1128,7 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     struct throttle th;
     throttle_init(&th, cfg->maxmps, cfg->maxbps, cfg->maxbytesafter, cfg->maxsleep);
     th.exit_over = cfg->exitwhenover;
-    for (size_t i = 0; i < plan.npairs && !stop_requested; i++) {
-        if (sync_folder_retrying(cfg, h, &plan, i, &th, rep, st) < 0)
-            goto out;
-    }
-    rc = 0;
+    rc = run_workers(cfg, h, &plan, &th, rep, st);
 out:
     folder_plan_free(&plan);
     for (int i = 0; i < 2; i++) {

@@ -33,17 +33,20 @@ double throttle_delay(const struct throttle *t, uint64_t msgs, uint64_t bytes, d
     return d < t->maxsleep ? d : t->maxsleep;
 }
 
+/* The counters are shared by every folder worker of a run: one limit for
+ * all its connections, so they are read and added to atomically. */
 int throttle_over(const struct throttle *t)
 {
-    return t != NULL && t->exit_over > 0 && t->bytes >= t->exit_over;
+    return t != NULL && t->exit_over > 0 &&
+           __atomic_load_n(&t->bytes, __ATOMIC_RELAXED) >= t->exit_over;
 }
 
 void throttle_count(struct throttle *t, uint64_t bytes)
 {
     if (t == NULL)
         return;
-    t->msgs++;
-    t->bytes += bytes;
+    __atomic_fetch_add(&t->msgs, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&t->bytes, bytes, __ATOMIC_RELAXED);
 }
 
 void throttle_wait(const struct throttle *t, uint64_t k)
@@ -54,9 +57,10 @@ void throttle_wait(const struct throttle *t, uint64_t k)
     clock_gettime(CLOCK_MONOTONIC, &now);
     double elapsed =
         (double)(now.tv_sec - t->t0.tv_sec) + (double)(now.tv_nsec - t->t0.tv_nsec) / 1e9;
-    struct throttle batch = *t;
+    struct throttle batch = {.maxmps = t->maxmps, .maxbps = t->maxbps, .after = t->after};
     batch.maxsleep = t->maxsleep * (double)(k ? k : 1);
-    double d = throttle_delay(&batch, t->msgs, t->bytes, elapsed);
+    double d = throttle_delay(&batch, __atomic_load_n(&t->msgs, __ATOMIC_RELAXED),
+                              __atomic_load_n(&t->bytes, __ATOMIC_RELAXED), elapsed);
     /* In slices, so a stop request ends the pause at once. */
     while (d > 0 && !stop_requested) {
         double slice = d < 0.1 ? d : 0.1;

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Integration tests of --workers: several connection pairs syncing folder
+pairs at once must leave host2 exactly as one worker does (merged folders
+included), finish when the server refuses the extra sessions, and share one
+rate limit. Assertions are on the servers' real state through the oracle.
+Usage: test_workers.py --bin path/to/imapferry
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import corpus  # noqa: E402
+import itest  # noqa: E402
+import oracle  # noqa: E402
+from itest import check, run_ferry, snap, stat, test  # noqa: E402
+
+# Archive and Archive/2019 both go into host2's INBOX.Archive.
+MERGE = ["--regextrans2", "s,^INBOX\\.Archive\\.2019$,INBOX.Archive,"]
+
+
+@test
+def four_workers_same_as_one(s):
+    for user in ("user1", "user2"):
+        corpus.load(s.host1.imap(user), seed=11, count=200)
+    r1 = run_ferry(s, "user1", *MERGE)
+    check(r1.returncode == 0, "one worker failed", r1)
+    r4 = run_ferry(s, "user2", "--workers", "4", *MERGE)
+    check(r4.returncode == 0, "four workers failed", r4)
+    check("4 workers" in r4.stdout, "want 4 workers announced", r4)
+    check(oracle.compare(snap(s.host2, "user1"), snap(s.host2, "user2")) == [],
+          "four workers left host2 different from one worker")
+    for label in ("Messages transferred", "Messages skipped", "Total bytes transferred"):
+        check(stat(r1.stdout, label) == stat(r4.stdout, label), "%s differs" % label, r4)
+    folders = re.findall(r"^Folder \[(.*?)\] -> ", r4.stdout, re.M)
+    check(sorted(folders) == sorted(re.findall(r"^Folder \[(.*?)\] -> ", r1.stdout, re.M)),
+          "not every folder pair was synced once", r4)
+    check("INBOX.Archive" in snap(s.host2, "user2").by_name(), "merged folder missing")
+    # A rerun with workers finds everything there.
+    r = run_ferry(s, "user2", "--workers", "4", "--nostate", *MERGE)
+    check(stat(r.stdout, "Messages transferred") == 0, "rerun copied again", r)
+
+
+@test
+def server_allowing_two_sessions(s):
+    """host1 takes 2 sessions per user and address: the run has 1 worker's
+    pair plus one more at most; the rest go without and the copy completes."""
+    limited = s.add_host("h1two", layout="host1",
+                         extra_config="mail_max_userip_connections = 2\n")
+    corpus.load(limited.imap("user3"), seed=12, count=150)
+    args = itest.ferry_args(s, "user3", "--workers", "4")
+    args[args.index("--port1") + 1] = str(limited.port)
+    args[args.index("--password1") + 1] = limited.password("user3")
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0, "the run failed", r)
+    check("no session" in r.stdout, "want the refused sessions noted", r)
+    diffs = oracle.compare(oracle.snapshot(limited.host, limited.port, "user3",
+                                           limited.password("user3")),
+                           snap(s.host2, "user3"))
+    check(diffs == [], "host2 differs:\n" + "\n".join(diffs[:20]), r)
+
+
+@test
+def one_rate_limit_for_all_workers(s):
+    user = "user1"
+    before = snap(s.host2, user)  # one worker's result, from the first test
+    s.host2.reset(user)
+    rate = 1500000
+    t0 = time.monotonic()
+    r = run_ferry(s, user, "--workers", "4", "--maxbytespersecond", str(rate), "--nostate",
+                  *MERGE)
+    elapsed = time.monotonic() - t0
+    check(r.returncode == 0, "run failed", r)
+    got = stat(r.stdout, "Total bytes transferred") / elapsed
+    # imapsync's cap is an average over the run; with 4 workers sharing it
+    # the rate stays under it (20% slack for the last batch) and near it.
+    check(got < rate * 1.2, "4 workers went %.0f B/s, over the cap %d" % (got, rate), r)
+    check(got > rate * 0.4, "4 workers went only %.0f B/s for a cap of %d" % (got, rate), r)
+    check(oracle.compare(before, snap(s.host2, user)) == [],
+          "host2 differs from the one-worker copy")
+
+
+if __name__ == "__main__":
+    sys.exit(itest.main([four_workers_same_as_one, server_allowing_two_sessions,
+                         one_rate_limit_for_all_workers]))
