@@ -33,6 +33,14 @@ int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int
  * for the caller, as libetpan's own commands leave it. Returns as above. */
 int appender_command(mailimap *s, const char *cmd, int *refused);
 
+/* Sends n commands back to back, one round trip for all, then reads
+ * their answers in order; done(ctx, i, refused) runs after the i-th answer
+ * while its untagged data are still in the session. The caller keeps n
+ * small enough for both sides' socket buffers (a few dozen). Returns as
+ * above; a BAD counts as refused for that command only. */
+typedef void (*appender_done_fn)(void *ctx, size_t i, int refused);
+int appender_pipeline(mailimap *s, const char *const *cmds, size_t n, appender_done_fn done,
+                      void *ctx);
 /* Parses the answer to a command whose first answer line has just been
  * read (mailimap_read_line). Returns as above. */
 int appender_answer(mailimap *s, int *refused);

@@ -88,6 +88,14 @@ int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t 
  * HIGHESTMODSEQ when the server announces CONDSTORE (else modseq = 0). */
 int imapc_status(struct imapc *c, const char *name, struct folder_status *out, struct status *st);
 
+/* STATUS of many folders at once: sent back to back in rounds of a few
+ * dozen, so n folders cost a few round trips instead of n. ok[i] says
+ * whether out[i] holds a full answer for names[i] (a refusal, an answer
+ * about another folder or a name that needs a literal leaves it 0: ask
+ * imapc_status for those). Fails only when the session is lost. */
+int imapc_status_many(struct imapc *c, const char *const *names, size_t n,
+                      struct folder_status *out, int *ok, struct status *st);
+
 int imapc_create(struct imapc *c, const char *name, struct status *st);
 int imapc_subscribe(struct imapc *c, const char *name, struct status *st);
 

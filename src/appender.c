@@ -108,6 +108,44 @@ int appender_command(mailimap *s, const char *cmd, int *refused)
     return r == MAILIMAP_NO_ERROR ? appender_answer(s, refused) : r;
 }
 
+int appender_pipeline(mailimap *s, const char *const *cmds, size_t n, appender_done_fn done,
+                      void *ctx)
+{
+    int base = s->imap_tag, r = MAILIMAP_NO_ERROR;
+    for (size_t i = 0; i < n && r == MAILIMAP_NO_ERROR; i++) {
+        r = mailimap_send_current_tag(s);
+        if (r == MAILIMAP_NO_ERROR &&
+            (stream_put(s, cmds[i], strlen(cmds[i])) < 0 || stream_put(s, "\r\n", 2) < 0))
+            r = MAILIMAP_ERROR_STREAM;
+    }
+    if (r == MAILIMAP_NO_ERROR && mailstream_flush(s->imap_stream) == -1)
+        r = MAILIMAP_ERROR_STREAM;
+    if (r != MAILIMAP_NO_ERROR)
+        return r;
+    /* libetpan takes an answer for the session's last tag only, so the tag
+     * is set back to each command's while its answer is read. */
+    int last = s->imap_tag;
+    for (size_t i = 0; i < n && r == MAILIMAP_NO_ERROR; i++) {
+        s->imap_tag = base + 1 + (int)i;
+        int refused = 0;
+        if (mailimap_read_line(s) == NULL) {
+            r = MAILIMAP_ERROR_STREAM;
+            break;
+        }
+        r = appender_answer(s, &refused);
+        if (r == MAILIMAP_ERROR_PROTOCOL) {
+            /* A tagged BAD (libetpan's word for it): this command only. If
+             * the stream is out of step instead, the next read says so. */
+            r = MAILIMAP_NO_ERROR;
+            refused = 1;
+        }
+        if (r == MAILIMAP_NO_ERROR)
+            done(ctx, i, refused);
+    }
+    s->imap_tag = last;
+    return r;
+}
+
 int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *const *m,
                    const char *const *data, const size_t *len, size_t n, int keywords_ok,
                    int *refused)

@@ -673,9 +673,57 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
     pthread_mutex_unlock(&rep_mu);
 }
 
+/* Both sides' STATUS of one folder pair read ahead for all pairs
+ * (imapc_status_many); ok = 0: ask when the pair's turn comes. */
+struct prefetched {
+    struct folder_status now[2];
+    int ok;
+};
+
+/* Reports a pair its state shows unchanged on both sides. */
+static void report_unchanged(const struct config *cfg, struct report *rep,
+                             const struct state_pair *saved, const struct carried *carried,
+                             const char *show1, const char *show2, const char *created)
+{
+    struct folder_result res;
+    memset(&res, 0, sizeof res);
+    counts_from_state(saved, &res);
+    pthread_mutex_lock(&rep_mu);
+    rep->folders_unchanged++;
+    pthread_mutex_unlock(&rep_mu);
+    account_folder(cfg, rep, &res, carried, show1, show2, created, 1);
+}
+
+/* Before any worker starts: the pairs whose read-ahead STATUS matches their
+ * state are reported at once and marked done, so that workers (and their
+ * sessions) are started only for pairs with work. Pairs with a SUBSCRIBE
+ * still to send, or --skipemptyfolders, take the normal way. */
+static size_t skip_unchanged(const struct config *cfg, struct folder_plan *plan,
+                             const struct prefetched *pre, unsigned char *done,
+                             struct report *rep)
+{
+    size_t n = 0;
+    for (size_t i = 0; pre && i < plan->npairs; i++) {
+        const struct folder_plan_pair *fp = &plan->pairs[i];
+        struct state_pair saved;
+        if (!pre[i].ok || fp->subscribe || cfg->skipemptyfolders || !load_state(cfg, fp, &saved) ||
+            !state_unchanged(&saved, pre[i].now, saved.rules, cfg->resyncflags))
+            continue;
+        char show1[512], show2[512];
+        show_name(fp->name1, show1, sizeof show1);
+        show_name(fp->name2, show2, sizeof show2);
+        struct carried none = {0, 0};
+        report_unchanged(cfg, rep, &saved, &none, show1, show2, "");
+        done[i] = 1;
+        n++;
+    }
+    return n;
+}
+
 static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc *h2,
-                       struct folder_plan *plan, size_t idx, struct carried *carried,
-                       struct throttle *th, struct report *rep, struct status *st)
+                       const struct prefetched *pre, struct folder_plan *plan, size_t idx,
+                       struct carried *carried, struct throttle *th, struct report *rep,
+                       struct status *st)
 {
     struct folder_plan_pair *fp = &plan->pairs[idx];
     /* Several host1 folders merged into one host2 folder: the first of them
@@ -747,16 +795,18 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     const struct state_pair *inc = NULL;
     int have_now = 0;
     if (cfg->statepath && exists2) {
-        have_now = pair_status(h1, h2, fp, now, st);
+        if (pre && pre->ok) {
+            now[0] = pre->now[0];
+            now[1] = pre->now[1];
+            have_now = 1;
+        } else {
+            have_now = pair_status(h1, h2, fp, now, st);
+        }
         if (have_now < 0)
             return -1;
         if (have_now && load_state(cfg, fp, &saved)) {
             if (state_unchanged(&saved, now, saved.rules, cfg->resyncflags)) {
-                counts_from_state(&saved, &res);
-                pthread_mutex_lock(&rep_mu);
-                rep->folders_unchanged++;
-                pthread_mutex_unlock(&rep_mu);
-                account_folder(cfg, rep, &res, carried, show1, show2, created, 1);
+                report_unchanged(cfg, rep, &saved, carried, show1, show2, created);
                 return 0;
             }
             if (host2_as_left(cfg, &saved, now))
@@ -875,13 +925,13 @@ static int reopen_side(const struct config *cfg, struct imapc **h, int side, int
 }
 
 static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
-                                struct folder_plan *plan, size_t idx, struct throttle *th,
-                                struct report *rep, struct status *st)
+                                const struct prefetched *pre, struct folder_plan *plan, size_t idx,
+                                struct throttle *th, struct report *rep, struct status *st)
 {
     struct carried carried = {0, 0};
     int tries[2] = {0, 0};
     for (;;) {
-        if (sync_folder(cfg, h[0], h[1], plan, idx, &carried, th, rep, st) == 0)
+        if (sync_folder(cfg, h[0], h[1], pre, plan, idx, &carried, th, rep, st) == 0)
             return 0;
         int side = lost_side(st);
         if (side < 0 || stop_requested || cfg->side[side].reconnect == 0)
@@ -907,6 +957,54 @@ static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
     }
 }
 
+/* With state, every folder pair starts with both sides' STATUS: asked
+ * here for all pairs at once, a few round trips in all instead of two per
+ * folder. Pairs merged into one host2 folder are left out (each one's
+ * sync changes what the next one sees), as are folders still to create. */
+static int prefetch_status(const struct config *cfg, struct imapc **h,
+                           const struct folder_plan *plan, struct prefetched **out,
+                           struct status *st)
+{
+    *out = NULL;
+    if (cfg->statepath == NULL || cfg->justfolders || plan->npairs == 0)
+        return 0;
+    size_t n = plan->npairs, k = 0;
+    struct prefetched *pre = sbuf_xcalloc(n, sizeof *pre);
+    const char **names = sbuf_xcalloc(n, sizeof *names);
+    size_t *idx = sbuf_xcalloc(n, sizeof *idx);
+    struct folder_status *got = sbuf_xcalloc(n, sizeof *got);
+    int *ok[2] = {sbuf_xcalloc(n, sizeof(int)), sbuf_xcalloc(n, sizeof(int))};
+    for (size_t i = 0; i < n; i++) {
+        const struct folder_plan_pair *p = &plan->pairs[i];
+        int alone = p->leader == i;
+        for (size_t j = i + 1; j < n && alone; j++)
+            alone = plan->pairs[j].leader != i;
+        if (alone && p->create != 1 && sendable_name(p->name1) && sendable_name(p->name2))
+            idx[k++] = i;
+    }
+    int rc = 0;
+    for (int side = 0; side < 2 && rc == 0; side++) {
+        for (size_t j = 0; j < k; j++)
+            names[j] = side == 0 ? plan->pairs[idx[j]].name1 : plan->pairs[idx[j]].name2;
+        rc = imapc_status_many(h[side], names, k, got, ok[side], st);
+        for (size_t j = 0; j < k && rc == 0; j++)
+            pre[idx[j]].now[side] = got[j];
+    }
+    for (size_t j = 0; j < k && rc == 0; j++)
+        pre[idx[j]].ok = ok[0][j] && ok[1][j];
+    free(names);
+    free(idx);
+    free(got);
+    free(ok[0]);
+    free(ok[1]);
+    if (rc < 0) {
+        free(pre);
+        return -1;
+    }
+    *out = pre;
+    return 0;
+}
+
 /* The folder loop, shared by --workers connection pairs. A job is a
  * folder pair together with the pairs merged into the same host2 folder
  * (they share its CREATE, so one worker does them in plan order). Worker 0
@@ -917,6 +1015,8 @@ static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
 struct workers {
     const struct config *cfg;
     struct folder_plan *plan;
+    const struct prefetched *pre; /* per pair, or NULL */
+    const unsigned char *done;    /* per pair: nothing left to do (skip_unchanged) */
     struct throttle *th;
     struct report *rep;
     pthread_mutex_t mu; /* guards next, failed, st, running */
@@ -940,7 +1040,7 @@ static size_t next_job(struct workers *w)
     pthread_mutex_lock(&w->mu);
     while (!w->failed && !stop_requested && w->next < w->plan->npairs) {
         size_t i = w->next++;
-        if (w->plan->pairs[i].leader == i) {
+        if (w->plan->pairs[i].leader == i && !w->done[i]) {
             idx = i;
             break;
         }
@@ -958,7 +1058,8 @@ static void work(struct worker *k)
                 continue;
             struct status st;
             status_clear(&st);
-            if (sync_folder_retrying(w->cfg, k->h, w->plan, i, w->th, w->rep, &st) < 0) {
+            const struct prefetched *pre = w->pre ? &w->pre[i] : NULL;
+            if (sync_folder_retrying(w->cfg, k->h, pre, w->plan, i, w->th, w->rep, &st) < 0) {
                 pthread_mutex_lock(&w->mu);
                 if (!w->failed) {
                     w->failed = 1;
@@ -991,14 +1092,18 @@ static void *worker_main(void *arg)
 }
 
 static int run_workers(const struct config *cfg, struct imapc **h, struct folder_plan *plan,
-                       struct throttle *th, struct report *rep, struct status *st)
+                       const struct prefetched *pre, struct throttle *th, struct report *rep,
+                       struct status *st)
 {
-    struct workers w = {.cfg = cfg, .plan = plan, .th = th, .rep = rep};
+    struct workers w = {.cfg = cfg, .plan = plan, .pre = pre, .th = th, .rep = rep};
     pthread_mutex_init(&w.mu, NULL);
     status_clear(&w.st);
+    unsigned char *done = sbuf_xcalloc(plan->npairs + 1, 1);
+    w.done = done;
+    skip_unchanged(cfg, plan, pre, done, rep);
     size_t jobs = 0;
     for (size_t i = 0; i < plan->npairs; i++)
-        jobs += plan->pairs[i].leader == i;
+        jobs += plan->pairs[i].leader == i && !done[i];
     unsigned n = cfg->workers > 1 ? (unsigned)cfg->workers : 1;
     if (n > jobs)
         n = jobs > 0 ? (unsigned)jobs : 1;
@@ -1023,6 +1128,7 @@ static int run_workers(const struct config *cfg, struct imapc **h, struct folder
     for (unsigned i = 1; i < started; i++)
         pthread_join(k[i].thread, NULL);
     free(k);
+    free(done);
     pthread_mutex_destroy(&w.mu);
     if (w.failed) {
         *st = w.st;
@@ -1128,7 +1234,11 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     struct throttle th;
     throttle_init(&th, cfg->maxmps, cfg->maxbps, cfg->maxbytesafter, cfg->maxsleep);
     th.exit_over = cfg->exitwhenover;
-    rc = run_workers(cfg, h, &plan, &th, rep, st);
+    struct prefetched *pre = NULL;
+    if (prefetch_status(cfg, h, &plan, &pre, st) < 0)
+        goto out;
+    rc = run_workers(cfg, h, &plan, pre, &th, rep, st);
+    free(pre);
 out:
     folder_plan_free(&plan);
     for (int i = 0; i < 2; i++) {

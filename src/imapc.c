@@ -546,28 +546,12 @@ int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t 
     return 0;
 }
 
-int imapc_status(struct imapc *c, const char *name, struct folder_status *out, struct status *st)
+/* The values of one STATUS answer; a bit mask of the three required
+ * ones found (7 = all). */
+static unsigned status_convert(const struct mailimap_mailbox_data_status *res,
+                               struct folder_status *out)
 {
     memset(out, 0, sizeof *out);
-    struct mailimap_status_att_list *atts = mailimap_status_att_list_new_empty();
-    if (atts == NULL)
-        return status_set(st, STATUS_OTHER, "%s: STATUS: out of memory", c->label);
-    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDVALIDITY);
-    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT);
-    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
-    /* Asked only where announced: elsewhere the whole STATUS would be BAD. */
-    if (mailimap_has_condstore(c->s))
-        mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_HIGHESTMODSEQ);
-    struct mailimap_mailbox_data_status *res = NULL;
-    int r = mailimap_status(c->s, name, atts, &res);
-    mailimap_status_att_list_free(atts);
-    /* libetpan reports a tagged BAD as a protocol error; to STATUS it only
-     * means this server will not tell, the session itself is fine. */
-    if (r == MAILIMAP_ERROR_PROTOCOL)
-        return status_set(st, STATUS_ERR_SELECT, "%s: STATUS refused: %s", c->label,
-                          server_text(c));
-    if (r != MAILIMAP_NO_ERROR)
-        return fail(c, r, STATUS_ERR_SELECT, st, "STATUS");
     unsigned seen = 0;
     for (clistiter *it = res && res->st_info_list ? clist_begin(res->st_info_list) : NULL; it;
          it = clist_next(it)) {
@@ -599,6 +583,32 @@ int imapc_status(struct imapc *c, const char *name, struct folder_status *out, s
             break;
         }
     }
+    return seen;
+}
+
+int imapc_status(struct imapc *c, const char *name, struct folder_status *out, struct status *st)
+{
+    memset(out, 0, sizeof *out);
+    struct mailimap_status_att_list *atts = mailimap_status_att_list_new_empty();
+    if (atts == NULL)
+        return status_set(st, STATUS_OTHER, "%s: STATUS: out of memory", c->label);
+    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDVALIDITY);
+    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT);
+    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
+    /* Asked only where announced: elsewhere the whole STATUS would be BAD. */
+    if (mailimap_has_condstore(c->s))
+        mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_HIGHESTMODSEQ);
+    struct mailimap_mailbox_data_status *res = NULL;
+    int r = mailimap_status(c->s, name, atts, &res);
+    mailimap_status_att_list_free(atts);
+    /* libetpan reports a tagged BAD as a protocol error; to STATUS it only
+     * means this server will not tell, the session itself is fine. */
+    if (r == MAILIMAP_ERROR_PROTOCOL)
+        return status_set(st, STATUS_ERR_SELECT, "%s: STATUS refused: %s", c->label,
+                          server_text(c));
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_SELECT, st, "STATUS");
+    unsigned seen = status_convert(res, out);
     if (res)
         mailimap_mailbox_data_status_free(res);
     if (seen != 7)
@@ -606,6 +616,89 @@ int imapc_status(struct imapc *c, const char *name, struct folder_status *out, s
                           !(seen & 1)   ? "UIDVALIDITY"
                           : !(seen & 2) ? "UIDNEXT"
                                         : "MESSAGES");
+    return 0;
+}
+
+/* Commands per round trip: small enough that neither side's socket
+ * buffer fills while the other is not reading. */
+#define STATUS_PIPELINE 50
+
+/* One round of imapc_status_many: the names asked, where answers go. */
+struct status_many {
+    struct imapc *c;
+    const char *const *names;
+    struct folder_status *out;
+    int *ok;
+};
+
+static void status_one(void *ctx, size_t i, int refused)
+{
+    struct status_many *m = ctx;
+    struct mailimap_response_info *ri = m->c->s->imap_response_info;
+    struct mailimap_mailbox_data_status *res = ri ? ri->rsp_status : NULL;
+    if (ri)
+        ri->rsp_status = NULL;
+    size_t k = i;
+    /* Only an answer about the folder asked for counts. */
+    m->ok[k] = !refused && res && res->st_mailbox && strcmp(res->st_mailbox, m->names[k]) == 0 &&
+               status_convert(res, &m->out[k]) == 7;
+    if (res)
+        mailimap_mailbox_data_status_free(res);
+}
+
+/* A name that can go into a quoted string as it is. */
+static int quotable(const char *name)
+{
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p >= 0x7f)
+            return 0;
+    return *name != '\0';
+}
+
+int imapc_status_many(struct imapc *c, const char *const *names, size_t n,
+                      struct folder_status *out, int *ok, struct status *st)
+{
+    const char *items = mailimap_has_condstore(c->s)
+                            ? " (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
+                            : " (UIDVALIDITY UIDNEXT MESSAGES)";
+    for (size_t i = 0; i < n; i++) {
+        ok[i] = 0;
+        memset(&out[i], 0, sizeof out[i]);
+    }
+    const char *cmds[STATUS_PIPELINE];
+    struct sbuf b[STATUS_PIPELINE];
+    for (size_t i = 0; i < n;) {
+        size_t k = 0, idx[STATUS_PIPELINE];
+        for (; i < n && k < STATUS_PIPELINE; i++) {
+            if (!quotable(names[i]))
+                continue; /* left to imapc_status, which sends it as libetpan does */
+            b[k] = (struct sbuf)SBUF_INIT;
+            sbuf_adds(&b[k], "STATUS ");
+            appender_quote(&b[k], names[i]);
+            sbuf_adds(&b[k], items);
+            cmds[k] = b[k].data;
+            idx[k++] = i;
+        }
+        /* The callback indexes names by round: keep the asked ones contiguous. */
+        const char *asked[STATUS_PIPELINE];
+        struct folder_status got[STATUS_PIPELINE];
+        int okk[STATUS_PIPELINE];
+        struct status_many round = {c, asked, got, okk};
+        for (size_t j = 0; j < k; j++) {
+            asked[j] = names[idx[j]];
+            okk[j] = 0;
+        }
+        int r = k ? appender_pipeline(c->s, cmds, k, status_one, &round) : MAILIMAP_NO_ERROR;
+        for (size_t j = 0; j < k; j++) {
+            sbuf_free(&b[j]);
+            if (r == MAILIMAP_NO_ERROR && okk[j]) {
+                out[idx[j]] = got[j];
+                ok[idx[j]] = 1;
+            }
+        }
+        if (r != MAILIMAP_NO_ERROR)
+            return fail(c, r, STATUS_ERR_SELECT, st, "STATUS");
+    }
     return 0;
 }
 
