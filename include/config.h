@@ -10,6 +10,7 @@
 #include "options.h"
 #include "rx.h"
 #include "status.h"
+#include "transform.h"
 
 struct config_side {
     char *host;
@@ -49,6 +50,7 @@ struct config {
     char *pidfile;   /* NULL = none (--pidfile "") */
     int pidfilelocking;
     char *logpath;   /* NULL = --nolog */
+    char *json;      /* --json: the report's file, "-" = stdout; NULL = none */
     char *stateroot; /* --statedir or the default; the pair's lock lives below it */
     int nostate;     /* --nostate: keep no state (the pair is still locked) */
     /* The account pair's state directory once main holds its lock; NULL
@@ -80,11 +82,25 @@ struct config {
     char *search[2];       /* UID SEARCH criteria per side (--search, --maxage...); NULL = all */
     int delete2;           /* remove host2 messages host1 lacks, per folder pair */
     int delete2ceiling;    /* most of a folder --delete2 may remove, in percent */
-    int workers;           /* --workers: folder pairs synced at once (1..CONFIG_MAX_WORKERS) */
+    /* Deletion (delete_plan.h); -1 = not given, 0 = --noX, 1 = --X. */
+    int delete1;           /* remove host1 messages host2 is known to hold */
+    int expunge1;          /* -1, 0 or 1: --expunge1 is a plain EXPUNGE per folder */
+    int expunge2;          /* -1, 0 or 1: --expunge2 is a plain EXPUNGE per folder */
+    int uidexpunge2;       /* -1, 0 or 1 */
+    int delete2duplicates; /* remove host2's extra copies (on with --delete2) */
+    int delete2folders;    /* remove host2 folders no host1 folder maps to */
+    struct rx_rule *delete2foldersonly, *delete2foldersbutnot; /* owned; NULL = none */
+    int workers; /* --workers: folder pairs synced at once (1..CONFIG_MAX_WORKERS) */
     /* Rate caps (throttle.h): 0 = off. */
     double maxmps, maxbps, maxsleep;
     unsigned long long maxbytesafter;
     unsigned long long exitwhenover; /* end the run after this many bytes; 0 = never */
+
+    /* Message rewriting (transform.h), only on request. */
+    struct config_rules regexmess; /* --regexmess, then --disarmreadreceipts' rule */
+    int disarmreadreceipts;
+    long long truncmess;        /* -1 = none */
+    struct transform transform; /* borrows regexmess */
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line (a

@@ -12,6 +12,7 @@
 #include "msg_plan.h"
 #include "status.h"
 #include "throttle.h"
+#include "transform.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,11 +26,14 @@ struct copy_result {
 typedef void (*copy_error_fn)(void *ctx, const struct status *st);
 
 /* Copies m1[idx[0..n-1]] to mailbox on h2, pausing after each batch as th
- * says (NULL: no cap; borrowed). Returns -1 only when a session is lost or
- * the run is interrupted (st filled); message failures go to on_error. */
+ * says (NULL: no cap; borrowed). Each body is rewritten by tf first (NULL or
+ * inactive: sent exactly as fetched; borrowed); a message a rule fails on
+ * is reported and skipped. The bytes counted are those sent. Returns -1
+ * only when a session is lost or the run is interrupted (st filled);
+ * message failures go to on_error. */
 int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
                   const struct msg_meta *m1, const size_t *idx, size_t n, int keywords_ok,
-                  copy_error_fn on_error, void *ctx, struct throttle *th, struct copy_result *res,
-                  struct status *st);
+                  copy_error_fn on_error, void *ctx, struct throttle *th,
+                  const struct transform *tf, struct copy_result *res, struct status *st);
 
 #endif

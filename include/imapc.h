@@ -172,5 +172,13 @@ int imapc_mark_deleted(struct imapc *c, const uint32_t *uids, size_t n, struct s
 /* UID EXPUNGE (RFC 4315) of exactly these UIDs; fails when the server lacks
  * UIDPLUS: a plain EXPUNGE would also remove what others marked. */
 int imapc_uid_expunge(struct imapc *c, const uint32_t *uids, size_t n, struct status *st);
+/* Whether the server announces UIDPLUS (RFC 4315), so UID EXPUNGE works. */
+int imapc_has_uidplus(const struct imapc *c);
+/* EXPUNGE of the selected folder: removes every message flagged \Deleted,
+ * by us or anyone (--expunge1, --expunge2, or no UIDPLUS). */
+int imapc_expunge(struct imapc *c, struct status *st);
+/* UNSUBSCRIBE and DELETE of a folder (--delete2folders). */
+int imapc_unsubscribe(struct imapc *c, const char *name, struct status *st);
+int imapc_delete(struct imapc *c, const char *name, struct status *st);
 
 #endif

@@ -53,6 +53,7 @@ enum options_status {
 #define O_WHY_MESS "message rewriting comes in a later release"
 #define O_WHY_IDENTITY "choosing the message identity comes in a later release"
 #define O_WHY_DELETE "deleting comes in a later release"
+#define O_WHY_EACH "imapferry expunges what --delete1 flagged once per folder, after its copy"
 #define O_WHY_RATE "rate and size limits come in a later release"
 #define O_WHY_LATER "comes in a later release"
 #define O_WHY_TLS1 "imapferry verifies TLS itself; use --cafile1/--insecure1"
@@ -111,16 +112,15 @@ enum options_status {
       O_REF("choosing the address family comes in a later release"), O_NA, "force IPv6")           \
     X(USER1, "user1", OPTIONS_STR, 0, O_HON, O_NA, "source login")                                 \
     X(USER2, "user2", OPTIONS_STR, 0, O_HON, O_NA, "destination login")                            \
-    X(GMAIL1, "gmail1", OPTIONS_FLAG, 0, O_REF(O_WHY_PRESET), O_NA, "preset: source is Gmail")     \
-    X(GMAIL2, "gmail2", OPTIONS_FLAG, 0, O_REF(O_WHY_PRESET), O_NA,                                \
-      "preset: destination is Gmail")                                                              \
-    X(OFFICE1, "office1", OPTIONS_FLAG, 0, O_REF(O_WHY_PRESET), O_NA,                              \
+    X(GMAIL1, "gmail1", OPTIONS_FLAG, 0, O_HON, O_NA, "preset: source is Gmail")                   \
+    X(GMAIL2, "gmail2", OPTIONS_FLAG, 0, O_HON, O_NA, "preset: destination is Gmail")              \
+    X(OFFICE1, "office1", OPTIONS_FLAG, 0, O_HON, O_NA,                                            \
       "preset: source is Office 365 (host, ssl1, --exclude ^Files$)")                              \
-    X(OFFICE2, "office2", OPTIONS_FLAG, 0, O_REF(O_WHY_PRESET), O_NA,                              \
+    X(OFFICE2, "office2", OPTIONS_FLAG, 0, O_HON, O_NA,                                            \
       "preset: destination is Office 365 (limits, message rewriting, f1f2 Files)")                 \
     X(EXCHANGE1, "exchange1", OPTIONS_FLAG, 0, O_NOTE("it changes nothing, as in imapsync"), O_NA, \
       "preset: prints a line, does nothing else")                                                  \
-    X(EXCHANGE2, "exchange2", OPTIONS_FLAG, 0, O_REF(O_WHY_PRESET), O_NA,                          \
+    X(EXCHANGE2, "exchange2", OPTIONS_FLAG, 0, O_HON, O_NA,                                        \
       "preset: destination is Exchange (limits, message rewriting, regexflag)")                    \
     X(DOMINO1, "domino1", OPTIONS_FLAG, 0, O_REF(O_WHY_PRESET), O_NA,                              \
       "preset: sep1 \\, prefix1 \"\", messageidnodomain")                                          \
@@ -136,13 +136,10 @@ enum options_status {
       "source password: first line of this file")                                                  \
     X(PASSFILE2, "passfile2", OPTIONS_STR, 0, O_HON, O_NA,                                         \
       "destination password: first line of this file")                                             \
-    X(AUTHMD5, "authmd5", OPTIONS_NEGFLAG, 0,                                                      \
-      O_REF("use --authmech1 CRAM-MD5 --authmech2 CRAM-MD5"), O_ACC,                               \
+    X(AUTHMD5, "authmd5", OPTIONS_NEGFLAG, 0, O_HON, O_ACC,                                        \
       "CRAM-MD5 on both sides (old shortcut)")                                                     \
-    X(AUTHMD51, "authmd51", OPTIONS_NEGFLAG, 0, O_REF("use --authmech1 CRAM-MD5"), O_ACC,          \
-      "CRAM-MD5 on host1")                                                                         \
-    X(AUTHMD52, "authmd52", OPTIONS_NEGFLAG, 0, O_REF("use --authmech2 CRAM-MD5"), O_ACC,          \
-      "CRAM-MD5 on host2")                                                                         \
+    X(AUTHMD51, "authmd51", OPTIONS_NEGFLAG, 0, O_HON, O_ACC, "CRAM-MD5 on host1")                 \
+    X(AUTHMD52, "authmd52", OPTIONS_NEGFLAG, 0, O_HON, O_ACC, "CRAM-MD5 on host2")                 \
     X(TRYLOGIN, "trylogin", OPTIONS_NEGFLAG, 0, O_ACC, O_ACC,                                      \
       "on by default: if a non-LOGIN mechanism fails, retry with LOGIN")                           \
     X(OAUTHDIRECT1, "oauthdirect1", OPTIONS_STR, 1, O_REF("use --oauthaccesstoken1"), O_NA,        \
@@ -192,9 +189,9 @@ enum options_status {
       "merge host1 folders that map to one host2 folder (default on)")                             \
     X(SKIPEMPTYFOLDERS, "skipemptyfolders", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                      \
       "do not create host2 folders for empty host1 folders")                                       \
-    X(REGEXMESS, "regexmess", OPTIONS_LIST, 0, O_REF(O_WHY_MESS), O_NA,                            \
+    X(REGEXMESS, "regexmess", OPTIONS_LIST, 0, O_HON, O_NA,                                        \
       "Perl s/// applied to the whole message before APPEND; repeatable")                          \
-    X(NOREGEXMESS, "noregexmess", OPTIONS_FLAG, 0, O_ACC, O_NA,                                    \
+    X(NOREGEXMESS, "noregexmess", OPTIONS_FLAG, 0, O_HON, O_NA,                                    \
       "cancel the regexmess added by --office2 / --exchange2")                                     \
     X(SKIPMESS, "skipmess", OPTIONS_LIST, 0, O_REF(O_WHY_SELECT), O_NA,                            \
       "skip messages whose full text matches this Perl m//; repeatable")                           \
@@ -202,7 +199,7 @@ enum options_status {
       "pipe each message through this command (chained); repeatable")                              \
     X(PIPEMESSCHECK, "pipemesscheck", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_MESS), O_REF(O_WHY_MESS),    \
       "on: test each --pipemess command at startup")                                               \
-    X(DISARMREADRECEIPTS, "disarmreadreceipts", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_MESS), O_ACC,      \
+    X(DISARMREADRECEIPTS, "disarmreadreceipts", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                  \
       "rename header Disposition-Notification-To: to X-Disposition-Notification-To:")              \
     X(REGEXFLAG, "regexflag", OPTIONS_LIST, 0, O_HON, O_NA,                                        \
       "Perl s/// or tr/// applied in order to the host1 flag string; repeatable")                  \
@@ -225,18 +222,18 @@ enum options_status {
     X(RESYNCLABELS, "resynclabels", OPTIONS_NEGFLAG, 0,                                            \
       O_REF("Gmail labels come in a later release"), O_ACC,                                        \
       "Gmail: re-store X-GM-LABELS on messages already there when they differ")                    \
-    X(DELETE1, "delete1|delete", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_DELETE), O_ACC,                   \
+    X(DELETE1, "delete1|delete", OPTIONS_NEGFLAG, 0, O_HON, O_ACC,                                 \
       "delete host1 messages once they are on host2 (implies --expunge1)")                         \
     X(DELETE2, "delete2", OPTIONS_NEGFLAG, 0, O_HON, O_ACC,                                        \
       "delete host2 messages whose identity is not on host1 (in the same folder pair)")            \
-    X(DELETE2DUPLICATES, "delete2duplicates", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_DELETE), O_ACC,      \
+    X(DELETE2DUPLICATES, "delete2duplicates", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                    \
       "delete duplicates inside each host2 folder (on with --delete2 unless --syncduplicates)")    \
-    X(DELETE2FOLDERS, "delete2folders", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_DELETE), O_ACC,            \
+    X(DELETE2FOLDERS, "delete2folders", OPTIONS_NEGFLAG, 0, O_HON, O_ACC,                          \
       "delete host2 folders that have no host1 counterpart")                                       \
-    X(DELETE2FOLDERSONLY, "delete2foldersonly", OPTIONS_STR, 0, O_REF(O_WHY_DELETE), O_NA,         \
+    X(DELETE2FOLDERSONLY, "delete2foldersonly", OPTIONS_STR, 0, O_HON, O_NA,                       \
       "delete only folders matching this Perl match expression (\"/re/\"); implies "               \
       "--delete2folders")                                                                          \
-    X(DELETE2FOLDERSBUTNOT, "delete2foldersbutnot", OPTIONS_STR, 0, O_REF(O_WHY_DELETE), O_NA,     \
+    X(DELETE2FOLDERSBUTNOT, "delete2foldersbutnot", OPTIONS_STR, 0, O_HON, O_NA,                   \
       "never delete folders matching \"/re/\"; implies --delete2folders")                          \
     X(SYNCINTERNALDATES, "syncinternaldates", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                    \
       "APPEND with host1 INTERNALDATE (default on)")                                               \
@@ -248,8 +245,7 @@ enum options_status {
       "skip host1 messages bigger than N bytes (lowered to host2 APPENDLIMIT)")                    \
     X(APPENDLIMIT, "appendlimit", OPTIONS_INT, 0, O_HON, O_NA,                                     \
       "override the APPENDLIMIT read from host2 CAPABILITY")                                       \
-    X(TRUNCMESS, "truncmess", OPTIONS_INT, 0, O_REF(O_WHY_MESS), O_NA,                             \
-      "truncate message text to N bytes")                                                          \
+    X(TRUNCMESS, "truncmess", OPTIONS_INT, 0, O_HON, O_NA, "truncate message text to N bytes")     \
     X(MINSIZE, "minsize", OPTIONS_INT, 0, O_HON, O_NA, "skip messages of N bytes or less")         \
     X(MAXAGE, "maxage", OPTIONS_FLOAT, 0, O_HON, O_NA,                                             \
       "only messages newer than N days (SEARCH SENTSINCE), both hosts")                            \
@@ -267,11 +263,10 @@ enum options_status {
       "change nothing on either server, say what would be done")                                   \
     X(DRY1, "dry1", OPTIONS_NEGFLAG, 0, O_REF("use --dry"), O_ACC,                                 \
       "with --dry, do not fetch bodies from host1 (= dry)")                                        \
-    X(EXPUNGE1, "expunge1|expunge", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_DELETE), O_ACC,                \
+    X(EXPUNGE1, "expunge1|expunge", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                              \
       "EXPUNGE host1 before and after each folder")                                                \
-    X(EXPUNGE2, "expunge2", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_DELETE), O_ACC,                        \
-      "EXPUNGE host2 after each folder")                                                           \
-    X(UIDEXPUNGE2, "uidexpunge2", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_DELETE), O_ACC,                  \
+    X(EXPUNGE2, "expunge2", OPTIONS_NEGFLAG, 0, O_HON, O_ACC, "EXPUNGE host2 after each folder")   \
+    X(UIDEXPUNGE2, "uidexpunge2", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                \
       "UID EXPUNGE the messages --delete2 marked (auto with delete2; needs UIDPLUS)")              \
     X(SUBSCRIBED, "subscribed", OPTIONS_FLAG, 0, O_HON, O_NA,                                      \
       "add the host1 subscribed folders (LSUB) to the selection")                                  \
@@ -318,9 +313,9 @@ enum options_status {
       "TLS protocol version for host1 (= --sslargs1 SSL_version=)")                                \
     X(SSL2_SSL_VERSION, "ssl2_ssl_version", OPTIONS_STR, 0, O_REF(O_WHY_TLS2), O_NA,               \
       "TLS protocol version for host2")                                                            \
-    X(SSLARGS1, "sslargs1", OPTIONS_KV, 0, O_REF(O_WHY_TLS1), O_NA,                                \
-      "IO::Socket::SSL arguments for host1 (SSL_verify_mode, SSL_ca_file...)")                     \
-    X(SSLARGS2, "sslargs2", OPTIONS_KV, 0, O_REF(O_WHY_TLS2), O_NA, "same for host2")              \
+    X(SSLARGS1, "sslargs1", OPTIONS_KV, 0, O_HON, O_NA,                                            \
+      "IO::Socket::SSL arguments for host1: SSL_verify_mode=0|1, SSL_ca_file=FILE")                \
+    X(SSLARGS2, "sslargs2", OPTIONS_KV, 0, O_HON, O_NA, "same for host2")                          \
     X(TLS1, "tls1", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                              \
       "source: STARTTLS required; --notls1: plaintext")                                            \
     X(TLS2, "tls2", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                              \
@@ -345,6 +340,8 @@ enum options_status {
     X(JOBS, "jobs", OPTIONS_INT, 0, O_HON, O_NA, "with --csv: accounts synced at once (2)")        \
     X(MAXCONNSPERHOST, "maxconnsperhost", OPTIONS_INT, 0, O_HON, O_NA,                             \
       "with --csv: most sessions open at once on one server, all jobs together")                   \
+    X(JSON, "json", OPTIONS_STR, 0, O_HON, O_NA,                                                   \
+      "write a JSON report of the run to this file (- for standard output)")                       \
     X(UID1, "uid1", OPTIONS_NEGFLAG, 0, O_ACC, O_REF("imapferry always uses UID commands"),        \
       "on: use UID commands on host1")                                                             \
     X(UID2, "uid2", OPTIONS_NEGFLAG, 0, O_ACC, O_REF("imapferry always uses UID commands"),        \
@@ -430,7 +427,7 @@ enum options_status {
       "drop wanted folders host1 does not list (default on)")                                      \
     X(CHECKMESSAGEEXISTS, "checkmessageexists", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_LATER), O_ACC,     \
       "UID SEARCH UID n before each copy (off)")                                                   \
-    X(EXPUNGEAFTEREACH, "expungeaftereach", OPTIONS_NEGFLAG, 0, O_ACC, O_ACC,                      \
+    X(EXPUNGEAFTEREACH, "expungeaftereach", OPTIONS_NEGFLAG, 0, O_NOTE(O_WHY_EACH), O_ACC,         \
       "on: with --delete1, expunge after each message")                                            \
     X(ABLETOSEARCH, "abletosearch", OPTIONS_NEGFLAG, 0, O_ACC, O_REF(O_WHY_LATER),                 \
       "on: list messages with UID SEARCH; --noabletosearch uses FETCH 1:* INTERNALDATE")           \

@@ -981,6 +981,11 @@ static int check_options(const struct options *o, struct batch *b, struct status
         return status_set(st, STATUS_USAGE,
                           "--logfile cannot be used with --csv: each line gets its own log in "
                           "the batch folder");
+    /* Every line would write, and replace, the same file. */
+    if (o->v[OPT_JSON].given)
+        return status_set(st, STATUS_USAGE,
+                          "--json cannot be used with --csv: the batch writes summary.json; a "
+                          "line may give its own --json");
     b->nolog = o->v[OPT_LOG].given && !o->v[OPT_LOG].on;
     return 0;
 }

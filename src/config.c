@@ -213,6 +213,80 @@ static int build_flags(const struct options *o, struct config *c, struct status 
     return 0;
 }
 
+/* -1 when not given, else 0 for --noX and 1 for --X: an expunge the user
+ * asked for may do more than one the program chose. */
+static int tri(const struct options *o, enum options_id id)
+{
+    return o->v[id].given ? o->v[id].on : -1;
+}
+
+/* A --delete2foldersonly/--delete2foldersbutnot value: a Perl match
+ * expression such as "/^Junk$/", as imapsync evaluates it. */
+static int folder_rule(const struct options *o, enum options_id id, const char *opt,
+                       struct rx_rule **out, struct status *st)
+{
+    *out = NULL;
+    if (!o->v[id].given)
+        return 0;
+    if (rx_compile(o->v[id].str, out, st) < 0)
+        return status_prefix(st, STATUS_USAGE, opt);
+    if (rx_kind(*out) != RX_MATCH) {
+        rx_free(*out);
+        *out = NULL;
+        return status_set(st, STATUS_USAGE, "%s wants a match such as \"/^Junk$/\", not \"%.100s\"",
+                          opt, o->v[id].str);
+    }
+    return 0;
+}
+
+/* The deletion options (imapsync's l.1757-1848). */
+static int build_delete(const struct options *o, struct config *c, struct status *st)
+{
+    c->delete1 = flag_or(o, OPT_DELETE1, 0);
+    if (c->delete1 && c->delete2)
+        return status_set(st, STATUS_USAGE,
+                          "--delete1 and --delete2 together are refused (as imapsync does): "
+                          "run --delete2 first, then --delete1");
+    c->expunge1 = tri(o, OPT_EXPUNGE1);
+    c->expunge2 = tri(o, OPT_EXPUNGE2);
+    c->uidexpunge2 = tri(o, OPT_UIDEXPUNGE2);
+    /* On with --delete2 (imapsync: unless --syncduplicates, which is what
+     * imapferry always does; its --delete2 always took the extra copies). */
+    c->delete2duplicates = flag_or(o, OPT_DELETE2DUPLICATES, c->delete2);
+    if (folder_rule(o, OPT_DELETE2FOLDERSONLY, "--delete2foldersonly", &c->delete2foldersonly, st) <
+            0 ||
+        folder_rule(o, OPT_DELETE2FOLDERSBUTNOT, "--delete2foldersbutnot", &c->delete2foldersbutnot,
+                    st) < 0)
+        return -1;
+    c->delete2folders =
+        flag_or(o, OPT_DELETE2FOLDERS, 0) || c->delete2foldersonly || c->delete2foldersbutnot;
+    return 0;
+}
+
+/* imapsync's order: the --regexmess rules (a preset's after the user's),
+ * then --disarmreadreceipts' rule, then --truncmess. */
+static int build_transform(const struct options *o, struct config *c, struct status *st)
+{
+    if (compile_rules(o, OPT_REGEXMESS, "--regexmess", 0, &c->regexmess, st) < 0)
+        return -1;
+    c->disarmreadreceipts = flag_or(o, OPT_DISARMREADRECEIPTS, 0);
+    if (c->disarmreadreceipts) {
+        struct rx_rule *r = NULL;
+        if (rx_compile(transform_disarm_rule, &r, st) < 0)
+            return status_prefix(st, STATUS_INTERNAL, "--disarmreadreceipts");
+        c->regexmess.r =
+            sbuf_xrealloc(c->regexmess.r, (c->regexmess.n + 1) * sizeof *c->regexmess.r);
+        c->regexmess.r[c->regexmess.n++] = r;
+    }
+    c->truncmess = o->v[OPT_TRUNCMESS].given ? o->v[OPT_TRUNCMESS].num : -1;
+    if (o->v[OPT_TRUNCMESS].given && c->truncmess < 1)
+        return status_set(st, STATUS_USAGE, "--truncmess %lld: give 1 or more bytes", c->truncmess);
+    c->transform.regexmess = ro(&c->regexmess);
+    c->transform.nregexmess = c->regexmess.n;
+    c->transform.truncmess = c->truncmess;
+    return 0;
+}
+
 static int build_side(const struct options *o, int n, struct config_side *s, struct status *st)
 {
     const struct side_ids *id = &side_ids[n];
@@ -296,7 +370,8 @@ int config_build(const struct options *o, struct config *c, struct status *st)
             return -1;
         }
     }
-    if (build_folders(o, c, st) < 0 || build_flags(o, c, st) < 0) {
+    if (build_folders(o, c, st) < 0 || build_flags(o, c, st) < 0 || build_transform(o, c, st) < 0 ||
+        build_delete(o, c, st) < 0) {
         config_free(c);
         return -1;
     }
@@ -324,6 +399,14 @@ int config_build(const struct options *o, struct config *c, struct status *st)
     c->stateroot = sbuf_xstrdup(o->v[OPT_STATEDIR].str ? o->v[OPT_STATEDIR].str
                                                        : statedir_default_root(buf, sizeof buf));
     c->nostate = o->v[OPT_NOSTATE].given;
+    if (o->v[OPT_JSON].str) {
+        if (*o->v[OPT_JSON].str == '\0') {
+            config_free(c);
+            return status_set(st, STATUS_USAGE,
+                              "--json needs a file name, or - for standard output");
+        }
+        c->json = sbuf_xstrdup(o->v[OPT_JSON].str);
+    }
     if (!o->v[OPT_LOG].given || o->v[OPT_LOG].on) {
         log_default_path(o->v[OPT_LOGDIR].str, o->v[OPT_LOGFILE].str, c->side[0].user,
                          c->side[1].user, buf, sizeof buf);
@@ -349,10 +432,14 @@ void config_free(struct config *c)
     free_rules(&c->exclude);
     free_rules(&c->regextrans2);
     free_rules(&c->regexflag);
+    free_rules(&c->regexmess);
+    rx_free(c->delete2foldersonly);
+    rx_free(c->delete2foldersbutnot);
     free(c->pidfile);
     free(c->stateroot);
     free(c->search[0]);
     free(c->search[1]);
     free(c->logpath);
+    free(c->json);
     memset(c, 0, sizeof *c);
 }

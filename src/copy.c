@@ -1,5 +1,6 @@
 /* copy: moves the bodies of one folder's missing messages from host1 to
- * host2, a fetcher thread reading the next batch while this one appends. */
+ * host2, a fetcher thread reading (and, when asked, rewriting) the next
+ * batch while this one appends. */
 #include "copy.h"
 
 #include "stop.h"
@@ -103,6 +104,8 @@ struct fetched {
     size_t cnt; /* messages that arrived, in order */
     const struct msg_meta *meta[BATCH_MSGS];
     struct imapc_body body[BATCH_MSGS];
+    /* 1: body[i] is a rewritten copy from malloc, not libetpan's buffer. */
+    unsigned char rewritten[BATCH_MSGS];
     size_t nerr;
     struct status err[BATCH_MSGS];
     int end;  /* the last batch */
@@ -122,15 +125,43 @@ struct pipeline {
     const struct msg_meta *m1;
     const size_t *idx;
     size_t n;
+    const struct transform *tf; /* NULL: bodies go out as fetched */
+    const char *mailbox;        /* host2's, for messages */
 };
 
 static void fetched_free(struct fetched *f)
 {
     if (f == NULL)
         return;
-    for (size_t i = 0; i < f->cnt; i++)
-        imapc_body_free(f->body[i].data);
+    for (size_t i = 0; i < f->cnt; i++) {
+        if (f->rewritten[i])
+            free(f->body[i].data);
+        else
+            imapc_body_free(f->body[i].data);
+    }
     free(f);
+}
+
+/* --regexmess and --truncmess on one fetched body, in the fetcher thread
+ * so the rewriting overlaps host2's APPENDs. The result gets a buffer of its
+ * own: its length is what the APPEND announces. On a rule's run-time
+ * failure the message is dropped with an error, and the folder goes on. */
+static int rewrite(struct pipeline *p, const struct msg_meta *m, struct imapc_body *b,
+                   struct status *err)
+{
+    char *out = NULL;
+    size_t len = 0;
+    struct status st;
+    status_clear(&st);
+    int rc = transform_apply(p->tf, b->data, b->len, &out, &len, &st);
+    imapc_body_free(b->data);
+    b->data = out;
+    b->len = len;
+    if (rc < 0)
+        return status_set(err, STATUS_ERR_APPEND,
+                          "host1 message UID %lu for [%.200s] not copied: %s",
+                          (unsigned long)m->uid, p->mailbox, st.msg);
+    return 0;
 }
 
 /* Fetches messages idx[*k...] into f, at most one batch. */
@@ -168,6 +199,13 @@ static void fetch_batch(struct pipeline *p, size_t *k, struct fetched *f)
             }
             f->nerr++;
             continue;
+        }
+        if (p->tf) {
+            if (rewrite(p, meta[i], &body[i], &f->err[f->nerr]) < 0) {
+                f->nerr++;
+                continue;
+            }
+            f->rewritten[f->cnt] = 1;
         }
         f->meta[f->cnt] = meta[i];
         f->body[f->cnt] = body[i];
@@ -221,8 +259,8 @@ static struct fetched *take(struct pipeline *p)
 
 int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
                   const struct msg_meta *m1, const size_t *idx, size_t n, int keywords_ok,
-                  copy_error_fn on_error, void *ctx, struct throttle *th, struct copy_result *res,
-                  struct status *st)
+                  copy_error_fn on_error, void *ctx, struct throttle *th,
+                  const struct transform *tf, struct copy_result *res, struct status *st)
 {
     memset(res, 0, sizeof *res);
     if (n == 0)
@@ -236,6 +274,8 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
     p.m1 = m1;
     p.idx = idx;
     p.n = n;
+    p.tf = transform_active(tf) ? tf : NULL;
+    p.mailbox = mailbox;
     /* Signals go to the main thread; the fetcher notices stop_requested. */
     sigset_t block, old;
     sigemptyset(&block);

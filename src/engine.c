@@ -5,6 +5,7 @@
 
 #include "caps.h"
 #include "copy.h"
+#include "delete_plan.h"
 #include "folder_plan.h"
 #include "imapc.h"
 #include "log.h"
@@ -80,9 +81,11 @@ struct folder_result {
     uint64_t copied, skipped, bytes, errors, flag_updates;
     uint64_t msgs1, bytes1, msgs2, bytes2; /* folder sizes before the copy */
     uint64_t bytes_skipped, missing, only2, dup1, dup2;
-    uint64_t keywords_dropped;         /* host2 refuses new keywords (PERMANENTFLAGS) */
-    uint64_t deleted2;                 /* removed from host2 by --delete2 */
-    int incremental;                   /* only host1's new messages were listed */
+    uint64_t keywords_dropped; /* host2 refuses new keywords (PERMANENTFLAGS) */
+    uint64_t deleted2;         /* removed from host2 by --delete2 */
+    uint64_t deleted_dups;     /* of which extra copies (--delete2duplicates) */
+    uint64_t deleted1;         /* removed from host1 by --delete1 */
+    int incremental;           /* only host1's new messages were listed */
     /* host1 as listed: UIDNEXT is the bound below which every message was
      * looked at (0 = unknown: no state is written), MESSAGES as SELECT
      * said. Never a STATUS from before: a message arriving in between
@@ -273,41 +276,177 @@ static int select_msgs(struct imapc *h, const char *criteria, struct msg_meta *m
     return 0;
 }
 
-/* --delete2: host2's messages with no host1 counterpart in this pair,
- * after the copy, within the ceiling. Returns -1 only for a lost session. */
+/* --expunge1/--expunge2: a plain EXPUNGE of the selected folder, asked
+ * for by name; it also removes what others flagged \Deleted. */
+static int plain_expunge(const struct config *cfg, struct imapc *h, int side, const char *name,
+                         struct report *rep, struct folder_result *res, struct status *st)
+{
+    char show[512];
+    show_name(name, show, sizeof show);
+    log_out("host%d: expunging folder [%s]%s\n", side, show, cfg->dry ? " (not done: --dry)" : "");
+    if (!cfg->dry && imapc_expunge(h, st) < 0)
+        return folder_failure(rep, res, st);
+    return 0;
+}
+
+/* Flags uids[0..n) \Deleted on h and makes them go as how says. Returns
+ * -1 only for a lost session; *done: whether they were flagged. */
+static int remove_uids(struct imapc *h, const uint32_t *uids, size_t n,
+                       enum delete_plan_expunge how, struct report *rep, struct folder_result *res,
+                       int *done, struct status *st)
+{
+    *done = 0;
+    if (imapc_mark_deleted(h, uids, n, st) < 0)
+        return folder_failure(rep, res, st);
+    *done = 1;
+    int r = 0;
+    if (how == DELETE_PLAN_UID)
+        r = imapc_uid_expunge(h, uids, n, st);
+    else if (how == DELETE_PLAN_PLAIN)
+        r = imapc_expunge(h, st);
+    return r < 0 ? folder_failure(rep, res, st) : 0;
+}
+
+static const char *removed_word(const struct config *cfg, enum delete_plan_expunge how)
+{
+    return cfg->dry                       ? "would be deleted"
+           : how == DELETE_PLAN_FLAG_ONLY ? "flagged \\Deleted"
+                                          : "deleted";
+}
+
+/* --delete2 and --delete2duplicates: host2's messages with no host1
+ * counterpart in this pair and host2's extra copies (delete_plan), after
+ * the copy, within the ceiling. *expunged: a plain EXPUNGE was sent.
+ * Returns -1 only for a lost session. */
 static int delete2(const struct config *cfg, struct imapc *h2, const struct folder_plan_pair *fp,
                    const struct msg_meta *m2, size_t n2, const struct msg_plan *plan,
-                   struct report *rep, struct folder_result *res, struct status *st)
+                   struct report *rep, struct folder_result *res, int *expunged, struct status *st)
 {
-    size_t n = plan->only_on_2;
-    if (n == 0)
+    struct delete_plan_host2 d;
+    size_t n = delete_plan_host2(m2, n2, plan, (enum msg_plan_size)cfg->use_size, cfg->delete2,
+                                 cfg->delete2duplicates, &d);
+    if (n == 0) {
+        delete_plan_host2_free(&d);
         return 0;
+    }
     char show[512];
     show_name(fp->name2, show, sizeof show);
-    if ((uint64_t)n * 100 > (uint64_t)cfg->delete2ceiling * n2) {
+    const char *opt = cfg->delete2 ? "--delete2" : "--delete2duplicates";
+    if (!delete_plan_within_ceiling(n, n2, cfg->delete2ceiling)) {
         status_set(st, STATUS_WITH_ERRORS,
-                   "folder [%s]: --delete2 would remove %zu of its %zu messages, more than "
+                   "folder [%s]: %s would remove %zu of its %zu messages, more than "
                    "--delete2ceiling %d%%; nothing removed (--delete2ceiling 100 allows it)",
-                   show, n, n2, cfg->delete2ceiling);
+                   show, opt, n, n2, cfg->delete2ceiling);
         rep_error(rep, st);
         res->errors++;
+        delete_plan_host2_free(&d);
+        return 0;
+    }
+    enum delete_plan_expunge how =
+        delete_plan_expunge_mode(imapc_has_uidplus(h2), cfg->uidexpunge2 != 0, cfg->expunge2 == 1);
+    if (how == DELETE_PLAN_REFUSE) {
+        status_set(st, STATUS_WITH_ERRORS,
+                   "folder [%s]: host2 has no UIDPLUS, so %s could only EXPUNGE the whole "
+                   "folder (messages others flagged \\Deleted too); nothing removed (--expunge2 "
+                   "allows it)",
+                   show, opt);
+        rep_error(rep, st);
+        res->errors++;
+        delete_plan_host2_free(&d);
         return 0;
     }
     uint32_t *uids = sbuf_xcalloc(n, sizeof *uids);
-    for (size_t i = 0; i < n; i++) {
-        uids[i] = m2[plan->only2[i]].uid;
-        log_out("msg %s/%u %s on host2 (not on host1, --delete2)\n", show, (unsigned)uids[i],
-                cfg->dry ? "would be deleted" : "deleted");
+    for (size_t i = 0; i < d.ngone; i++) {
+        uids[i] = d.gone[i];
+        log_out("msg %s/%u %s on host2 (not on host1, --delete2)\n", show, (unsigned)d.gone[i],
+                removed_word(cfg, how));
+    }
+    for (size_t i = 0; i < d.ndups; i++) {
+        uids[d.ngone + i] = d.dups[i];
+        log_out("msg %s/%u %s on host2 (duplicate, --delete2duplicates)\n", show,
+                (unsigned)d.dups[i], removed_word(cfg, how));
     }
     int rc = 0;
     if (!cfg->dry) {
-        if (imapc_mark_deleted(h2, uids, n, st) < 0 || imapc_uid_expunge(h2, uids, n, st) < 0) {
-            rc = folder_failure(rep, res, st);
-        } else {
+        int done = 0;
+        rc = remove_uids(h2, uids, n, how, rep, res, &done, st);
+        if (done) {
             pthread_mutex_lock(&rep_mu);
             rep->deleted2 += n;
             pthread_mutex_unlock(&rep_mu);
             res->deleted2 = n;
+            res->deleted_dups = d.ndups;
+            *expunged = how == DELETE_PLAN_PLAIN;
+        }
+    }
+    free(uids);
+    delete_plan_host2_free(&d);
+    return rc;
+}
+
+/* --delete1: flags on host1 what host2 is known to hold: the pairs, and
+ * the copies host2 answered OK (all_copied) or, when some failed or were
+ * left out, those a listing of host2 taken now pairs; then expunges them.
+ * Returns -1 only for a lost session. */
+static int delete1(const struct config *cfg, struct imapc *h1, struct imapc *h2,
+                   const struct folder_plan_pair *fp, const struct msg_meta *m1, size_t n1,
+                   const struct msg_plan *plan, int all_copied, struct report *rep,
+                   struct folder_result *res, struct status *st)
+{
+    unsigned char *copied = NULL;
+    if (!all_copied) {
+        copied = sbuf_xcalloc(plan->ncopy + 1, 1);
+        struct imapc_box b2;
+        struct msg_meta *m2 = NULL;
+        size_t n2 = 0;
+        struct msg_plan after;
+        memset(&after, 0, sizeof after);
+        int ok = imapc_select(h2, fp->name2, 0, &b2, st) == 0 &&
+                 imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) == 0 &&
+                 msg_plan_build(m1, n1, m2, n2, (enum msg_plan_size)cfg->use_size, &after, st) == 0;
+        if (ok)
+            delete_plan_verified(plan, &after, copied);
+        msg_plan_free(&after);
+        imapc_meta_free(m2, n2);
+        if (!ok) {
+            free(copied);
+            return folder_failure(rep, res, st); /* nothing is deleted unverified */
+        }
+    }
+    uint32_t *uids = NULL;
+    size_t n = delete_plan_host1(m1, plan, copied, &uids);
+    free(copied);
+    if (n == 0) {
+        free(uids);
+        return 0;
+    }
+    char show[512];
+    show_name(fp->name1, show, sizeof show);
+    enum delete_plan_expunge how =
+        delete_plan_expunge_mode(imapc_has_uidplus(h1), cfg->expunge1 != 0, cfg->expunge1 == 1);
+    if (how == DELETE_PLAN_REFUSE) {
+        status_set(st, STATUS_WITH_ERRORS,
+                   "folder [%s]: host1 has no UIDPLUS, so --delete1 could only EXPUNGE the whole "
+                   "folder (messages others flagged \\Deleted too); nothing deleted (--expunge1 "
+                   "allows it, --noexpunge1 only flags)",
+                   show);
+        rep_error(rep, st);
+        res->errors++;
+        free(uids);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        log_out("msg %s/%u %s on host1 (on host2, --delete1)\n", show, (unsigned)uids[i],
+                removed_word(cfg, how));
+    int rc = 0;
+    if (!cfg->dry) {
+        int done = 0;
+        rc = remove_uids(h1, uids, n, how, rep, res, &done, st);
+        if (done) {
+            pthread_mutex_lock(&rep_mu);
+            rep->deleted1 += n;
+            pthread_mutex_unlock(&rep_mu);
+            res->deleted1 = n;
         }
     }
     free(uids);
@@ -362,9 +501,21 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     struct msg_plan plan;
     memset(&plan, 0, sizeof plan);
     int rc = 0;
+    int expunged2 = 0;
 
-    if (imapc_select(h1, fp->name1, 1, &b1, st) < 0)
+    /* host1 is only examined, unless a deletion there was asked for. */
+    int ro1 = cfg->dry || !(cfg->delete1 || cfg->expunge1 == 1);
+    if (imapc_select(h1, fp->name1, ro1, &b1, st) < 0)
         goto folder_error;
+    /* imapsync's --expunge1 also expunges before the folder is listed. */
+    if (cfg->expunge1 == 1 && !cfg->delete1) {
+        if (plain_expunge(cfg, h1, 1, fp->name1, rep, res, st) < 0) {
+            rc = -1;
+            goto out;
+        }
+        if (!cfg->dry && imapc_select(h1, fp->name1, ro1, &b1, st) < 0)
+            goto folder_error;
+    }
     if (inc) {
         int r = new_on_host1(cfg, h1, inc, uidnext, &b1, &m1, &n1, st);
         if (r < 0)
@@ -433,6 +584,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
         rc = -1;
         goto out;
     }
+    int all_copied = 1;
     if (cfg->dry) {
         for (size_t k = 0; k < plan.ncopy; k++)
             res->bytes += m1[plan.copy[k]].size;
@@ -441,11 +593,12 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     } else {
         struct copy_result cr;
         rc = copy_messages(h1, h2, fp->name2, m1, plan.copy, plan.ncopy, b2.keywords_ok, copy_error,
-                           rep, th, &cr, st);
+                           rep, th, &cfg->transform, &cr, st);
         res->copied = cr.copied;
         res->bytes = cr.bytes;
         res->errors += cr.failed;
         res->missing += plan.ncopy - cr.copied;
+        all_copied = cr.copied == plan.ncopy && cr.failed == 0;
         pthread_mutex_lock(&rep_mu);
         if (cr.biggest > rep->biggest)
             rep->biggest = cr.biggest;
@@ -453,13 +606,22 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
         if (rc == 0 && cfg->syncflagsaftercopy && cr.copied > 0)
             rc = flags_after_copy(cfg, h2, fp->name2, m1, n1, b2.keywords_ok, rep, res, st);
     }
-    if (rc == 0 && cfg->delete2 && exists2) {
+    if (rc == 0 && (cfg->delete2 || cfg->delete2duplicates) && exists2) {
+        /* One pair's plan does not see the other host1 folders' messages:
+         * what is "not on host1" here may be in one of them. */
         if (merged)
-            log_out("Folder [%s]: several host1 folders go into it; --delete2 leaves it alone\n",
-                    fp->name2[0] ? fp->name2 : "?");
+            log_out("Folder [%s]: several host1 folders go into it; %s leaves it alone\n",
+                    fp->name2[0] ? fp->name2 : "?",
+                    cfg->delete2 ? "--delete2" : "--delete2duplicates");
         else
-            rc = delete2(cfg, h2, fp, m2, n2, &plan, rep, res, st);
+            rc = delete2(cfg, h2, fp, m2, n2, &plan, rep, res, &expunged2, st);
     }
+    if (rc == 0 && cfg->delete1)
+        rc = delete1(cfg, h1, h2, fp, m1, n1, &plan, all_copied, rep, res, st);
+    if (rc == 0 && cfg->expunge1 == 1 && !cfg->delete1)
+        rc = plain_expunge(cfg, h1, 1, fp->name1, rep, res, st);
+    if (rc == 0 && cfg->expunge2 == 1 && exists2 && !expunged2)
+        rc = plain_expunge(cfg, h2, 2, fp->name2, rep, res, st);
     goto out;
 
 folder_error:
@@ -499,6 +661,18 @@ static uint64_t plan_fingerprint(const struct config *cfg)
               cfg->maxsize, cfg->minsize, cfg->delete2, cfg->delete2ceiling);
     for (int i = 0; i < 2; i++)
         sbuf_addf(&b, "\nsearch%d=%s", i + 1, cfg->search[i] ? cfg->search[i] : "");
+    sbuf_addf(&b, "\ndelete1=%d", cfg->delete1);
+    sbuf_addf(&b, "\nexpunge1=%d", cfg->expunge1);
+    sbuf_addf(&b, "\ndelete2duplicates=%d", cfg->delete2duplicates);
+    sbuf_addf(&b, "\nexpunge2=%d", cfg->expunge2);
+    sbuf_addf(&b, "\nuidexpunge2=%d", cfg->uidexpunge2);
+    /* What reaches host2 changes with the transforms, not what is paired
+     * (identity), but a rerun under other rules compares in full anyway. */
+    for (size_t i = 0; i < cfg->regexmess.n; i++)
+        sbuf_addf(&b, "\nregexmess=%s", rx_source(cfg->regexmess.r[i]));
+    sbuf_addf(&b, "\ntruncmess=%lld", (long long)cfg->truncmess);
+    /* --delete2folders and its rules act on the folder list, not on a
+     * pair: they do not belong here. */
     for (size_t i = 0; i < cfg->regexflag.n; i++)
         sbuf_addf(&b, "\nregexflag=%s", rx_source(cfg->regexflag.r[i]));
     uint64_t h = state_fingerprint(0, b.data, b.len);
@@ -533,7 +707,10 @@ static int load_state(const struct config *cfg, const struct folder_plan_pair *f
         return 0;
     /* --delete2 left messages on host2 last time (over the ceiling): the
      * user may have raised it since, so look again. */
-    if (cfg->delete2 && c->only2)
+    if ((cfg->delete2 || cfg->delete2duplicates) && c->only2)
+        return 0;
+    /* These act on every folder of every run, changed or not. */
+    if (cfg->delete1 || cfg->expunge1 == 1 || cfg->expunge2 == 1)
         return 0;
     return 1;
 }
@@ -599,7 +776,7 @@ static void save_state(const struct config *cfg, struct imapc *h2,
         .bytes_filtered = res->bytes_filtered,
         .only2 = res->only2 - res->deleted2,
         .dup1 = res->dup1,
-        .dup2 = res->dup2,
+        .dup2 = res->dup2 - res->deleted_dups, /* each was a later copy of its identity */
     };
     if (state_save(cfg->statepath, fp->name1, fp->name2, &p, &st) < 0)
         log_err("imapferry: warning: %s; the next run compares this folder in full\n", st.msg);
@@ -670,6 +847,14 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
                 (unsigned long long)res->msgs2, (unsigned long long)res->bytes2,
                 (unsigned long long)(res->msgs2 + done),
                 (unsigned long long)(res->bytes2 + done_bytes));
+    report_folder(rep, &(struct report_folder){.name1 = show1,
+                                               .name2 = show2,
+                                               .copied = res->copied,
+                                               .skipped = res->skipped,
+                                               .bytes = res->bytes,
+                                               .flag_updates = res->flag_updates,
+                                               .errors = res->errors,
+                                               .unchanged = unchanged});
     pthread_mutex_unlock(&rep_mu);
 }
 
@@ -699,8 +884,7 @@ static void report_unchanged(const struct config *cfg, struct report *rep,
  * sessions) are started only for pairs with work. Pairs with a SUBSCRIBE
  * still to send, or --skipemptyfolders, take the normal way. */
 static size_t skip_unchanged(const struct config *cfg, struct folder_plan *plan,
-                             const struct prefetched *pre, unsigned char *done,
-                             struct report *rep)
+                             const struct prefetched *pre, unsigned char *done, struct report *rep)
 {
     size_t n = 0;
     for (size_t i = 0; pre && i < plan->npairs; i++) {
@@ -867,22 +1051,78 @@ static int connect_side(const struct config *cfg, int i, struct imapc **h, struc
     return 0;
 }
 
+/* The warning an unverified TLS session gets, before anything is sent. */
+static void warn_insecure(const struct config *cfg, int i)
+{
+    const struct config_side *c = &cfg->side[i];
+    if (c->insecure && c->tls != CONN_TLS_NONE)
+        log_err("imapferry: WARNING: --insecure%d: the certificate of %s is not checked; "
+                "anyone on the path can read the password and the mail\n",
+                i + 1, c->host);
+}
+
+static void say_logged_in(const struct config *cfg, int i, struct imapc *h)
+{
+    const struct config_side *c = &cfg->side[i];
+    const struct folder_ns *ns = imapc_namespace(h);
+    char sec[128];
+    log_out("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n", i + 1,
+            c->user, c->host, c->port, imapc_security(h, sec, sizeof sec), ns->prefix,
+            ns->sep ? ns->sep : ' ');
+}
+
 /* Connects and logs in one side, saying so. */
 static int open_side(const struct config *cfg, int i, struct imapc **h, struct status *st)
 {
-    struct imapc_conf ic;
-    side_conf(cfg, i, &ic);
-    if (ic.insecure && ic.tls != CONN_TLS_NONE)
-        log_err("imapferry: WARNING: --insecure%d: the certificate of %s is not checked; "
-                "anyone on the path can read the password and the mail\n",
-                i + 1, ic.host);
+    warn_insecure(cfg, i);
     if (connect_side(cfg, i, h, st) < 0)
         return -1;
-    const struct folder_ns *ns = imapc_namespace(*h);
-    char sec[128];
-    log_out("host%d: logged in as %s on %s port %d, %s (prefix \"%s\", separator \"%c\")\n", i + 1,
-            ic.user, ic.host, ic.port, imapc_security(*h, sec, sizeof sec), ns->prefix,
-            ns->sep ? ns->sep : ' ');
+    say_logged_in(cfg, i, *h);
+    return 0;
+}
+
+struct opening {
+    const struct config *cfg;
+    int side;
+    struct imapc *h;
+    struct status st;
+    int rc;
+};
+
+static void *open_one(void *arg)
+{
+    struct opening *o = arg;
+    o->rc = connect_side(o->cfg, o->side, &o->h, &o->st);
+    return NULL;
+}
+
+/* Both sides log in at the same time: each login is several round trips
+ * (greeting, TLS, LOGIN, CAPABILITY, NAMESPACE). host1's failure is the
+ * one reported when both fail, as when they were opened in turn. */
+static int open_both(const struct config *cfg, struct imapc **h, struct status *st)
+{
+    struct opening o[2] = {{.cfg = cfg, .side = 0}, {.cfg = cfg, .side = 1}};
+    warn_insecure(cfg, 0);
+    warn_insecure(cfg, 1);
+    pthread_t t;
+    int threaded = pthread_create(&t, NULL, open_one, &o[1]) == 0;
+    open_one(&o[0]);
+    if (threaded)
+        pthread_join(t, NULL);
+    else
+        open_one(&o[1]);
+    for (int i = 0; i < 2; i++) {
+        if (o[i].rc < 0) {
+            *st = o[i].st;
+            imapc_close(o[0].h);
+            imapc_close(o[1].h);
+            return -1;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        h[i] = o[i].h;
+        say_logged_in(cfg, i, h[i]);
+    }
     return 0;
 }
 
@@ -1137,6 +1377,75 @@ static int run_workers(const struct config *cfg, struct imapc **h, struct folder
     return 0;
 }
 
+/* --delete2folders, once after the sync: removes the host2 folders no
+ * host1 folder maps to (delete_plan), children first; one that still holds
+ * messages only under --delete2ceiling 100. Runs after the workers, on the
+ * run's own session. Returns -1 only for a lost session. */
+static int delete2_folders(const struct config *cfg, struct imapc *h2, struct folder **f,
+                           const size_t *nf, const struct folder_ns *ns, struct report *rep,
+                           struct status *st)
+{
+    if (!cfg->delete2folders || stop_requested)
+        return 0;
+    char **keep = NULL;
+    size_t nkeep = 0, *idx = NULL;
+    if (delete_plan_keep(f[0], nf[0], f[1], nf[1], &ns[0], &ns[1], &cfg->folders, &keep, &nkeep,
+                         st) < 0) {
+        status_prefix(st, STATUS_WITH_ERRORS, "--delete2folders: no folder deleted");
+        rep_error(rep, st);
+        return 0;
+    }
+    size_t n = delete_plan_folders(f[1], nf[1], ns[1].sep, (const char *const *)keep, nkeep,
+                                   cfg->delete2foldersonly, cfg->delete2foldersbutnot, &idx);
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0 && !stop_requested; k++) {
+        const struct folder *d = &f[1][idx[k]];
+        char show[512];
+        show_name(d->name, show, sizeof show);
+        if (!sendable_name(d->name))
+            continue; /* never sent: see sendable_name */
+        struct folder_status fs;
+        memset(&fs, 0, sizeof fs);
+        if (!d->noselect && imapc_status(h2, d->name, &fs, st) < 0) {
+            if (status_lost(st))
+                rc = -1;
+            else
+                rep_error(rep, st);
+            continue;
+        }
+        if (!delete_plan_folder_allowed(fs.messages, cfg->delete2ceiling)) {
+            status_set(st, STATUS_WITH_ERRORS,
+                       "folder [%s] on host2: --delete2folders would delete it with its %u "
+                       "message%s; kept (--delete2ceiling 100 allows it)",
+                       show, (unsigned)fs.messages, fs.messages == 1 ? "" : "s");
+            rep_error(rep, st);
+            continue;
+        }
+        log_out("Folder [%s] %s on host2 (no host1 folder maps to it, --delete2folders)\n", show,
+                cfg->dry ? "would be deleted" : "deleted");
+        if (cfg->dry)
+            continue;
+        if ((d->subscribed && imapc_unsubscribe(h2, d->name, st) < 0) ||
+            imapc_delete(h2, d->name, st) < 0) {
+            if (status_lost(st)) {
+                rc = -1;
+            } else {
+                char what[700];
+                snprintf(what, sizeof what, "could not delete folder [%s]", show);
+                status_prefix(st, st->code, what);
+                rep_error(rep, st);
+            }
+            continue;
+        }
+        rep->folders_deleted2++;
+    }
+    free(idx);
+    for (size_t k = 0; k < nkeep; k++)
+        free(keep[k]);
+    free(keep);
+    return rc;
+}
+
 /* --justfolderlists and --justautomap: what the run would work on. */
 static void print_folder_lists(const struct config *cfg, struct folder **f, const size_t *nf,
                                const struct folder_plan *plan)
@@ -1181,9 +1490,8 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
                        i + 1, cfg->search[i]);
             return -1;
         }
-    for (int i = 0; i < 2; i++)
-        if (open_side(cfg, i, &h[i], st) < 0)
-            goto out;
+    if (open_both(cfg, h, st) < 0)
+        goto out;
     if (cfg->justlogin) {
         for (int i = 0; i < 2; i++) {
             char caps[2048];
@@ -1239,6 +1547,8 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         goto out;
     rc = run_workers(cfg, h, &plan, pre, &th, rep, st);
     free(pre);
+    if (rc == 0 && delete2_folders(cfg, h[1], f, nf, ns, rep, st) < 0)
+        rc = -1;
 out:
     folder_plan_free(&plan);
     for (int i = 0; i < 2; i++) {

@@ -314,7 +314,14 @@ void imapc_close(struct imapc *c)
         if (c->s->imap_stream && mailimap_send_current_tag(c->s) == MAILIMAP_NO_ERROR &&
             mailstream_write(c->s->imap_stream, "LOGOUT\r\n", 8) == 8)
             mailstream_flush(c->s->imap_stream);
-        mailimap_free(c->s); /* also frees the stream and our transport */
+        /* Closed here (which frees our transport too), because with a
+         * stream left mailimap_free sends a LOGOUT of its own and waits for
+         * that answer: a second LOGOUT, a round trip, and the parse above. */
+        if (c->s->imap_stream) {
+            mailstream_close(c->s->imap_stream);
+            c->s->imap_stream = NULL;
+        }
+        mailimap_free(c->s);
     }
     free(c->ns_prefix);
     free(c);
@@ -1040,7 +1047,8 @@ int imapc_changed_since(struct imapc *c, uint32_t below, uint64_t modseq, size_t
     if (!mailimap_has_condstore(c->s) || modseq == 0)
         return status_set(st, STATUS_ERR_FETCH, "%s: no CONDSTORE, so no CHANGEDSINCE", c->label);
     struct mailimap_set *set = mailimap_set_new_interval(1, below - 1);
-    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att(mailimap_fetch_att_new_uid());
+    struct mailimap_fetch_type *ft =
+        mailimap_fetch_type_new_fetch_att(mailimap_fetch_att_new_uid());
     clist *res = NULL;
     int r = mailimap_uid_fetch_changedsince(c->s, set, ft, modseq, &res);
     mailimap_set_free(set);
@@ -1277,4 +1285,27 @@ int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m,
     int refused = 0;
     int r = appender_one(c->s, mailbox, m, keywords_ok, data, len, &refused);
     return appended(c, r, refused, mailbox, 1, st);
+}
+
+int imapc_has_uidplus(const struct imapc *c)
+{
+    return mailimap_has_extension(c->s, "UIDPLUS");
+}
+
+int imapc_expunge(struct imapc *c, struct status *st)
+{
+    int r = mailimap_expunge(c->s);
+    return r == MAILIMAP_NO_ERROR ? 0 : fail(c, r, STATUS_OTHER, st, "EXPUNGE");
+}
+
+int imapc_unsubscribe(struct imapc *c, const char *name, struct status *st)
+{
+    int r = mailimap_unsubscribe(c->s, name);
+    return r == MAILIMAP_NO_ERROR ? 0 : fail(c, r, STATUS_OTHER, st, "UNSUBSCRIBE");
+}
+
+int imapc_delete(struct imapc *c, const char *name, struct status *st)
+{
+    int r = mailimap_delete(c->s, name);
+    return r == MAILIMAP_NO_ERROR ? 0 : fail(c, r, STATUS_OTHER, st, "DELETE");
 }

@@ -6,7 +6,9 @@
 #include "log.h"
 #include "stop.h"
 #include "options.h"
+#include "preset.h"
 #include "report.h"
+#include "report_json.h"
 #include "statedir.h"
 #include "status.h"
 #include "version.h"
@@ -61,6 +63,38 @@ static void log_header(int argc, char **argv)
     log_out("\n");
 }
 
+/* --json: the report of the run, however it ended. One that cannot be
+ * written turns a success into exit 1: the caller counted on it. */
+static int write_json(const struct config *cfg, struct report *rep, int rc)
+{
+    if (cfg->json == NULL)
+        return rc;
+    struct report_json_run jr = {
+        .host = {cfg->side[0].host, cfg->side[1].host},
+        .port = {cfg->side[0].port, cfg->side[1].port},
+        .user = {cfg->side[0].user, cfg->side[1].user},
+        .exit_code = rc,
+        .signal = (int)got_signal,
+    };
+    struct status st;
+    if (report_json_write(cfg->json, rep, &jr, &st) < 0) {
+        log_err("imapferry: ERROR: %s\n", st.msg);
+        return rc == STATUS_OK ? STATUS_OTHER : rc;
+    }
+    return rc;
+}
+
+/* A run refused before it began: the error, already shown, goes into the
+ * JSON report too. */
+static int end_early(struct config *cfg, struct report *rep, const struct status *st, int rc)
+{
+    report_fatal(rep, st);
+    rc = write_json(cfg, rep, rc);
+    report_free(rep);
+    config_free(cfg);
+    return rc;
+}
+
 static int run(const struct options *opts, int argc, char **argv)
 {
     struct config cfg;
@@ -70,6 +104,15 @@ static int run(const struct options *opts, int argc, char **argv)
         fprintf(stderr, "imapferry: %s\n", st.msg);
         return st.code;
     }
+    /* A --json FILE that cannot be written fails now, not after the sync. */
+    if (cfg.json && report_json_prepare(cfg.json, &st) < 0) {
+        fprintf(stderr, "imapferry: %s\n", st.msg);
+        config_free(&cfg);
+        return st.code;
+    }
+    struct report rep;
+    report_init(&rep, cfg.dry, cfg.foldersizes, cfg.foldersizesatend, cfg.justfolders);
+    rep.errorsmax = cfg.errorsmax;
     /* The pid file first: a run refused because another one holds it
      * must leave nothing behind, not even a log file. */
     struct lock *lk = NULL;
@@ -77,16 +120,14 @@ static int run(const struct options *opts, int argc, char **argv)
     if (lock_acquire(cfg.pidfile, cfg.pidfilelocking, cfg.logpath, &lk, notes, sizeof notes, &st) <
         0) {
         fprintf(stderr, "imapferry: %s\n", st.msg);
-        config_free(&cfg);
-        return st.code;
+        return end_early(&cfg, &rep, &st, st.code);
     }
     struct statedir *sd = NULL;
     if (statedir_acquire(cfg.stateroot, cfg.side[0].host, cfg.side[0].port, cfg.side[0].user,
                          cfg.side[1].host, cfg.side[1].port, cfg.side[1].user, &sd, &st) < 0) {
         fprintf(stderr, "imapferry: %s\n", st.msg);
         lock_release(lk);
-        config_free(&cfg);
-        return st.code;
+        return end_early(&cfg, &rep, &st, st.code);
     }
     if (!cfg.nostate)
         cfg.statepath = statedir_path(sd);
@@ -94,8 +135,7 @@ static int run(const struct options *opts, int argc, char **argv)
         fprintf(stderr, "imapferry: %s (use --nolog to run without a log file)\n", st.msg);
         statedir_release(sd);
         lock_release(lk);
-        config_free(&cfg);
-        return STATUS_OTHER;
+        return end_early(&cfg, &rep, &st, STATUS_OTHER);
     }
     log_header(argc, argv);
     if (cfg.logpath)
@@ -103,9 +143,6 @@ static int run(const struct options *opts, int argc, char **argv)
                 cfg.logpath);
     if (notes[0])
         log_out("%s\n", notes);
-    struct report rep;
-    report_init(&rep, cfg.dry, cfg.foldersizes, cfg.foldersizesatend, cfg.justfolders);
-    rep.errorsmax = cfg.errorsmax;
     if (engine_run(&cfg, &rep, &st) < 0) {
         rep.aborted = 1;
         if (!got_signal)
@@ -117,6 +154,8 @@ static int run(const struct options *opts, int argc, char **argv)
     if (!cfg.justlogin)
         report_print(&rep);
     int rc = got_signal ? STATUS_SIGNAL : report_exit_code(&rep);
+    rc = write_json(&cfg, &rep, rc);
+    report_free(&rep);
     statedir_release(sd);
     lock_release(lk);
     log_close();
@@ -140,6 +179,7 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < opts.nnotices; k++)
         fprintf(stderr, "imapferry: notice: %s\n", opts.notices[k]);
     int rc = STATUS_OK;
+    struct sbuf said = SBUF_INIT; /* what the presets set */
     if (opts.v[OPT_LIST_OPTIONS].given)
         options_print_list(stdout);
     else if (opts.v[OPT_VERSION].given)
@@ -148,8 +188,14 @@ int main(int argc, char **argv)
         print_help();
     else if (opts.v[OPT_CSV].given || opts.v[OPT_JOBS].given || opts.v[OPT_MAXCONNSPERHOST].given)
         rc = batch_run(&opts, argv[0]);
-    else
+    else if (preset_apply(&opts, &said, &st) < 0) {
+        fprintf(stderr, "imapferry: %s\n", st.msg);
+        rc = st.code;
+    } else {
+        fputs(said.len ? said.data : "", stderr);
         rc = run(&opts, argc, argv);
+    }
+    sbuf_free(&said);
     options_free(&opts);
     return rc;
 }

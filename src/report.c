@@ -2,8 +2,11 @@
 #include "report.h"
 
 #include "log.h"
+#include "mutf7.h"
+#include "sbuf.h"
 #include "stop.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -19,11 +22,64 @@ void report_init(struct report *r, int dry, int foldersizes, int foldersizesaten
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
 }
 
+enum report_class report_line_class(int code)
+{
+    switch (code) {
+    case STATUS_ERR_APPEND:
+    case STATUS_ERR_FETCH:
+    case STATUS_ERR_FLAGS:
+        return REPORT_MESSAGE;
+    case STATUS_CONNECT:
+    case STATUS_CONNECT_HOST1:
+    case STATUS_CONNECT_HOST2:
+    case STATUS_TLS:
+        return REPORT_CONNECTION;
+    /* None of these lets a run go on. */
+    case STATUS_SIGNAL:
+    case STATUS_PIDFILE:
+    case STATUS_AUTH:
+    case STATUS_AUTH_HOST1:
+    case STATUS_AUTH_HOST2:
+    case STATUS_USAGE:
+    case STATUS_NOINPUT:
+    case STATUS_INTERNAL:
+    case STATUS_TRANSFER_LIMIT:
+        return REPORT_FATAL;
+    default:
+        /* 111 and 1 come from folder-wide steps (a folder given up after
+         * reconnections, --delete2ceiling, SUBSCRIBE, EXPUNGE). */
+        return REPORT_FOLDER;
+    }
+}
+
+/* Bounded, so a run failing on every message cannot grow without end. */
+static void keep_line(struct report *r, const struct status *st, enum report_class cls)
+{
+    if (r->nlines >= REPORT_MAX_LINES) {
+        r->lines_dropped++;
+        return;
+    }
+    if (r->lines == NULL)
+        r->lines = sbuf_xcalloc(REPORT_MAX_LINES, sizeof *r->lines);
+    struct report_line *l = &r->lines[r->nlines++];
+    l->code = st->code;
+    l->cls = cls;
+    l->msg = sbuf_xstrdup(st->msg);
+}
+
+void report_fatal(struct report *r, const struct status *st)
+{
+    r->errors++;
+    r->by_code[(unsigned)st->code & 0xFF]++;
+    keep_line(r, st, REPORT_FATAL);
+}
+
 void report_error(struct report *r, const struct status *st)
 {
     log_err("imapferry: ERROR: %s\n", st->msg);
     r->errors++;
     r->by_code[(unsigned)st->code & 0xFF]++;
+    keep_line(r, st, r->aborted ? REPORT_FATAL : report_line_class(st->code));
     if (r->errorsmax && r->errors == r->errorsmax) {
         /* imapsync's --errorsmax: a run that fails this often is fighting
          * something a rerun will not fix; the stop flag ends it as a
@@ -31,6 +87,56 @@ void report_error(struct report *r, const struct status *st)
         log_err("imapferry: %u errors, the --errorsmax limit: stopping\n", r->errors);
         stop_requested = 1;
     }
+}
+
+/* The other form of a folder name: wire from UTF-8 or UTF-8 from wire; a
+ * name that does not convert is kept as it is (the JSON writer replaces
+ * bytes that are not UTF-8). */
+static char *other_form(const char *name, int to_wire)
+{
+    char *out = NULL;
+    struct status ignored;
+    int rc = to_wire ? mutf7_encode(name, &out, &ignored) : mutf7_decode(name, &out, &ignored);
+    return rc == 0 ? out : sbuf_xstrdup(name);
+}
+
+static void keep_names(const char *show, const char *wire, const char **show_out,
+                       const char **wire_out)
+{
+    char *name = show ? sbuf_xstrdup(show) : wire ? other_form(wire, 0) : sbuf_xstrdup("");
+    *show_out = name;
+    *wire_out = wire ? sbuf_xstrdup(wire) : other_form(name, 1);
+}
+
+void report_folder(struct report *r, const struct report_folder *f)
+{
+    if (r->nfolders == r->folders_cap) {
+        r->folders_cap = r->folders_cap ? 2 * r->folders_cap : 16;
+        r->folders = sbuf_xrealloc(r->folders, r->folders_cap * sizeof *r->folders);
+    }
+    struct report_folder *k = &r->folders[r->nfolders++];
+    *k = *f;
+    keep_names(f->name1, f->wire1, &k->name1, &k->wire1);
+    keep_names(f->name2, f->wire2, &k->name2, &k->wire2);
+}
+
+void report_free(struct report *r)
+{
+    for (size_t i = 0; i < r->nlines; i++)
+        free(r->lines[i].msg);
+    free(r->lines);
+    r->lines = NULL;
+    r->nlines = 0;
+    for (size_t i = 0; i < r->nfolders; i++) {
+        /* const for report_folder's callers; these copies are ours. */
+        free((char *)r->folders[i].name1);
+        free((char *)r->folders[i].name2);
+        free((char *)r->folders[i].wire1);
+        free((char *)r->folders[i].wire2);
+    }
+    free(r->folders);
+    r->folders = NULL;
+    r->nfolders = r->folders_cap = 0;
 }
 
 static void when(const char *label, time_t t)
@@ -76,18 +182,36 @@ static double mib(uint64_t n)
     return (double)n / (1024.0 * 1024.0);
 }
 
-void report_print(const struct report *r)
+void report_finish(struct report *r)
 {
+    if (r->end.done)
+        return;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    double secs = (double)(now.tv_sec - r->t0.tv_sec) + (double)(now.tv_nsec - r->t0.tv_nsec) / 1e9;
+    r->end.secs = (double)(now.tv_sec - r->t0.tv_sec) + (double)(now.tv_nsec - r->t0.tv_nsec) / 1e9;
+    r->end.ended = time(NULL);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    r->end.cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+                 ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+    r->end.rss_end = rss_now();
+    r->end.rss_peak = rss_peak();
+    r->end.done = 1;
+}
+
+void report_print(struct report *r)
+{
+    report_finish(r);
+    double secs = r->end.secs;
     double rate_div = secs > 0 ? secs : 1e-9;
 
     log_out("++++ Statistics\n");
     when("Transfer started on", r->started);
-    when("Transfer ended on", time(NULL));
+    when("Transfer ended on", r->end.ended);
     log_out("%-40s: %.1f sec\n", "Transfer time", secs);
     log_out("%-40s: %u/%u synced\n", "Folders synced", r->folders_synced, r->folders_wanted);
+    if (r->folders_deleted2) /* imapsync 2.29x's line, after this one */
+        log_out("%-40s: %u\n", "Folders deleted on host2", r->folders_deleted2);
     if (r->dry)
         log_out("%-40s: 0 (could be %llu without dry mode)\n", "Messages transferred",
                 (unsigned long long)r->transferred);
@@ -103,7 +227,7 @@ void report_print(const struct report *r)
             (unsigned long long)r->h1_not_h2);
     log_out("%-40s: %llu messages\n", "Messages found in host2 not in host1",
             (unsigned long long)r->h2_not_h1);
-    log_out("%-40s: 0\n", "Messages deleted on host1");
+    log_out("%-40s: %llu\n", "Messages deleted on host1", (unsigned long long)r->deleted1);
     log_out("%-40s: %llu\n", "Messages deleted on host2", (unsigned long long)r->deleted2);
     log_out("%-40s: %llu (%.3f MiB)\n", "Total bytes transferred", (unsigned long long)r->bytes,
             mib(r->bytes));
@@ -113,17 +237,14 @@ void report_print(const struct report *r)
     log_out("%-40s: %.1f KiB/s\n", "Average bandwidth rate", (double)r->bytes / 1024.0 / rate_div);
     log_out("%-40s: %u\n", "Reconnections to host1", r->reconnections[0]);
     log_out("%-40s: %u\n", "Reconnections to host2", r->reconnections[1]);
-    log_out("%-40s: %.1f MiB\n", "Memory consumption at the end", mib(rss_now()));
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-                 ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+    log_out("%-40s: %.1f MiB\n", "Memory consumption at the end", mib(r->end.rss_end));
+    double cpu = r->end.cpu;
     log_out("%-40s: %.2f sec %.1f %%cpu\n", "CPU time and %cpu", cpu, 100.0 * cpu / rate_div);
     log_out("%-40s: %llu bytes (%.3f MiB)\n", "Biggest message transferred",
             (unsigned long long)r->biggest, mib(r->biggest));
     if (r->biggest)
         log_out("%-40s: %.1f\n", "Memory/biggest message ratio",
-                (double)rss_peak() / (double)r->biggest);
+                (double)r->end.rss_peak / (double)r->biggest);
     else
         log_out("%-40s: NA\n", "Memory/biggest message ratio");
     if (r->foldersizes)
@@ -166,7 +287,7 @@ void report_print(const struct report *r)
     }
     log_out("Detected %u errors\n", r->errors);
     /* Our additions, after imapsync's fields so its parsers still match. */
-    log_out("%-40s: %.1f MiB\n", "Peak memory", mib(rss_peak()));
+    log_out("%-40s: %.1f MiB\n", "Peak memory", mib(r->end.rss_peak));
     if (r->folders_unchanged)
         log_out("%-40s: %u\n", "Folders unchanged since last run", r->folders_unchanged);
 }
