@@ -1083,8 +1083,10 @@ static int open_side(const struct config *cfg, int i, struct imapc **h, struct s
 
 struct opening {
     const struct config *cfg;
-    int side;
+    int side, list;
     struct imapc *h;
+    struct folder *f;
+    size_t nf;
     struct status st;
     int rc;
 };
@@ -1093,15 +1095,20 @@ static void *open_one(void *arg)
 {
     struct opening *o = arg;
     o->rc = connect_side(o->cfg, o->side, &o->h, &o->st);
+    if (o->rc == 0 && o->list)
+        o->rc = imapc_list(o->h, &o->f, &o->nf, &o->st);
     return NULL;
 }
 
-/* Both sides log in at the same time: each login is several round trips
- * (greeting, TLS, LOGIN, CAPABILITY, NAMESPACE). host1's failure is the
- * one reported when both fail, as when they were opened in turn. */
-static int open_both(const struct config *cfg, struct imapc **h, struct status *st)
+/* Both sides log in, and list their folders when list is set, at the same
+ * time: each login is several round trips (greeting, TLS, LOGIN,
+ * CAPABILITY, NAMESPACE). host1's failure is the one reported when both
+ * fail, as when they were opened in turn. */
+static int open_both(const struct config *cfg, struct imapc **h, int list, struct folder **f,
+                     size_t *nf, struct status *st)
 {
-    struct opening o[2] = {{.cfg = cfg, .side = 0}, {.cfg = cfg, .side = 1}};
+    struct opening o[2] = {{.cfg = cfg, .side = 0, .list = list},
+                           {.cfg = cfg, .side = 1, .list = list}};
     warn_insecure(cfg, 0);
     warn_insecure(cfg, 1);
     pthread_t t;
@@ -1114,13 +1121,17 @@ static int open_both(const struct config *cfg, struct imapc **h, struct status *
     for (int i = 0; i < 2; i++) {
         if (o[i].rc < 0) {
             *st = o[i].st;
-            imapc_close(o[0].h);
-            imapc_close(o[1].h);
+            for (int k = 0; k < 2; k++) {
+                imapc_folders_free(o[k].f, o[k].nf);
+                imapc_close(o[k].h);
+            }
             return -1;
         }
     }
     for (int i = 0; i < 2; i++) {
         h[i] = o[i].h;
+        f[i] = o[i].f;
+        nf[i] = o[i].nf;
         say_logged_in(cfg, i, h[i]);
     }
     return 0;
@@ -1197,6 +1208,25 @@ static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
     }
 }
 
+/* One side's share of prefetch_status. */
+struct asking {
+    struct imapc *h;
+    const char **names;
+    size_t n;
+    struct folder_status *got;
+    int *ok;
+    struct status st;
+    int rc;
+};
+
+static void *ask_status(void *arg)
+{
+    struct asking *a = arg;
+    status_clear(&a->st);
+    a->rc = imapc_status_many(a->h, a->names, a->n, a->got, a->ok, &a->st);
+    return NULL;
+}
+
 /* With state, every folder pair starts with both sides' STATUS: asked
  * here for all pairs at once, a few round trips in all instead of two per
  * folder. Pairs merged into one host2 folder are left out (each one's
@@ -1210,9 +1240,7 @@ static int prefetch_status(const struct config *cfg, struct imapc **h,
         return 0;
     size_t n = plan->npairs, k = 0;
     struct prefetched *pre = sbuf_xcalloc(n, sizeof *pre);
-    const char **names = sbuf_xcalloc(n, sizeof *names);
     size_t *idx = sbuf_xcalloc(n, sizeof *idx);
-    struct folder_status *got = sbuf_xcalloc(n, sizeof *got);
     int *ok[2] = {sbuf_xcalloc(n, sizeof(int)), sbuf_xcalloc(n, sizeof(int))};
     for (size_t i = 0; i < n; i++) {
         const struct folder_plan_pair *p = &plan->pairs[i];
@@ -1222,19 +1250,39 @@ static int prefetch_status(const struct config *cfg, struct imapc **h,
         if (alone && p->create != 1 && sendable_name(p->name1) && sendable_name(p->name2))
             idx[k++] = i;
     }
+    /* Both sides at once, host2's in a thread of its own. */
+    struct asking a[2];
+    for (int side = 0; side < 2; side++) {
+        a[side] = (struct asking){.h = h[side], .n = k, .ok = ok[side]};
+        a[side].names = sbuf_xcalloc(k + 1, sizeof *a[side].names);
+        a[side].got = sbuf_xcalloc(k + 1, sizeof *a[side].got);
+        for (size_t j = 0; j < k; j++)
+            a[side].names[j] = side == 0 ? plan->pairs[idx[j]].name1 : plan->pairs[idx[j]].name2;
+    }
+    pthread_t t;
+    int threaded = pthread_create(&t, NULL, ask_status, &a[1]) == 0;
+    ask_status(&a[0]);
+    if (threaded)
+        pthread_join(t, NULL);
+    else
+        ask_status(&a[1]);
     int rc = 0;
     for (int side = 0; side < 2 && rc == 0; side++) {
-        for (size_t j = 0; j < k; j++)
-            names[j] = side == 0 ? plan->pairs[idx[j]].name1 : plan->pairs[idx[j]].name2;
-        rc = imapc_status_many(h[side], names, k, got, ok[side], st);
-        for (size_t j = 0; j < k && rc == 0; j++)
-            pre[idx[j]].now[side] = got[j];
+        if (a[side].rc < 0) {
+            *st = a[side].st;
+            rc = -1;
+        }
     }
-    for (size_t j = 0; j < k && rc == 0; j++)
+    for (size_t j = 0; j < k && rc == 0; j++) {
+        pre[idx[j]].now[0] = a[0].got[j];
+        pre[idx[j]].now[1] = a[1].got[j];
         pre[idx[j]].ok = ok[0][j] && ok[1][j];
-    free(names);
+    }
+    for (int side = 0; side < 2; side++) {
+        free(a[side].names);
+        free(a[side].got);
+    }
     free(idx);
-    free(got);
     free(ok[0]);
     free(ok[1]);
     if (rc < 0) {
@@ -1490,7 +1538,7 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
                        i + 1, cfg->search[i]);
             return -1;
         }
-    if (open_both(cfg, h, st) < 0)
+    if (open_both(cfg, h, !cfg->justlogin, f, nf, st) < 0)
         goto out;
     if (cfg->justlogin) {
         for (int i = 0; i < 2; i++) {
@@ -1511,9 +1559,6 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
                 cfg->appendlimit >= 0 ? "--appendlimit" : "its APPENDLIMIT");
     }
     cfg = &run;
-    for (int i = 0; i < 2; i++)
-        if (imapc_list(h[i], &f[i], &nf[i], st) < 0)
-            goto out;
     struct folder_ns ns[2];
     for (int i = 0; i < 2; i++) {
         /* --sepN and --prefixN win over what the server says (imapsync). */
