@@ -330,7 +330,7 @@ enum options_status {
     X(DELETE2CEILING, "delete2ceiling", OPTIONS_INT, 0, O_HON, O_NA,                               \
       "most --delete2 may remove from one folder, in percent (10)")                                \
     X(WORKERS, "workers", OPTIONS_INT, 0, O_HON, O_NA,                                             \
-      "folder pairs synced at once, each on its own pair of sessions (1)")                         \
+      "folder pairs synced at once, each on its own pair of sessions (4)")                         \
     X(STATEDIR, "statedir", OPTIONS_STR, 0, O_HON, O_NA,                                           \
       "state directory (default $XDG_STATE_HOME/imapferry)")                                       \
     X(NOSTATE, "nostate", OPTIONS_FLAG, 0, O_HON, O_NA,                                            \

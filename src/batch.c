@@ -57,6 +57,7 @@ struct job {
     char err[MAX_OUT_LINE]; /* the last line that says why it failed */
     long long transferred, skipped, bytes, errors; /* -1 = not printed */
     int exit_code;                                 /* -1 = not run */
+    int workers; /* sessions it opens on each host (--workers) */
     int killed_by;                                 /* signal that ended it, 0 = none */
     double start, duration;
 };
@@ -376,6 +377,8 @@ static int child_words(struct batch *b, struct job *j, const struct csv_line *l,
                 return -1;
         }
     }
+    if (j->workers > 0 && pick(line, cmd, OPT_WORKERS) == NULL)
+        add(w, "--workers=%d", j->workers);
     if (line->v[OPT_PIDFILE].given)
         add(w, "--pidfile=%s", line->v[OPT_PIDFILE].str);
     else
@@ -466,6 +469,11 @@ static int read_line(struct batch *b, long lineno, const char *text, size_t len,
         const char *u = side_value(&l, &line, b->cmd, uf[k], uid[k]);
         j.user[k] = u ? sbuf_xstrdup(u) : NULL;
     }
+    /* A child opens --workers sessions per host. Under --maxconnsperhost
+     * it gets one unless the line or the command line asks for more, so
+     * that a budget counts accounts, as with imapsync. */
+    const struct options_value *wv = pick(&line, b->cmd, OPT_WORKERS);
+    j.workers = wv ? (int)wv->num : b->maxconns > 0 ? 1 : 0;
     while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
         len--;
     j.raw = sbuf_xstrndup(text, len);
@@ -583,7 +591,7 @@ static int sessions_on(const struct batch *b, const char *h)
         if (j->state != JOB_RUNNING)
             continue;
         for (int k = 0; k < 2; k++)
-            n += strcasecmp(j->host[k], h) == 0;
+            n += strcasecmp(j->host[k], h) == 0 ? (j->workers > 0 ? j->workers : 1) : 0;
     }
     return n;
 }
@@ -596,7 +604,8 @@ static int fits(const struct batch *b, const struct job *j)
     if (b->maxconns <= 0)
         return 1;
     for (int k = 0; k < 2; k++) {
-        int need = 1 + (strcasecmp(j->host[0], j->host[1]) == 0);
+        int w = j->workers > 0 ? j->workers : 1;
+        int need = w * (1 + (strcasecmp(j->host[0], j->host[1]) == 0));
         int used = sessions_on(b, j->host[k]);
         if (used > 0 && used + need > b->maxconns)
             return 0;

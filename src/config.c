@@ -193,7 +193,9 @@ static int build_flags(const struct options *o, struct config *c, struct status 
     if (ceil < 0 || ceil > 100)
         return status_set(st, STATUS_USAGE, "--delete2ceiling %ld is not a percentage", ceil);
     c->delete2ceiling = (int)ceil;
-    long workers = o->v[OPT_WORKERS].given ? o->v[OPT_WORKERS].num : 1;
+    /* 4: measured faster than 1 on a LAN and 2.5x faster over 20 ms each
+     * way (man page), and well under what providers allow per account. */
+    long workers = o->v[OPT_WORKERS].given ? o->v[OPT_WORKERS].num : 4;
     if (workers < 1 || workers > CONFIG_MAX_WORKERS)
         return status_set(st, STATUS_USAGE, "--workers %ld: give 1 to %d", workers,
                           CONFIG_MAX_WORKERS);

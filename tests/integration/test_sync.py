@@ -251,10 +251,14 @@ def reconnects_after_a_cut(s):
         side = "host2" if "cut_up" in cut else "host1"
         proxy = faultproxy.FaultProxy(dst.port if side == "host2" else s.host1.port, **cut)
         try:
+            # One worker: the cut is counted on the connection the proxy
+            # cuts, and the reconnect under test is that one's.
             if side == "host2":
-                args = itest.ferry_args(s, user, pw2=dst.password(user), port2=proxy.port)
+                args = itest.ferry_args(s, user, "--workers", "1", pw2=dst.password(user),
+                                        port2=proxy.port)
             else:
-                args = itest.ferry_args(s, user, pw2=dst.password(user), port2=dst.port)
+                args = itest.ferry_args(s, user, "--workers", "1", pw2=dst.password(user),
+                                        port2=dst.port)
                 args[args.index("--port1") + 1] = str(proxy.port)
             r = subprocess.run(args, capture_output=True, text=True, timeout=300)
         finally:
