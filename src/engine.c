@@ -3,6 +3,7 @@
  * costs: the message, the folder, a reconnect or the run. */
 #include "engine.h"
 
+#include "backoff.h"
 #include "caps.h"
 #include "copy.h"
 #include "delete_plan.h"
@@ -924,6 +925,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         rep_error(rep, st);
         return 0;
     }
+    backoff_wait(); /* a server that asked the run to slow down */
     if (cfg->skipemptyfolders) {
         int empty = host1_empty(h1, fp->name1, st);
         if (empty < 0)

@@ -2,6 +2,7 @@
  * imapsync's rate caps (see throttle.h). */
 #include "throttle.h"
 
+#include "backoff.h"
 #include "stop.h"
 
 void throttle_init(struct throttle *t, double maxmps, double maxbps, uint64_t after,
@@ -51,6 +52,7 @@ void throttle_count(struct throttle *t, uint64_t bytes)
 
 void throttle_wait(const struct throttle *t, uint64_t k)
 {
+    backoff_wait();
     if (!throttle_on(t))
         return;
     struct timespec now;

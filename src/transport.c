@@ -3,6 +3,8 @@
  * trusted. */
 #include "transport.h"
 
+#include "backoff.h"
+
 #include "caps.h"
 #include "deflate.h"
 #include "net.h"
@@ -43,7 +45,17 @@ struct transport {
     uint64_t linelen; /* bytes since the last LF outside literals */
     uint64_t resp;    /* literal bytes announced since the last tagged answer */
     int bol;          /* the next framing byte starts a line */
+    char head[160];   /* the start of the current line, for backoff_scan_line */
+    size_t headlen;
 };
+
+/* A line (or the part before a literal) is complete: a throttling server
+ * says so there. */
+static void line_done(struct transport *t)
+{
+    backoff_scan_line(t->head, t->headlen);
+    t->headlen = 0;
+}
 
 int transport_connect(const char *host, int port, double timeout, struct transport **out,
                       struct status *st)
@@ -131,6 +143,8 @@ static int scan(struct transport *t, const unsigned char *p, size_t n)
             if (ch != '*' && ch != '+')
                 t->resp = 0;
         }
+        if (t->headlen < sizeof t->head)
+            t->head[t->headlen++] = (char)ch;
         if (++t->linelen > LINE_CAP) {
             snprintf(t->error, sizeof t->error,
                      "the server sent a line longer than %" PRIu64 " MiB", LINE_CAP >> 20);
@@ -169,6 +183,7 @@ static int scan(struct transport *t, const unsigned char *p, size_t n)
                 t->remain = t->num;
                 t->scan = t->remain ? SCAN_LITERAL : SCAN_LINE;
                 t->linelen = 0;
+                line_done(t);
                 continue;
             }
             t->scan = SCAN_LINE;
@@ -179,6 +194,7 @@ static int scan(struct transport *t, const unsigned char *p, size_t n)
         if (ch == '\n') {
             t->linelen = 0;
             t->bol = 1;
+            line_done(t);
         } else if (ch == '{') {
             t->scan = SCAN_NUM;
             t->num = 0;

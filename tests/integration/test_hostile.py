@@ -508,6 +508,30 @@ def test_message_announced_over_the_cap(s):
     synced(snap, ("INBOX",), expect([inbox[0], inbox[2]]), r)
 
 
+@test
+def test_throttled_pauses_the_run(s):
+    """Gmail's [THROTTLED] and Office 365's suggested backoff time, sent
+    with the metadata of two folders: the run pauses, says so once per
+    pause, and still copies everything."""
+    fresh(s)
+    a, b = msgs("ta", 2), msgs("tb", 2, first_uid=10)
+
+    def meta_extra(sess, f, seqs):
+        if f.name == b"INBOX":
+            return b"* OK [THROTTLED] slow down\r\n"
+        return b"* OK Request is throttled. Suggested Backoff Time: 1500 milliseconds\r\n"
+
+    with HostileImapd([Folder("INBOX", a), Folder("Other", b)],
+                      hooks={"meta_extra": meta_extra}) as srv:
+        r = ferry(s, srv, "--workers", "1")
+    check(r.returncode == 0, "want exit 0", r)
+    check(r.stdout.count("asked to slow down") == 2, "want one line per pause", r)
+    check(r.elapsed >= 3.4, "want at least 2 s + 1.5 s of pauses, took %.1f s" % r.elapsed, r)
+    snap = host2(s)
+    synced(snap, ("INBOX",), expect(a), r)
+    synced(snap, ("Other",), expect(b), r)
+
+
 TESTS = [test_preauth_without_tls_refused, test_preauth_with_notls1_accepted,
          test_folder_name_with_crlf_skipped, test_keyword_deleted_and_crlf_keyword,
          test_exists_4294967295, test_phantom_fetch, test_unsolicited_flag_fetch_before_answer,
@@ -515,7 +539,8 @@ TESTS = [test_preauth_without_tls_refused, test_preauth_with_notls1_accepted,
          test_garbage_instead_of_greeting, test_raw_utf8_folder_names,
          test_bare_lf_and_nul_copied_once, test_garbage_after_greeting,
          test_4gb_literal_in_body_fetch,
-         test_4gb_minus_1_literal_in_body_fetch, test_message_announced_over_the_cap]
+         test_4gb_minus_1_literal_in_body_fetch, test_message_announced_over_the_cap,
+         test_throttled_pauses_the_run]
 
 
 def main():
