@@ -8,6 +8,7 @@
  * any other command. */
 #include "appender.h"
 
+#include "crashpoint.h"
 #include "hdrdate.h"
 #include "sbuf.h"
 
@@ -167,9 +168,12 @@ int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *cons
         r = MAILIMAP_ERROR_STREAM;
     if (r != MAILIMAP_NO_ERROR)
         return r;
+    crashpoint("APPEND sent, not answered");
     if (mailimap_read_line(s) == NULL)
         return MAILIMAP_ERROR_STREAM;
-    return appender_answer(s, refused);
+    r = appender_answer(s, refused);
+    crashpoint("APPEND answered");
+    return r;
 }
 
 int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int keywords_ok,
@@ -201,7 +205,10 @@ int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int
     if (stream_put(s, data, len) < 0 || stream_put(s, "\r\n", 2) < 0 ||
         mailstream_flush(s->imap_stream) == -1)
         return MAILIMAP_ERROR_STREAM;
+    crashpoint("APPEND sent, not answered");
     if (mailimap_read_line(s) == NULL)
         return MAILIMAP_ERROR_STREAM;
-    return appender_answer(s, refused);
+    r = appender_answer(s, refused);
+    crashpoint("APPEND answered");
+    return r;
 }

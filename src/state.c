@@ -2,6 +2,7 @@
  * for and why they can never cause a wrong copy). */
 #include "state.h"
 
+#include "crashpoint.h"
 #include "ownfile.h"
 #include "sbuf.h"
 
@@ -96,10 +97,12 @@ int state_save(const char *dir, const char *name1, const char *name2, const stru
         goto out;
     }
     fd = -1;
+    crashpoint("state written, not renamed");
     if (rename(tmp, path) < 0) {
         status_set(st, STATUS_OTHER, "state file %s: %s", path, strerror(errno));
         goto out;
     }
+    crashpoint("state renamed");
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
