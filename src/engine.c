@@ -454,8 +454,6 @@ static int delete1(const struct config *cfg, struct imapc *h1, struct imapc *h2,
     return rc;
 }
 
-/* Copies what host2 lacks in one folder pair; returns -1 only when a
- * session is lost (st filled), folder-level problems are reported here. */
 /* The shortcut for a pair whose host2 side did not move since its state
  * was written: host1's messages above the state's UIDNEXT are all that
  * can be missing on host2, provided nothing else changed on host1 (no
@@ -486,6 +484,36 @@ static int new_on_host1(const struct config *cfg, struct imapc *h1, const struct
     return 1;
 }
 
+/* host2's side of a folder pair's listing, run beside host1's. */
+struct listing {
+    const struct config *cfg;
+    struct imapc *h;
+    const char *name;
+    int full;   /* list every message (else only SELECT: the state says what is there) */
+    int exists; /* the folder is there (not one --dry would create) */
+    struct imapc_box box;
+    struct msg_meta *m;
+    size_t n;
+    struct status st;
+    int rc;
+};
+
+static void *list_host2(void *arg)
+{
+    struct listing *l = arg;
+    status_clear(&l->st);
+    memset(&l->box, 0, sizeof l->box);
+    l->rc = 0;
+    if (!l->exists)
+        return NULL;
+    /* In dry mode host2 is only examined, never selected read-write. */
+    if (imapc_select(l->h, l->name, l->cfg->dry, &l->box, &l->st) < 0 ||
+        (l->full && (imapc_fetch_meta(l->h, l->box.exists, &l->m, &l->n, &l->st) < 0 ||
+                     select_msgs(l->h, l->cfg->search[1], l->m, &l->n, &l->st) < 0)))
+        l->rc = -1;
+    return NULL;
+}
+
 /* Copies what host2 lacks in one folder pair; returns -1 only when a
  * session is lost (st filled), folder-level problems are reported here.
  * inc: the pair's state when host2 has not changed since (new_on_host1),
@@ -504,45 +532,65 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     int rc = 0;
     int expunged2 = 0;
 
+    /* host2 is selected and listed in a thread of its own while host1 is:
+     * the two sessions' round trips overlap. */
+    struct listing l2 = {
+        .cfg = cfg, .h = h2, .name = fp->name2, .full = inc == NULL, .exists = exists2};
+    pthread_t t2;
+    int threaded = pthread_create(&t2, NULL, list_host2, &l2) == 0;
+    int rc1 = 0;
     /* host1 is only examined, unless a deletion there was asked for. */
     int ro1 = cfg->dry || !(cfg->delete1 || cfg->expunge1 == 1);
     if (imapc_select(h1, fp->name1, ro1, &b1, st) < 0)
-        goto folder_error;
+        goto join;
     /* imapsync's --expunge1 also expunges before the folder is listed. */
     if (cfg->expunge1 == 1 && !cfg->delete1) {
         if (plain_expunge(cfg, h1, 1, fp->name1, rep, res, st) < 0) {
-            rc = -1;
-            goto out;
+            rc1 = -1; /* lost, already reported as such */
+            goto join;
         }
         if (!cfg->dry && imapc_select(h1, fp->name1, ro1, &b1, st) < 0)
-            goto folder_error;
+            goto join;
     }
     if (inc) {
         int r = new_on_host1(cfg, h1, inc, uidnext, &b1, &m1, &n1, st);
         if (r < 0)
-            goto folder_error;
+            goto join;
         if (r == 0)
             inc = NULL;
     }
     if (inc == NULL && imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0)
-        goto folder_error;
+        goto join;
     res->seen1.uidvalidity = b1.uidvalidity;
     res->seen1.uidnext = inc ? uidnext : b1.uidnext;
     res->seen1.messages = b1.exists;
     if (select_msgs(h1, cfg->search[0], m1, &n1, st) < 0)
-        goto folder_error;
-    if (inc) {
-        /* host2 holds what the state says: only its flags are needed,
-         * for PERMANENTFLAGS, and no listing. */
-        if (imapc_select(h2, fp->name2, cfg->dry, &b2, st) < 0)
-            goto folder_error;
-    } else if (exists2) {
-        /* In dry mode host2 is only examined, never selected read-write. */
-        if (imapc_select(h2, fp->name2, cfg->dry, &b2, st) < 0 ||
-            imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) < 0 ||
-            select_msgs(h2, cfg->search[1], m2, &n2, st) < 0)
-            goto folder_error;
+        goto join;
+    rc1 = 1;
+join:
+    if (threaded)
+        pthread_join(t2, NULL);
+    else
+        list_host2(&l2);
+    b2 = l2.box;
+    m2 = l2.m;
+    n2 = l2.n;
+    if (rc1 < 0) {
+        rc = -1;
+        goto out;
     }
+    if (rc1 == 0)
+        goto folder_error;
+    if (l2.rc < 0) {
+        *st = l2.st;
+        goto folder_error;
+    }
+    /* The state's shortcut did not hold on host1 after all: host2 is
+     * listed in full now (it is selected already). */
+    if (inc == NULL && !l2.full && exists2 &&
+        (imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) < 0 ||
+         select_msgs(h2, cfg->search[1], m2, &n2, st) < 0))
+        goto folder_error;
     if (msg_plan_build(m1, n1, m2, n2, cfg->use_size, &plan, st) < 0)
         goto folder_error;
     res->msgs1 = n1;
@@ -1394,7 +1442,8 @@ static int run_workers(const struct config *cfg, struct imapc **h, struct folder
     size_t jobs = 0;
     for (size_t i = 0; i < plan->npairs; i++)
         jobs += plan->pairs[i].leader == i && !done[i];
-    unsigned n = cfg->workers > 1 ? (unsigned)cfg->workers : 1;
+    /* --dry is read for its plan: one worker keeps it in plan order. */
+    unsigned n = cfg->workers > 1 && !cfg->dry ? (unsigned)cfg->workers : 1;
     if (n > jobs)
         n = jobs > 0 ? (unsigned)jobs : 1;
     struct worker *k = sbuf_xcalloc(n, sizeof *k);

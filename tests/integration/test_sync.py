@@ -273,7 +273,7 @@ def reconnects_after_a_cut(s):
     dst = s.add_host("h2cut0", layout="host2")
     proxy = faultproxy.FaultProxy(dst.port, cut_up=3_000_000)
     try:
-        r = subprocess.run(itest.ferry_args(s, user, "--reconnectretry2", "0",
+        r = subprocess.run(itest.ferry_args(s, user, "--reconnectretry2", "0", "--workers", "1",
                                             pw2=dst.password(user), port2=proxy.port),
                            capture_output=True, text=True, timeout=300)
     finally:
