@@ -27,7 +27,7 @@ int batch_run(const struct options *o, const char *argv0);
 
 /* What a child's exit code means, for the table and summary.json: "ok",
  * "auth", "connection", "tls", "quota", "partial", "limit", "locked",
- * "usage", "password file", "signal", "subfolder", "internal", "other". */
+ * "usage", "password file", "signal", "subfolder", "internal", "verify", "other". */
 const char *batch_class(int exit_code);
 
 #endif

@@ -20,6 +20,11 @@ struct config_side {
     char *authmech; /* upper case: LOGIN, PLAIN, CRAM-MD5, XOAUTH2 */
     char *authuser;
     char *oauth_token; /* secret */
+    /* --oauthrefreshcmdN: run through /bin/sh -c before each login, then
+     * the token is read again from oauth_file (the --oauthaccesstokenN file,
+     * NULL when the token was given inline). */
+    char *oauth_refresh;
+    char *oauth_file;
     enum conn_tls tls;
     char *cafile;
     int insecure;
@@ -45,12 +50,15 @@ struct config {
     int dry;
     int justfolders;
     int justlogin;
+    int justconnect; /* greeting and capabilities of both hosts, no login */
     int use_size;    /* enum msg_plan_size: how RFC822.SIZE counts in the identity */
     int foldersizes; /* print per-folder counts and bytes of both hosts */
     char *pidfile;   /* NULL = none (--pidfile "") */
     int pidfilelocking;
     char *logpath;   /* NULL = --nolog */
     char *json;      /* --json: the report's file, "-" = stdout; NULL = none */
+    int verify;      /* --verify: compare host2 with host1 after the sync (verify.h) */
+    int justverify;  /* --justverify: compare them instead of syncing */
     char *stateroot; /* --statedir or the default; the pair's lock lives below it */
     int nostate;     /* --nostate: keep no state (the pair is still locked) */
     /* The account pair's state directory once main holds its lock; NULL
@@ -91,6 +99,8 @@ struct config {
     int delete2folders;    /* remove host2 folders no host1 folder maps to */
     struct rx_rule *delete2foldersonly, *delete2foldersbutnot; /* owned; NULL = none */
     int workers; /* --workers: folder pairs synced at once (1..CONFIG_MAX_WORKERS) */
+
+    int noprogress; /* --noprogress: no progress line even on a terminal (progress.h) */
     /* Rate caps (throttle.h): 0 = off. */
     double maxmps, maxbps, maxsleep;
     unsigned long long maxbytesafter;
@@ -98,9 +108,12 @@ struct config {
 
     /* Message rewriting (transform.h), only on request. */
     struct config_rules regexmess; /* --regexmess, then --disarmreadreceipts' rule */
+    struct config_rules skipmess;  /* --skipmess: m// rules */
+    long long maxlinelength;       /* --maxlinelength; 0 = none */
+    int addheader;                 /* --addheader */
     int disarmreadreceipts;
     long long truncmess;        /* -1 = none */
-    struct transform transform; /* borrows regexmess */
+    struct transform transform; /* borrows regexmess and skipmess */
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line (a

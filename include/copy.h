@@ -20,6 +20,7 @@
 /* What one folder's copy did, for the report. */
 struct copy_result {
     uint64_t copied, bytes, biggest, failed;
+    uint64_t skipped, bytes_skipped; /* left out by --skipmess / --maxlinelength */
 };
 
 /* Called once for each message-level failure (the run goes on). */
@@ -28,7 +29,8 @@ typedef void (*copy_error_fn)(void *ctx, const struct status *st);
 /* Copies m1[idx[0..n-1]] to mailbox on h2, pausing after each batch as th
  * says (NULL: no cap; borrowed). Each body is rewritten by tf first (NULL or
  * inactive: sent exactly as fetched; borrowed); a message a rule fails on
- * is reported and skipped. The bytes counted are those sent. Returns -1
+ * is reported and skipped, one a filter leaves out is logged and counted in
+ * skipped. The bytes counted are those sent. Returns -1
  * only when a session is lost or the run is interrupted (st filled);
  * message failures go to on_error. */
 int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,

@@ -37,15 +37,25 @@ struct imapc_conf {
     double timeout;     /* seconds, 0 = none */
     int err_connect;    /* status code for connection failures (101/102) */
     int err_auth;       /* status code for a refused login (161/162) */
+    int no_login;       /* --justconnect: stop after the greeting, CAPABILITY and TLS */
 };
 
 /* Connects, reads the greeting and CAPABILITY, sets up TLS as conf says
  * (nothing carrying a credential is sent before the certificate has been
  * verified), logs in, turns on COMPRESS=DEFLATE when conf->compress and the
  * server offers it (a refusal is logged and the session goes on
- * uncompressed), reads NAMESPACE.
+ * uncompressed), reads NAMESPACE. With conf->no_login it stops before the
+ * login: the session can only be asked for its greeting and capabilities.
  * The session is owned by the caller; release with imapc_close. */
 int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status *st);
+/* The greeting's text as the server sent it (control bytes shown as '?'). */
+const char *imapc_greeting(const struct imapc *c);
+
+/* --addheader on host1: a message without Message-ID is keyed as if it
+ * began with transform's "Message-Id: <UID@imapsync>" line, the line its
+ * copy on host2 gets, so later runs pair the two. */
+void imapc_set_add_header(struct imapc *c, int on);
+
 /* LOGOUT (errors ignored) and free. NULL is allowed. */
 void imapc_close(struct imapc *c);
 
@@ -143,6 +153,14 @@ struct imapc_body {
  * held in memory until the command completes). */
 int imapc_fetch_bodies(struct imapc *c, const uint32_t *uids, size_t n, struct imapc_body *out,
                        struct status *st);
+
+/* SHA-256 of BODY.PEEK[] of each message (--verify): out[i] receives the
+ * digest of uids[i], all zero when the server sent no body for it. The
+ * bytes are hashed as they arrive, never held whole, in UID FETCHes of a
+ * bounded number of UIDs; the caller bounds the bytes of one call (all
+ * literals of one answer count against CAPS_RESPONSE_BYTES). */
+int imapc_fetch_digests(struct imapc *c, const uint32_t *uids, size_t n, unsigned char (*out)[32],
+                        struct status *st);
 
 /* Whether imapc_append_batch can send several messages in one command
  * (LITERAL+ and MULTIAPPEND), or one message without waiting for the

@@ -32,6 +32,13 @@ int lock_acquire(const char *path, int locking, const char *logfile, struct lock
  * allowed. */
 void lock_release(struct lock *l);
 
+/* --abort: stops the run holding the pid file at path (the lock says which
+ * one, not the pid written inside, which may be stale): SIGTERM, then
+ * SIGKILL if it still holds the lock after wait_ms. *pid is that run's pid,
+ * 0 when no run holds the file (nothing is done: not an error, as
+ * imapsync). -1 only when the file cannot be examined (STATUS_PIDFILE). */
+int lock_abort(const char *path, int wait_ms, long *pid, struct status *st);
+
 /* The default path, private to the user: $XDG_RUNTIME_DIR/imapferry.pid when
  * that is a directory of ours that nobody else can write, else
  * $TMPDIR/imapferry-UID.pid, else /tmp/imapferry-UID.pid. */

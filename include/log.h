@@ -3,7 +3,9 @@
  * log_out goes to stdout, log_err to stderr; both also go to the log file
  * once log_open succeeded. The file is created with mode 0600 in a folder
  * created with mode 0700, since it names hosts, users and folders. Callers
- * never pass a secret. The module keeps one open file for the process. */
+ * never pass a secret. The module keeps one open file for the process.
+ * On a terminal, the progress line (progress.h) is erased before each line
+ * and drawn again after it; the log file never sees it. */
 #ifndef IMAPFERRY_LOG_H
 #define IMAPFERRY_LOG_H
 

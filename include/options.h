@@ -96,11 +96,10 @@ enum options_status {
       "trace Gmail label sync")                                                                    \
     X(SIMULONG, "simulong", OPTIONS_FLOAT, 0, O_REF(O_WHY_TEST), O_NA,                             \
       "fake a long run of N s (test hook)")                                                        \
-    X(ABORT, "abort", OPTIONS_FLAG, 0,                                                             \
-      O_REF("stopping another run comes in a later release; send it SIGTERM"), O_NA,               \
-      "kill the run that owns --pidfile (QUIT, KILL after 3 s), exit 0")                           \
+    X(ABORT, "abort", OPTIONS_FLAG, 0, O_HON, O_NA,                                                \
+      "stop the run that holds --pidfile (TERM, KILL after 3 s), exit 0")                          \
     X(ABORTBYFILE, "abortbyfile", OPTIONS_FLAG, 0,                                                 \
-      O_REF("stopping another run comes in a later release; send it SIGTERM"), O_NA,               \
+      O_REF("use --abort: the run holding the pid file stops cleanly on SIGTERM"), O_NA,           \
       "ask the run that owns --pidfile to stop via an abort file; it exits 7")                     \
     X(HOST1, "host1", OPTIONS_STR, 0, O_HON, O_NA, "source IMAP server")                           \
     X(HOST2, "host2", OPTIONS_STR, 0, O_HON, O_NA, "destination IMAP server")                      \
@@ -193,7 +192,7 @@ enum options_status {
       "Perl s/// applied to the whole message before APPEND; repeatable")                          \
     X(NOREGEXMESS, "noregexmess", OPTIONS_FLAG, 0, O_HON, O_NA,                                    \
       "cancel the regexmess added by --office2 / --exchange2")                                     \
-    X(SKIPMESS, "skipmess", OPTIONS_LIST, 0, O_REF(O_WHY_SELECT), O_NA,                            \
+    X(SKIPMESS, "skipmess", OPTIONS_LIST, 0, O_HON, O_NA,                                          \
       "skip messages whose full text matches this Perl m//; repeatable")                           \
     X(PIPEMESS, "pipemess", OPTIONS_LIST, 0, O_REF(O_WHY_MESS), O_NA,                              \
       "pipe each message through this command (chained); repeatable")                              \
@@ -331,6 +330,8 @@ enum options_status {
       "most --delete2 may remove from one folder, in percent (10)")                                \
     X(WORKERS, "workers", OPTIONS_INT, 0, O_HON, O_NA,                                             \
       "folder pairs synced at once, each on its own pair of sessions (4)")                         \
+    X(NOPROGRESS, "noprogress", OPTIONS_FLAG, 0, O_HON, O_NA,                                      \
+      "no progress line on a terminal (no account table with --csv)")                              \
     X(STATEDIR, "statedir", OPTIONS_STR, 0, O_HON, O_NA,                                           \
       "state directory (default $XDG_STATE_HOME/imapferry)")                                       \
     X(NOSTATE, "nostate", OPTIONS_FLAG, 0, O_HON, O_NA,                                            \
@@ -342,6 +343,10 @@ enum options_status {
       "with --csv: most sessions open at once on one server, all jobs together")                   \
     X(JSON, "json", OPTIONS_STR, 0, O_HON, O_NA,                                                   \
       "write a JSON report of the run to this file (- for standard output)")                       \
+    X(VERIFY, "verify", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                          \
+      "after the sync, compare host2 with host1 by content, flags and dates")                      \
+    X(JUSTVERIFY, "justverify", OPTIONS_FLAG, 0, O_HON, O_NA,                                      \
+      "compare host2 with host1 by content, flags and dates; sync nothing")                        \
     X(UID1, "uid1", OPTIONS_NEGFLAG, 0, O_ACC, O_REF("imapferry always uses UID commands"),        \
       "on: use UID commands on host1")                                                             \
     X(UID2, "uid2", OPTIONS_NEGFLAG, 0, O_ACC, O_REF("imapferry always uses UID commands"),        \
@@ -385,7 +390,7 @@ enum options_status {
       "live IPv6 sync test")                                                                       \
     X(JUSTLOGIN, "justlogin", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                    \
       "log in on both sides, show capabilities, exit")                                             \
-    X(JUSTCONNECT, "justconnect", OPTIONS_NEGFLAG, 0, O_REF("use --justlogin"), O_ACC,             \
+    X(JUSTCONNECT, "justconnect", OPTIONS_NEGFLAG, 0, O_HON, O_ACC,                                \
       "connect to both sides, print banners and capabilities, exit")                               \
     X(TMPDIR, "tmpdir", OPTIONS_STR, 0, O_NOTE(O_WHY_CACHE), O_NA,                                 \
       "directory for cache, default pidfile and pipemess files (created)")                         \
@@ -414,7 +419,7 @@ enum options_status {
     X(DEBUGCACHE, "debugcache", OPTIONS_NEGFLAG, 0, O_NOTE(O_WHY_DEBUG), O_ACC, "trace the cache") \
     X(USEUID, "useuid", OPTIONS_NEGFLAG, 0, O_NOTE(O_WHY_CACHE), O_ACC,                            \
       "identify messages by UID + cache instead of headers (implies usecache)")                    \
-    X(ADDHEADER, "addheader", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_MESS), O_ACC,                        \
+    X(ADDHEADER, "addheader", OPTIONS_NEGFLAG, 0, O_HON, O_ACC,                                    \
       "give header-less host1 messages a \"Message-Id: <UID@imapsync>\" and copy them")            \
     X(EXITWHENOVER, "exitwhenover", OPTIONS_INT, 0, O_HON, O_NA,                                   \
       "stop after N bytes transferred (exit 118)")                                                 \
@@ -438,9 +443,10 @@ enum options_status {
     X(SHOWPASSWORDS, "showpasswords", OPTIONS_NEGFLAG, 0,                                          \
       O_REF("imapferry never shows passwords"), O_ACC,                                             \
       "show passwords in the echoed command line")                                                 \
-    X(MAXLINELENGTH, "maxlinelength", OPTIONS_INT, 0, O_REF(O_WHY_SELECT), O_NA,                   \
+    X(MAXLINELENGTH, "maxlinelength", OPTIONS_INT, 0, O_HON, O_NA,                                 \
       "skip messages with a line longer than N bytes")                                             \
-    X(MAXLINELENGTHCMD, "maxlinelengthcmd", OPTIONS_STR, 0, O_REF(O_WHY_SELECT), O_NA,             \
+    X(MAXLINELENGTHCMD, "maxlinelengthcmd", OPTIONS_STR, 0,                                        \
+      O_REF("piping messages through a command is not done; --maxlinelength skips them"), O_NA,    \
       "pipe such messages through this command instead of skipping")                               \
     X(MINMAXLINELENGTH, "minmaxlinelength", OPTIONS_INT, 0, O_REF(O_WHY_TEST), O_NA,               \
       "skip messages whose longest line is N bytes or less (debug)")                               \
@@ -512,11 +518,9 @@ enum options_status {
       "CGI: declared, but nothing in 2.229 reads it")                                              \
     X(LOGLOGFILE, "loglogfile", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_CGI), O_REF(O_WHY_CGI),            \
       "CGI: append the log name to ../list_all_logs_auto.txt")                                     \
-    X(OAUTHREFRESHCMD1, "oauthrefreshcmd1", OPTIONS_STR, 0,                                        \
-      O_REF("refreshing tokens comes in a later release"), O_NA,                                   \
+    X(OAUTHREFRESHCMD1, "oauthrefreshcmd1", OPTIONS_STR, 1, O_HON, O_NA,                           \
       "command run before each host1 authentication to refresh the access token (file)")           \
-    X(OAUTHREFRESHCMD2, "oauthrefreshcmd2", OPTIONS_STR, 0,                                        \
-      O_REF("refreshing tokens comes in a later release"), O_NA, "same for host2")                 \
+    X(OAUTHREFRESHCMD2, "oauthrefreshcmd2", OPTIONS_STR, 1, O_HON, O_NA, "same for host2")         \
     X(EXTRA, "extra", OPTIONS_LIST, 0, O_REF(O_WHY_CGI), O_NA,                                     \
       "add options in the online UI \"like in the command line\"")                                 \
     X(TESTSLIVE2, "testslive2", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_TEST), O_REF(O_WHY_TEST),          \

@@ -41,6 +41,9 @@ struct report_line {
 
 #define REPORT_MAX_LINES 1000
 
+/* The kinds of difference --verify counts (enum verify_kind). */
+#define REPORT_VERIFY_KINDS 5
+
 /* The figures that are only known at the end, measured once so that the
  * statistics block and the JSON report say the same. */
 struct report_end {
@@ -75,6 +78,12 @@ struct report {
     uint64_t h1_msgs, h1_bytes;
     uint64_t h2_msgs_start, h2_bytes_start, h2_msgs_end, h2_bytes_end;
     unsigned reconnections[2];
+    /* --verify (1, after the sync) or --justverify (2, no sync: no sync
+     * verdicts); 0 = neither. Counts by enum verify_kind (verify.h). */
+    int verify;
+    unsigned verify_folders;
+    uint64_t verify_checked; /* host1 messages compared */
+    uint64_t verify_diffs[REPORT_VERIFY_KINDS];
     unsigned errors;
     unsigned by_code[256];
 
@@ -103,7 +112,10 @@ void report_folder(struct report *r, const struct report_folder *f);
 void report_finish(struct report *r);
 /* report_finish, then the statistics block. */
 void report_print(struct report *r);
-/* 0 without errors; otherwise the most frequent error's exit code. */
+/* The differences --verify found, all kinds together. */
+uint64_t report_verify_total(const struct report *r);
+/* 0 without errors; otherwise the most frequent error's exit code; with no
+ * error but differences found by --verify, STATUS_VERIFY. */
 int report_exit_code(const struct report *r);
 /* Releases what the report owns (error lines, folders). */
 void report_free(struct report *r);

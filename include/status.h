@@ -28,6 +28,8 @@ enum status_exit {
     STATUS_ERR_SELECT = 117,
     STATUS_TRANSFER_LIMIT = 118, /* --exitwhenover reached */
     STATUS_ERR_FLAGS = 120,
+    STATUS_ERR_SEARCH = 121, /* host1 or host2 refused a --search (UID SEARCH) */
+    STATUS_VERIFY = 122,     /* --verify found differences and nothing else went wrong */
     STATUS_AUTH_HOST1 = 161,
     STATUS_AUTH_HOST2 = 162,
 };

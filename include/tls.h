@@ -33,4 +33,17 @@ void tls_free(struct tls *t);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" for the log. */
 const char *tls_describe(const struct tls *t, char *buf, size_t n);
 
+/* SHA-256 for --verify's content digests: here because OpenSSL stays
+ * behind this one module. A context is reused message after message:
+ * tls_sha256_final leaves it ready for the next one. */
+struct tls_sha256;
+#define TLS_SHA256_LEN 32
+/* Aborts on allocation failure, as sbuf does. Release with tls_sha256_free. */
+struct tls_sha256 *tls_sha256_new(void);
+void tls_sha256_update(struct tls_sha256 *h, const void *data, size_t n);
+void tls_sha256_final(struct tls_sha256 *h, unsigned char out[TLS_SHA256_LEN]);
+/* Drops what was fed since the last final. */
+void tls_sha256_reset(struct tls_sha256 *h);
+void tls_sha256_free(struct tls_sha256 *h);
+
 #endif

@@ -7,6 +7,7 @@
 #include "lock.h"
 #include "log.h"
 #include "ownfile.h"
+#include "progress.h"
 #include "sbuf.h"
 #include "status.h"
 #include "stop.h"
@@ -57,7 +58,7 @@ struct job {
     char err[MAX_OUT_LINE]; /* the last line that says why it failed */
     long long transferred, skipped, bytes, errors; /* -1 = not printed */
     int exit_code;                                 /* -1 = not run */
-    int workers; /* sessions it opens on each host (--workers) */
+    int workers;                                   /* sessions it opens on each host (--workers) */
     int killed_by;                                 /* signal that ended it, 0 = none */
     double start, duration;
 };
@@ -70,6 +71,9 @@ struct batch {
     int jobs, maxconns, nolog;
     struct job *job;
     size_t njob;
+    int table;        /* the account table is drawn (progress.h) */
+    int changed;      /* a job started or ended since the table was drawn */
+    double t0, drawn; /* when the jobs began, when the table was drawn */
 };
 
 static double now(void)
@@ -113,7 +117,10 @@ const char *batch_class(int code)
     case STATUS_ERR_SELECT:
     case 119:
     case STATUS_ERR_FLAGS:
+    case STATUS_ERR_SEARCH:
         return "partial";
+    case STATUS_VERIFY:
+        return "verify";
     case STATUS_TRANSFER_LIMIT:
         return "limit";
     case STATUS_PIDFILE:
@@ -773,6 +780,64 @@ static void finish_job(struct job *j, int ws)
     print_who(j, what);
 }
 
+/* ---- the account table on a terminal ---- */
+
+static int shown_as(const struct job *j)
+{
+    if (j->state == JOB_RUNNING)
+        return 0;
+    if (j->state == JOB_DONE && j->exit_code != 0)
+        return 1;
+    return j->state == JOB_WAITING ? 2 : 3;
+}
+
+/* Running accounts first, then the failed, the waiting and the done, so
+ * that a table cut to the terminal's height keeps what matters. */
+static void draw_table(struct batch *b, int force)
+{
+    if (!b->table)
+        return;
+    double t = now();
+    if (!force && !b->changed && t - b->drawn < 0.4)
+        return;
+    b->drawn = t;
+    b->changed = 0;
+    size_t n[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < b->njob; i++)
+        n[shown_as(&b->job[i])]++;
+    struct sbuf s = SBUF_INIT;
+    sbuf_addf(&s, "accounts: %zu: %zu waiting, %zu running, %zu done, %zu failed (%.0f s)\n",
+              b->njob, n[2], n[0], n[3], n[1], t - b->t0);
+    for (int group = 0; group < 4; group++) {
+        for (size_t i = 0; i < b->njob; i++) {
+            const struct job *j = &b->job[i];
+            if (shown_as(j) != group)
+                continue;
+            sbuf_addf(&s, "  line %-4ld %s@%s -> %s@%s  ", j->lineno, j->user[0] ? j->user[0] : "?",
+                      j->host[0], j->user[1] ? j->user[1] : "?", j->host[1]);
+            if (group == 0)
+                sbuf_addf(&s, "running %.0f s", t - j->start);
+            else if (group == 1 && j->exit_code > 0)
+                sbuf_addf(&s, "failed (%s, exit %d)", job_class(j), j->exit_code);
+            else if (group == 1)
+                sbuf_addf(&s, "failed (%s)", job_class(j));
+            else if (group == 2)
+                sbuf_adds(&s, "waiting");
+            else
+                sbuf_addf(&s, "done in %.1f s", j->duration);
+            if (group == 3 && j->transferred >= 0)
+                sbuf_addf(&s, ", %lld msgs copied", j->transferred);
+            sbuf_addc(&s, '\n');
+        }
+    }
+    /* Names come from the CSV: no control character reaches the terminal. */
+    for (size_t i = 0; i < s.len; i++)
+        if ((unsigned char)s.data[i] < 0x20 && s.data[i] != '\n')
+            s.data[i] = '?';
+    progress_table(s.data);
+    sbuf_free(&s);
+}
+
 static void run_jobs(struct batch *b)
 {
     size_t waiting = b->njob, running = 0;
@@ -795,8 +860,10 @@ static void run_jobs(struct batch *b)
                 continue;
             }
             running++;
+            b->changed = 1;
             print_who(j, "started");
         }
+        draw_table(b, 0);
         if (running == 0)
             break; /* stopped: what waits stays "not run" */
         if (stop_requested && !forwarded) {
@@ -815,7 +882,7 @@ static void run_jobs(struct batch *b)
                 owner[n++] = j;
             }
         }
-        if (n && poll(pf, n, 1000) < 0 && errno != EINTR)
+        if (n && poll(pf, n, b->table ? 500 : 1000) < 0 && errno != EINTR)
             break;
         for (nfds_t i = 0; i < n; i++) {
             if (!pf[i].revents)
@@ -836,7 +903,9 @@ static void run_jobs(struct batch *b)
                 ;
             finish_job(j, ws);
             running--;
+            b->changed = 1;
         }
+        draw_table(b, 0);
     }
     free(pf);
     free(owner);
@@ -1051,7 +1120,11 @@ int batch_run(const struct options *o, const char *argv0)
     if (notes[0])
         log_out("%s\n", notes);
     double t0 = now();
+    b.t0 = t0;
+    b.table = progress_table_start(!o->v[OPT_NOPROGRESS].given);
     run_jobs(&b);
+    draw_table(&b, 1);
+    progress_table_end();
     size_t failed = 0;
     for (size_t i = 0; i < b.njob; i++)
         failed += b.job[i].exit_code != 0;

@@ -200,6 +200,7 @@ static int build_flags(const struct options *o, struct config *c, struct status 
         return status_set(st, STATUS_USAGE, "--workers %ld: give 1 to %d", workers,
                           CONFIG_MAX_WORKERS);
     c->workers = (int)workers;
+    c->noprogress = o->v[OPT_NOPROGRESS].given;
     if ((o->v[OPT_MAXSIZE].given && c->maxsize < 0) ||
         (o->v[OPT_MINSIZE].given && c->minsize < 0) ||
         (o->v[OPT_APPENDLIMIT].given && c->appendlimit < 0))
@@ -286,17 +287,34 @@ static int build_transform(const struct options *o, struct config *c, struct sta
     c->transform.regexmess = ro(&c->regexmess);
     c->transform.nregexmess = c->regexmess.n;
     c->transform.truncmess = c->truncmess;
+    /* imapsync evaluates "$string =~ RULE" for the truth of a match. */
+    if (compile_rules(o, OPT_SKIPMESS, "--skipmess", 0, &c->skipmess, st) < 0)
+        return -1;
+    for (size_t i = 0; i < c->skipmess.n; i++)
+        if (rx_kind(c->skipmess.r[i]) != RX_MATCH)
+            return status_set(st, STATUS_USAGE, "--skipmess \"%.160s\": give a match, m/.../",
+                              rx_source(c->skipmess.r[i]));
+    c->transform.skipmess = ro(&c->skipmess);
+    c->transform.nskipmess = c->skipmess.n;
+    c->maxlinelength = o->v[OPT_MAXLINELENGTH].given ? o->v[OPT_MAXLINELENGTH].num : 0;
+    if (o->v[OPT_MAXLINELENGTH].given && c->maxlinelength < 1)
+        return status_set(st, STATUS_USAGE, "--maxlinelength %lld: give 1 or more bytes",
+                          c->maxlinelength);
+    c->transform.maxlinelength = c->maxlinelength;
+    c->addheader = flag_or(o, OPT_ADDHEADER, 0);
+    c->transform.addheader = c->addheader;
     return 0;
 }
 
-static int build_side(const struct options *o, int n, struct config_side *s, struct status *st)
+static int build_side(const struct options *o, int n, int justconnect, struct config_side *s,
+                      struct status *st)
 {
     const struct side_ids *id = &side_ids[n];
     const struct options_value *ssl = &o->v[id->ssl], *tls = &o->v[id->tls];
     int k = n + 1;
     if (!o->v[id->host].given || !*o->v[id->host].str)
         return status_set(st, STATUS_USAGE, "missing --host%d", k);
-    if (!o->v[id->user].given || !*o->v[id->user].str)
+    if (!justconnect && (!o->v[id->user].given || !*o->v[id->user].str))
         return status_set(st, STATUS_USAGE, "missing --user%d", k);
     if (ssl->given && ssl->on)
         s->tls = CONN_TLS_IMPLICIT;
@@ -309,7 +327,7 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
         return status_set(st, STATUS_USAGE, "--port%d %ld is not a TCP port", k, port);
     s->host = dup_or_null(o->v[id->host].str);
     s->port = (int)port;
-    s->user = dup_or_null(o->v[id->user].str);
+    s->user = sbuf_xstrdup(o->v[id->user].str ? o->v[id->user].str : "");
     /* imapsync's defaults: LOGIN, or PLAIN when an admin identity is given. */
     const char *mech = o->v[id->authmech].str   ? o->v[id->authmech].str
                        : o->v[id->authuser].str ? "PLAIN"
@@ -323,7 +341,17 @@ static int build_side(const struct options *o, int n, struct config_side *s, str
                           "--authmech%d %s is not supported (LOGIN, PLAIN, CRAM-MD5, XOAUTH2)", k,
                           mech);
     s->authuser = dup_or_null(o->v[id->authuser].str);
-    if (strcmp(s->authmech, "XOAUTH2") == 0) {
+    s->oauth_refresh = dup_or_null(o->v[n == 0 ? OPT_OAUTHREFRESHCMD1 : OPT_OAUTHREFRESHCMD2].str);
+    if (s->oauth_refresh && !o->v[id->oauth].given)
+        return status_set(st, STATUS_USAGE,
+                          "--oauthrefreshcmd%d needs --oauthaccesstoken%d FILE, the file the "
+                          "command writes",
+                          k, k);
+    if (s->oauth_refresh)
+        s->oauth_file = sbuf_xstrdup(o->v[id->oauth].str);
+    if (justconnect) {
+        /* Nothing is sent that needs a credential. */
+    } else if (strcmp(s->authmech, "XOAUTH2") == 0) {
         if (!o->v[id->oauth].given)
             return status_set(st, STATUS_USAGE, "--authmech%d XOAUTH2 needs --oauthaccesstoken%d",
                               k, k);
@@ -367,7 +395,7 @@ int config_build(const struct options *o, struct config *c, struct status *st)
 {
     memset(c, 0, sizeof *c);
     for (int n = 0; n < 2; n++) {
-        if (build_side(o, n, &c->side[n], st) < 0) {
+        if (build_side(o, n, flag_or(o, OPT_JUSTCONNECT, 0), &c->side[n], st) < 0) {
             config_free(c);
             return -1;
         }
@@ -381,6 +409,7 @@ int config_build(const struct options *o, struct config *c, struct status *st)
     c->dry = flag_or(o, OPT_DRY, 0) || c->justfoldersizes;
     c->justfolders = flag_or(o, OPT_JUSTFOLDERS, 0);
     c->justlogin = flag_or(o, OPT_JUSTLOGIN, 0);
+    c->justconnect = flag_or(o, OPT_JUSTCONNECT, 0);
     /* Our default weighs the size (imapsync's is --skipsize): messages are
      * paired by identity and size first, so two messages sharing a
      * Message-ID are told apart, then by identity alone, so a copy the
@@ -409,6 +438,16 @@ int config_build(const struct options *o, struct config *c, struct status *st)
         }
         c->json = sbuf_xstrdup(o->v[OPT_JSON].str);
     }
+    c->justverify = o->v[OPT_JUSTVERIFY].given;
+    c->verify = flag_or(o, OPT_VERIFY, 0) && !c->justverify;
+    /* --delete1 empties host1 of what it copied: every message would be
+     * extra on host2. Comparing first is --justverify's job. */
+    if (c->verify && c->delete1) {
+        config_free(c);
+        return status_set(st, STATUS_USAGE,
+                          "--verify compares host2 with host1, which --delete1 empties: run "
+                          "--justverify before --delete1 instead");
+    }
     if (!o->v[OPT_LOG].given || o->v[OPT_LOG].on) {
         log_default_path(o->v[OPT_LOGDIR].str, o->v[OPT_LOGFILE].str, c->side[0].user,
                          c->side[1].user, buf, sizeof buf);
@@ -429,12 +468,15 @@ void config_free(struct config *c)
         free(s->authmech);
         free(s->authuser);
         free(s->prefix);
+        free(s->oauth_refresh);
+        free(s->oauth_file);
     }
     free_rules(&c->include);
     free_rules(&c->exclude);
     free_rules(&c->regextrans2);
     free_rules(&c->regexflag);
     free_rules(&c->regexmess);
+    free_rules(&c->skipmess);
     rx_free(c->delete2foldersonly);
     rx_free(c->delete2foldersbutnot);
     free(c->pidfile);

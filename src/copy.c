@@ -3,6 +3,8 @@
  * batch while this one appends. */
 #include "copy.h"
 
+#include "log.h"
+#include "progress.h"
 #include "stop.h"
 #include "sbuf.h"
 
@@ -108,6 +110,13 @@ struct fetched {
     unsigned char rewritten[BATCH_MSGS];
     size_t nerr;
     struct status err[BATCH_MSGS];
+    /* Left out by --skipmess or --maxlinelength: logged and counted by
+     * the appender, as the failures are. */
+    size_t nskip;
+    struct {
+        const struct msg_meta *meta;
+        char why[96];
+    } skip[BATCH_MSGS];
     int end;  /* the last batch */
     int lost; /* host1 gone or interrupted: see lost_st */
     struct status lost_st;
@@ -142,18 +151,19 @@ static void fetched_free(struct fetched *f)
     free(f);
 }
 
-/* --regexmess and --truncmess on one fetched body, in the fetcher thread
- * so the rewriting overlaps host2's APPENDs. The result gets a buffer of its
- * own: its length is what the APPEND announces. On a rule's run-time
- * failure the message is dropped with an error, and the folder goes on. */
-static int rewrite(struct pipeline *p, const struct msg_meta *m, struct imapc_body *b,
-                   struct status *err)
+/* The transforms (transform_message) on one fetched body, in the fetcher
+ * thread so the rewriting overlaps host2's APPENDs. The result gets a
+ * buffer of its own: its length is what the APPEND announces. 1: a filter
+ * left the message out (why says which). On a rule's run-time failure the
+ * message is dropped with an error, and the folder goes on. */
+static int rewrite(struct pipeline *p, const struct msg_meta *m, struct imapc_body *b, char *why,
+                   size_t whylen, struct status *err)
 {
     char *out = NULL;
     size_t len = 0;
     struct status st;
     status_clear(&st);
-    int rc = transform_apply(p->tf, b->data, b->len, &out, &len, &st);
+    int rc = transform_message(p->tf, m->uid, b->data, b->len, &out, &len, why, whylen, &st);
     imapc_body_free(b->data);
     b->data = out;
     b->len = len;
@@ -161,7 +171,7 @@ static int rewrite(struct pipeline *p, const struct msg_meta *m, struct imapc_bo
         return status_set(err, STATUS_ERR_APPEND,
                           "host1 message UID %lu for [%.200s] not copied: %s",
                           (unsigned long)m->uid, p->mailbox, st.msg);
-    return 0;
+    return rc;
 }
 
 /* Fetches messages idx[*k...] into f, at most one batch. */
@@ -201,8 +211,14 @@ static void fetch_batch(struct pipeline *p, size_t *k, struct fetched *f)
             continue;
         }
         if (p->tf) {
-            if (rewrite(p, meta[i], &body[i], &f->err[f->nerr]) < 0) {
+            int r = rewrite(p, meta[i], &body[i], f->skip[f->nskip].why,
+                            sizeof f->skip[f->nskip].why, &f->err[f->nerr]);
+            if (r < 0) {
                 f->nerr++;
+                continue;
+            }
+            if (r > 0) {
+                f->skip[f->nskip++].meta = meta[i];
                 continue;
             }
             f->rewritten[f->cnt] = 1;
@@ -243,6 +259,18 @@ static void *fetcher(void *arg)
         if (last)
             return NULL;
     }
+}
+
+/* What a handed-over batch gets through, in host1's bytes, for the
+ * progress line. */
+static uint64_t fetched_bytes(const struct fetched *f)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < f->cnt; i++)
+        b += f->meta[i]->size;
+    for (size_t i = 0; i < f->nskip; i++)
+        b += f->skip[i].meta->size;
+    return b;
 }
 
 static struct fetched *take(struct pipeline *p)
@@ -297,10 +325,19 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
             on_error(ctx, &f->err[i]);
             res->failed++;
         }
+        for (size_t i = 0; i < f->nskip; i++) {
+            const struct msg_meta *m = f->skip[i].meta;
+            log_out("- msg UID %lu {%lu} for [%.200s] %s\n", (unsigned long)m->uid,
+                    (unsigned long)m->size, mailbox, f->skip[i].why);
+            res->skipped++;
+            res->bytes_skipped += m->size;
+        }
         if (f->cnt && stop_requested)
             rc = status_set(st, STATUS_SIGNAL, "interrupted");
         else if (f->cnt)
             rc = append_batch(&b, f->meta, f->body, f->cnt, st);
+        if (rc == 0)
+            progress_copied(f->cnt + f->nskip + f->nerr, fetched_bytes(f));
         if (rc == 0 && f->cnt)
             throttle_wait(b.th, f->cnt);
         if (rc == 0 && throttle_over(b.th)) {

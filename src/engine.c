@@ -9,12 +9,16 @@
 #include "delete_plan.h"
 #include "folder_plan.h"
 #include "imapc.h"
+#include "justconnect.h"
 #include "log.h"
 #include "msg_plan.h"
 #include "mutf7.h"
+#include "oauthrefresh.h"
+#include "progress.h"
 #include "sbuf.h"
 #include "state.h"
 #include "stop.h"
+#include "verify.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -640,12 +644,15 @@ join:
         res->copied = plan.ncopy;
         res->missing += plan.ncopy;
     } else {
+        progress_folder(fp->name1, m1, plan.copy, plan.ncopy);
         struct copy_result cr;
         rc = copy_messages(h1, h2, fp->name2, m1, plan.copy, plan.ncopy, b2.keywords_ok, copy_error,
                            rep, th, &cfg->transform, &cr, st);
         res->copied = cr.copied;
         res->bytes = cr.bytes;
         res->errors += cr.failed;
+        res->filtered += cr.skipped;
+        res->bytes_filtered += cr.bytes_skipped;
         res->missing += plan.ncopy - cr.copied;
         all_copied = cr.copied == plan.ncopy && cr.failed == 0;
         pthread_mutex_lock(&rep_mu);
@@ -874,7 +881,7 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
         log_out("    only the messages new on host1 were listed: host2 is as the last run left "
                 "it\n");
     if (res->filtered)
-        log_out("    %llu message%s left out by --maxsize/--minsize\n",
+        log_out("    %llu message%s left out by the message filters\n",
                 (unsigned long long)res->filtered, res->filtered == 1 ? "" : "s");
     if (res->keywords_dropped)
         log_out("    %llu keyword%s not stored: host2 accepts no new keywords in [%s] "
@@ -1092,9 +1099,10 @@ static int connect_side(const struct config *cfg, int i, struct imapc **h, struc
 {
     struct imapc_conf ic;
     side_conf(cfg, i, &ic);
-    if (imapc_open(&ic, h, st) < 0)
+    if (oauthrefresh_open(&cfg->side[i], &ic, h, st) < 0)
         return -1;
     if (i == 0) {
+        imapc_set_add_header(*h, cfg->addheader);
         imapc_set_flag_rules(*h, (const struct rx_rule *const *)cfg->regexflag.r, cfg->regexflag.n);
         imapc_set_date_from_header(*h, cfg->idatefromheader);
     }
@@ -1589,6 +1597,8 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
                        i + 1, cfg->search[i]);
             return -1;
         }
+    if (cfg->justconnect)
+        return justconnect_run(cfg, st);
     if (open_both(cfg, h, !cfg->justlogin, f, nf, st) < 0)
         goto out;
     if (cfg->justlogin) {
@@ -1633,6 +1643,10 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         rc = 0;
         goto out;
     }
+    if (cfg->justverify) {
+        rc = verify_run(cfg, h, &plan, rep, st);
+        goto out;
+    }
     rep->folders_wanted = (unsigned)plan.npairs;
     /* imapsync's clock for the caps starts with the folder loop. */
     struct throttle th;
@@ -1641,10 +1655,13 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     struct prefetched *pre = NULL;
     if (prefetch_status(cfg, h, &plan, &pre, st) < 0)
         goto out;
+    progress_start((unsigned)plan.npairs, !cfg->noprogress);
     rc = run_workers(cfg, h, &plan, pre, &th, rep, st);
     free(pre);
     if (rc == 0 && delete2_folders(cfg, h[1], f, nf, ns, rep, st) < 0)
         rc = -1;
+    if (rc == 0 && cfg->verify)
+        rc = verify_run(cfg, h, &plan, rep, st);
 out:
     folder_plan_free(&plan);
     for (int i = 0; i < 2; i++) {

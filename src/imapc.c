@@ -9,6 +9,7 @@
 #include "msgid.h"
 #include "sbuf.h"
 #include "tls.h"
+#include "transform.h"
 #include "transport.h"
 
 #include <libetpan/libetpan.h>
@@ -36,6 +37,8 @@ struct imapc {
     const struct rx_rule *const *flag_rules; /* borrowed; see imapc_set_flag_rules */
     size_t nflag_rules;
     int date_from_header; /* see imapc_set_date_from_header */
+    int add_header;       /* see imapc_set_add_header */
+    char greeting[512];   /* the server's greeting text, control bytes as '?' */
 };
 
 /* The server's last response text, made safe for a one-line message. */
@@ -271,12 +274,20 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         return -1;
     }
     caps_fix(c); /* a greeting's "[CAPABILITY ]" leaves a list without items */
+    snprintf(c->greeting, sizeof c->greeting, "%s", c->s->imap_response ? c->s->imap_response : "");
+    for (char *p = c->greeting; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     if (r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
         ask_capability(c);
         if ((conf->tls == CONN_TLS_AUTO || conf->tls == CONN_TLS_STARTTLS) &&
             starttls(c, conf, &tc, st) < 0) {
             imapc_close(c);
             return -1;
+        }
+        if (conf->no_login) {
+            *out = c;
+            return 0;
         }
         if (mailimap_has_extension(c->s, "LOGINDISABLED")) {
             status_set(st, conf->err_auth,
@@ -325,6 +336,16 @@ void imapc_close(struct imapc *c)
     }
     free(c->ns_prefix);
     free(c);
+}
+
+const char *imapc_greeting(const struct imapc *c)
+{
+    return c->greeting;
+}
+
+void imapc_set_add_header(struct imapc *c, int on)
+{
+    c->add_header = on;
 }
 
 const struct folder_ns *imapc_namespace(const struct imapc *c)
@@ -526,8 +547,13 @@ int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t 
     int refused = 0;
     int r = appender_command(c->s, cmd.data, &refused);
     sbuf_free(&cmd);
+    /* A tagged BAD (libetpan's protocol error, as for STATUS): the server
+     * will not run this search; the session itself is fine. */
+    if (r == MAILIMAP_ERROR_PROTOCOL)
+        return status_set(st, STATUS_ERR_SEARCH, "%s: UID SEARCH %.100s refused: %s", c->label,
+                          criteria, server_text(c));
     if (r != MAILIMAP_NO_ERROR)
-        return fail(c, r, STATUS_ERR_FETCH, st, "UID SEARCH");
+        return fail(c, r, STATUS_ERR_SEARCH, st, "UID SEARCH");
     /* The answer's UIDs are taken over (and the list freed) either way. */
     clist *res = c->s->imap_response_info ? c->s->imap_response_info->rsp_search_result : NULL;
     if (c->s->imap_response_info)
@@ -545,7 +571,7 @@ int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t 
         clist_free(res);
     if (refused) {
         free(u);
-        return status_set(st, STATUS_ERR_FETCH, "%s: UID SEARCH %.100s: %s", c->label, criteria,
+        return status_set(st, STATUS_ERR_SEARCH, "%s: UID SEARCH %.100s: %s", c->label, criteria,
                           server_text(c));
     }
     *uids = u;
@@ -899,6 +925,13 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
     }
     int has_msgid;
     msgid_key_from_headers(hdr ? hdr : "", hdr ? hdrlen : 0, m->size, 0, &m->key, &has_msgid);
+    if (!has_msgid && c->add_header) {
+        /* The key of the line transform_message will put first, so host2's
+         * copy (which has it) pairs with this message on the next run. */
+        char line[64];
+        int k = snprintf(line, sizeof line, TRANSFORM_ADDHEADER_FMT, (unsigned long)m->uid);
+        msgid_key_from_headers(line, (size_t)k, m->size, 0, &m->key, NULL);
+    }
     return 1;
 }
 
@@ -1238,6 +1271,154 @@ int imapc_fetch_bodies(struct imapc *c, const uint32_t *uids, size_t n, struct i
         }
     }
     mailimap_fetch_list_free(res);
+    return 0;
+}
+
+/* UIDs per digest FETCH: one command line of bounded length. */
+#define DIGEST_CHUNK 100
+
+/* One body's digest, known by the section object libetpan parses it into:
+ * the body handler sees the bytes but not the message's UID, which may
+ * come after the body and is read from the answers once the command is
+ * done (libetpan 1.9.4 calls a per-message handler only when a progress
+ * callback is set). */
+struct digest_seen {
+    const void *sec;
+    unsigned char md[32];
+};
+
+/* What the body handler fills during one UID FETCH. */
+struct digesting {
+    struct tls_sha256 *h;
+    const void *cur; /* the section being hashed, NULL before the first */
+    struct digest_seen *seen;
+    size_t nseen, cap;
+};
+
+static int whole_body(const struct mailimap_msg_att_body_section *sec)
+{
+    return sec == NULL || sec->sec_section == NULL || sec->sec_section->sec_spec == NULL;
+}
+
+static void digest_close(struct digesting *d)
+{
+    if (d->cur == NULL)
+        return;
+    if (d->nseen == d->cap) {
+        d->cap = d->cap ? 2 * d->cap : 16;
+        d->seen = sbuf_xrealloc(d->seen, d->cap * sizeof *d->seen);
+    }
+    d->seen[d->nseen].sec = d->cur;
+    tls_sha256_final(d->h, d->seen[d->nseen].md);
+    d->nseen++;
+    d->cur = NULL;
+}
+
+/* libetpan hands over a literal's bytes as they are read; with this
+ * handler set it keeps none of them. */
+static bool digest_bytes(int type, struct mailimap_msg_att_body_section *sec, const char *bytes,
+                         size_t len, void *ctx)
+{
+    struct digesting *d = ctx;
+    if (type != MAILIMAP_MSG_ATT_BODY_SECTION || sec == NULL || !whole_body(sec))
+        return true;
+    if (sec != d->cur) {
+        digest_close(d);
+        d->cur = sec;
+    }
+    tls_sha256_update(d->h, bytes, len);
+    return true;
+}
+
+static int seen_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const struct digest_seen *)a)->sec;
+    uintptr_t y = (uintptr_t)((const struct digest_seen *)b)->sec;
+    return (x > y) - (x < y);
+}
+
+/* Binds the digests of one answer to its UIDs: out[i] for uids[i], the
+ * first answer for a UID asked for, nothing else. */
+static void digest_bind(struct digesting *d, clist *res, const uint32_t *uids, size_t n,
+                        unsigned char (*out)[32], unsigned char *got)
+{
+    digest_close(d);
+    /* Every section of the answer is alive until res is freed, so no two
+     * share an address. */
+    qsort(d->seen, d->nseen, sizeof *d->seen, seen_cmp);
+    for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
+        struct mailimap_msg_att *att = clist_content(it);
+        uint32_t uid = 0;
+        struct mailimap_msg_att_body_section *body = NULL;
+        for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
+            struct mailimap_msg_att_item *item = clist_content(j);
+            if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+                continue;
+            struct mailimap_msg_att_static *sa = item->att_data.att_static;
+            if (sa->att_type == MAILIMAP_MSG_ATT_UID)
+                uid = sa->att_data.att_uid;
+            else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
+                     whole_body(sa->att_data.att_body_section))
+                body = sa->att_data.att_body_section;
+        }
+        /* NIL is no body; an empty literal never reached the handler. */
+        if (body == NULL || body->sec_body_part == NULL || uid == 0)
+            continue;
+        size_t i = 0;
+        while (i < n && (uids[i] != uid || got[i]))
+            i++;
+        if (i == n)
+            continue;
+        struct digest_seen key = {.sec = body};
+        const struct digest_seen *f =
+            d->nseen ? bsearch(&key, d->seen, d->nseen, sizeof key, seen_cmp) : NULL;
+        if (f) {
+            memcpy(out[i], f->md, 32);
+        } else {
+            tls_sha256_reset(d->h);
+            tls_sha256_final(d->h, out[i]);
+        }
+        got[i] = 1;
+    }
+}
+
+int imapc_fetch_digests(struct imapc *c, const uint32_t *uids, size_t n, unsigned char (*out)[32],
+                        struct status *st)
+{
+    memset(out, 0, n * sizeof *out);
+    if (n == 0)
+        return 0;
+    struct digesting d = {.h = tls_sha256_new()};
+    unsigned char *got = sbuf_xcalloc(n, 1);
+    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(
+        ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+    int r = MAILIMAP_NO_ERROR;
+    for (size_t lo = 0; lo < n && r == MAILIMAP_NO_ERROR; lo += DIGEST_CHUNK) {
+        size_t k = n - lo < DIGEST_CHUNK ? n - lo : DIGEST_CHUNK;
+        struct mailimap_set *set = mailimap_set_new_empty();
+        for (size_t i = 0; i < k; i++)
+            mailimap_set_add_single(set, uids[lo + i]);
+        d.cur = NULL;
+        d.nseen = 0;
+        tls_sha256_reset(d.h);
+        mailimap_set_msg_body_handler(c->s, digest_bytes, &d);
+        clist *res = NULL;
+        r = mailimap_uid_fetch(c->s, set, ft, &res);
+        mailimap_set_msg_body_handler(c->s, NULL, NULL);
+        mailimap_set_free(set);
+        if (r == MAILIMAP_NO_ERROR) {
+            digest_bind(&d, res, uids + lo, k, out + lo, got + lo);
+            mailimap_fetch_list_free(res);
+        }
+    }
+    mailimap_fetch_type_free(ft);
+    free(got);
+    free(d.seen);
+    tls_sha256_free(d.h);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_FETCH, st, "FETCH of messages for their digests");
     return 0;
 }
 

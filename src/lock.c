@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Other runs can replace the file between our open and our lock (a run that
@@ -225,4 +226,42 @@ void lock_release(struct lock *l)
     close(l->fd);
     free(l->path);
     free(l);
+}
+
+/* Whether pid still holds the lock on fd's file. */
+static int still_holds(int fd, pid_t pid)
+{
+    return ownfile_lock_holder(fd) == pid;
+}
+
+int lock_abort(const char *path, int wait_ms, long *pid, struct status *st)
+{
+    *pid = 0;
+    if (path == NULL || *path == '\0')
+        return 0;
+    struct stat sb;
+    if (lstat(path, &sb) < 0)
+        return 0; /* no pid file, no run to stop */
+    if (ownfile_check("pid file", path, &sb, STATUS_PIDFILE, "; not signalling anything", st) < 0)
+        return -1;
+    int fd;
+    if (ownfile_open("pid file", path, O_RDONLY, STATUS_PIDFILE, "; not signalling anything", &fd,
+                     st) < 0)
+        return -1;
+    pid_t holder = ownfile_lock_holder(fd);
+    if (holder <= 0 || holder == getpid()) {
+        close(fd);
+        return 0;
+    }
+    *pid = (long)holder;
+    /* The run catches SIGTERM: it stops at the next command, prints its
+     * statistics and ends with exit 6 (imapsync's run gets QUIT). */
+    kill(holder, SIGTERM);
+    struct timespec tick = {0, 50 * 1000 * 1000};
+    for (int waited = 0; waited < wait_ms && still_holds(fd, holder); waited += 50)
+        nanosleep(&tick, NULL);
+    if (still_holds(fd, holder))
+        kill(holder, SIGKILL);
+    close(fd);
+    return 0;
 }

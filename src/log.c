@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include "ownfile.h"
+#include "progress.h"
 #include "sbuf.h"
 
 #include <errno.h>
@@ -85,16 +86,22 @@ void log_close(void)
     log_file = NULL;
 }
 
+/* The progress line (progress.h) steps aside for each line and comes back
+ * under it; a format that does not end the line keeps it away until one
+ * does, so that pieces of one line are never split by it. */
 __attribute__((format(printf, 2, 0))) static void emit(FILE *to, const char *fmt, va_list ap)
 {
     va_list copy;
     va_copy(copy, ap);
+    size_t flen = strlen(fmt);
+    progress_log_begin(fileno(to));
     vfprintf(to, fmt, ap);
     fflush(to);
     if (log_file) {
         vfprintf(log_file, fmt, copy);
         fflush(log_file);
     }
+    progress_log_end(fileno(to), flen > 0 && fmt[flen - 1] == '\n');
     va_end(copy);
 }
 

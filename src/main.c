@@ -7,6 +7,7 @@
 #include "stop.h"
 #include "options.h"
 #include "preset.h"
+#include "progress.h"
 #include "report.h"
 #include "report_json.h"
 #include "statedir.h"
@@ -95,6 +96,26 @@ static int end_early(struct config *cfg, struct report *rep, const struct status
     return rc;
 }
 
+/* --abort: stop the run that holds the pid file, then end with 0 whatever
+ * happened (imapsync: this run has nothing else to do). */
+static int run_abort(const struct options *opts)
+{
+    char buf[4096];
+    const char *path =
+        opts->v[OPT_PIDFILE].given ? opts->v[OPT_PIDFILE].str : lock_default_path(buf, sizeof buf);
+    long pid = 0;
+    struct status st;
+    status_clear(&st);
+    if (lock_abort(path, 3000, &pid, &st) < 0)
+        fprintf(stderr, "imapferry: --abort: %s\n", st.msg);
+    else if (pid == 0)
+        printf("imapferry: --abort: no run holds the pid file %s\n", path ? path : "");
+    else
+        printf("imapferry: --abort: sent SIGTERM to the run with pid %ld (pid file %s)\n", pid,
+               path);
+    return STATUS_OK;
+}
+
 static int run(const struct options *opts, int argc, char **argv)
 {
     struct config cfg;
@@ -123,13 +144,15 @@ static int run(const struct options *opts, int argc, char **argv)
         return end_early(&cfg, &rep, &st, st.code);
     }
     struct statedir *sd = NULL;
-    if (statedir_acquire(cfg.stateroot, cfg.side[0].host, cfg.side[0].port, cfg.side[0].user,
+    /* --justconnect logs in nowhere: no account pair, no state. */
+    if (!cfg.justconnect &&
+        statedir_acquire(cfg.stateroot, cfg.side[0].host, cfg.side[0].port, cfg.side[0].user,
                          cfg.side[1].host, cfg.side[1].port, cfg.side[1].user, &sd, &st) < 0) {
         fprintf(stderr, "imapferry: %s\n", st.msg);
         lock_release(lk);
         return end_early(&cfg, &rep, &st, st.code);
     }
-    if (!cfg.nostate)
+    if (!cfg.nostate && sd)
         cfg.statepath = statedir_path(sd);
     if (cfg.logpath && log_open(cfg.logpath, &st) < 0) {
         fprintf(stderr, "imapferry: %s (use --nolog to run without a log file)\n", st.msg);
@@ -148,10 +171,11 @@ static int run(const struct options *opts, int argc, char **argv)
         if (!got_signal)
             report_error(&rep, &st);
     }
+    progress_end(); /* the statistics come below the progress line's last state */
     if (got_signal)
         log_err("imapferry: stopped by signal %d; rerun to continue where it stopped\n",
                 (int)got_signal);
-    if (!cfg.justlogin)
+    if (!cfg.justlogin && !cfg.justconnect)
         report_print(&rep);
     int rc = got_signal ? STATUS_SIGNAL : report_exit_code(&rep);
     rc = write_json(&cfg, &rep, rc);
@@ -186,6 +210,8 @@ int main(int argc, char **argv)
         printf("%s\n", IMAPFERRY_VERSION);
     else if (opts.v[OPT_HELP].given || argc == 1)
         print_help();
+    else if (opts.v[OPT_ABORT].given)
+        rc = run_abort(&opts);
     else if (opts.v[OPT_CSV].given || opts.v[OPT_JOBS].given || opts.v[OPT_MAXCONNSPERHOST].given)
         rc = batch_run(&opts, argv[0]);
     else if (preset_apply(&opts, &said, &st) < 0) {

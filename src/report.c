@@ -257,7 +257,7 @@ void report_print(struct report *r)
                 (long long)r->h2_msgs_end - (long long)r->h1_msgs,
                 (long long)r->h2_bytes_end - (long long)r->h1_bytes,
                 ((double)r->h2_bytes_end - (double)r->h1_bytes) / (1024.0 * 1024.0));
-    if (!r->justfolders) {
+    if (!r->justfolders && r->verify != 2) {
         uint64_t h1 = r->h1_msgs, h2 = r->h2_msgs_end;
         /* The verdicts speak of every folder: after a failed folder or an
          * aborted run they would claim what was never compared. */
@@ -290,12 +290,32 @@ void report_print(struct report *r)
     log_out("%-40s: %.1f MiB\n", "Peak memory", mib(r->end.rss_peak));
     if (r->folders_unchanged)
         log_out("%-40s: %u\n", "Folders unchanged since last run", r->folders_unchanged);
+    if (r->verify) {
+        static const char *const kind[REPORT_VERIFY_KINDS] = {
+            "Verify: missing on host2", "Verify: extra on host2", "Verify: altered on host2",
+            "Verify: flags differ", "Verify: dates differ"};
+        log_out("%-40s: %u\n", "Verify: folders checked", r->verify_folders);
+        log_out("%-40s: %llu\n", "Verify: messages checked", (unsigned long long)r->verify_checked);
+        for (int k = 0; k < REPORT_VERIFY_KINDS; k++)
+            log_out("%-40s: %llu\n", kind[k], (unsigned long long)r->verify_diffs[k]);
+        log_out("%-40s: %llu\n", "Verify: differences", (unsigned long long)report_verify_total(r));
+    }
+}
+
+uint64_t report_verify_total(const struct report *r)
+{
+    uint64_t n = 0;
+    for (int k = 0; k < REPORT_VERIFY_KINDS; k++)
+        n += r->verify_diffs[k];
+    return n;
 }
 
 int report_exit_code(const struct report *r)
 {
+    /* An error says more than a difference, which it often explains (a
+     * message that failed to copy is missing). */
     if (r->errors == 0)
-        return STATUS_OK;
+        return report_verify_total(r) ? STATUS_VERIFY : STATUS_OK;
     int best = STATUS_WITH_ERRORS;
     unsigned most = 0;
     for (int code = 1; code < 256; code++) {

@@ -5,6 +5,7 @@
 #include "sbuf.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -176,4 +177,51 @@ const char *tls_describe(const struct tls *t, char *buf, size_t n)
 {
     snprintf(buf, n, "%s %s", SSL_get_version(t->ssl), SSL_get_cipher_name(t->ssl));
     return buf;
+}
+
+struct tls_sha256 {
+    EVP_MD_CTX *md;
+};
+
+struct tls_sha256 *tls_sha256_new(void)
+{
+    struct tls_sha256 *h = sbuf_xcalloc(1, sizeof *h);
+    h->md = EVP_MD_CTX_new();
+    if (h->md == NULL) {
+        fputs("imapferry: out of memory\n", stderr);
+        abort();
+    }
+    tls_sha256_reset(h);
+    return h;
+}
+
+void tls_sha256_reset(struct tls_sha256 *h)
+{
+    /* Fails only without memory or without SHA-256, neither of which a
+     * run can go on from. */
+    if (EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
+        fputs("imapferry: SHA-256 is not available\n", stderr);
+        abort();
+    }
+}
+
+void tls_sha256_update(struct tls_sha256 *h, const void *data, size_t n)
+{
+    if (n > 0)
+        EVP_DigestUpdate(h->md, data, n);
+}
+
+void tls_sha256_final(struct tls_sha256 *h, unsigned char out[TLS_SHA256_LEN])
+{
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(h->md, out, &len);
+    tls_sha256_reset(h);
+}
+
+void tls_sha256_free(struct tls_sha256 *h)
+{
+    if (h == NULL)
+        return;
+    EVP_MD_CTX_free(h->md);
+    free(h);
 }

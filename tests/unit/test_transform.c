@@ -1,14 +1,18 @@
 /* Unit tests for transform: --regexmess rules in order, imapsync's
  * --disarmreadreceipts and office2/exchange2 wrap rules, --truncmess, and
- * bytes (NUL included) passing through untouched. Expected outputs were
+ * bytes (NUL included) passing through untouched; --skipmess (before the
+ * rules), --maxlinelength (after them and the cut, Perl's line lengths)
+ * and --addheader's line (whose key is the one imapc gives host1). Expected outputs were
  * computed with perl 5.36 and imapsync's `eval "\$string =~ $rule"`. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "msgid.h"
 #include "transform.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +35,7 @@ static void check(const char *const *rules, size_t n, long long cut, const char 
     assert_true(n <= 8);
     for (size_t i = 0; i < n; i++)
         r[i] = compile(rules[i]);
-    struct transform t = {(const struct rx_rule *const *)r, n, cut};
+    struct transform t = {(const struct rx_rule *const *)r, n, cut, NULL, 0, 0, 0};
     char *out = NULL;
     size_t outlen = 0;
     struct status st;
@@ -47,10 +51,13 @@ static void check(const char *const *rules, size_t n, long long cut, const char 
 static void test_active(void **state)
 {
     (void)state;
-    struct transform none = {NULL, 0, -1}, cut = {NULL, 0, 10};
+    struct transform none = {NULL, 0, -1, NULL, 0, 0, 0}, cut = {NULL, 0, 10, NULL, 0, 0, 0};
+    struct transform lines = {NULL, 0, -1, NULL, 0, 80, 0}, add = {NULL, 0, -1, NULL, 0, 0, 1};
     assert_false(transform_active(NULL));
     assert_false(transform_active(&none));
     assert_true(transform_active(&cut));
+    assert_true(transform_active(&lines));
+    assert_true(transform_active(&add));
 }
 
 static void test_disarm(void **state)
@@ -114,7 +121,7 @@ static void test_runtime_failure(void **state)
     /* Catastrophic backtracking hits PCRE2's match limit: an error naming
      * the option and the rule, no output. */
     struct rx_rule *r = compile("s/(a+)+$/x/");
-    struct transform t = {(const struct rx_rule *const *)&r, 1, -1};
+    struct transform t = {(const struct rx_rule *const *)&r, 1, -1, NULL, 0, 0, 0};
     size_t n = 41;
     char *in = malloc(n);
     memset(in, 'a', n);
@@ -131,6 +138,106 @@ static void test_runtime_failure(void **state)
     rx_free(r);
 }
 
+/* transform_message's verdict on in: 0 copied (*out compared with want),
+ * 1 skipped (why must hold whyword). */
+static void verdict(const struct transform *t, uint32_t uid, const char *in, size_t len, int rc,
+                    const char *want, size_t wantlen, const char *whyword)
+{
+    char *out = (char *)1;
+    size_t outlen = 0;
+    char why[96];
+    struct status st;
+    status_clear(&st);
+    assert_int_equal(transform_message(t, uid, in, len, &out, &outlen, why, sizeof why, &st), rc);
+    if (rc == 0) {
+        assert_int_equal(outlen, wantlen);
+        assert_memory_equal(out, want, wantlen);
+        assert_int_equal(out[outlen], '\0');
+        free(out);
+    } else {
+        assert_null(out);
+        assert_non_null(strstr(why, whyword));
+    }
+}
+
+static void test_max_line(void **state)
+{
+    (void)state;
+    /* perl: max(length) over m/([^\n]*\n?)/g, the \n counted. */
+    assert_int_equal(transform_max_line("", 0), 0);
+    assert_int_equal(transform_max_line(S("abc")), 3);
+    assert_int_equal(transform_max_line(S("ab\r\nc\n")), 4);
+    assert_int_equal(transform_max_line(S("a\nbcdef")), 5);
+    assert_int_equal(transform_max_line(S("\n\n\n")), 1);
+    assert_int_equal(transform_max_line(S("abc\0def\n")), 8);
+}
+
+static void test_skipmess(void **state)
+{
+    (void)state;
+    struct rx_rule *r[2] = {compile("m{^Subject: spam}m"), compile("/X-Junk: yes/i")};
+    struct transform t = {NULL, 0, -1, (const struct rx_rule *const *)r, 2, 0, 0};
+    verdict(&t, 1, S("From: a\r\nSubject: spam offer\r\n\r\nbody\r\n"), 1, NULL, 0, "--skipmess");
+    verdict(&t, 1, S("From: a\r\nx-junk: YES\r\n\r\nbody\r\n"), 1, NULL, 0, "--skipmess");
+    /* No match: the message goes as it is. */
+    verdict(&t, 1, S("From: a\r\nSubject: ham\r\n\r\nspam\r\n"), 0,
+            S("From: a\r\nSubject: ham\r\n\r\nspam\r\n"), NULL);
+    /* Before --regexmess: a rule that would remove the match comes too late. */
+    struct rx_rule *sub = compile("s/spam/ham/");
+    struct transform both = {
+        (const struct rx_rule *const *)&sub, 1, -1, (const struct rx_rule *const *)r, 1, 0, 0};
+    verdict(&both, 1, S("Subject: spam\r\n\r\nb\r\n"), 1, NULL, 0, "--skipmess");
+    rx_free(sub);
+    rx_free(r[0]);
+    rx_free(r[1]);
+}
+
+static void test_maxlinelength(void **state)
+{
+    (void)state;
+    struct transform t = {NULL, 0, -1, NULL, 0, 10, 0};
+    /* "0123456789\n" is 11 bytes: over 10. */
+    verdict(&t, 1, S("a: b\n\n0123456789\n"), 1, NULL, 0, "maxlinelength 10");
+    verdict(&t, 1, S("a: b\n\n012345678\n"), 0, S("a: b\n\n012345678\n"), NULL);
+    verdict(&t, 1, S("a: b\r\n\r\n01234567\r\n"), 0, S("a: b\r\n\r\n01234567\r\n"), NULL);
+    verdict(&t, 1, S("a: b\r\n\r\n012345678\r\n"), 1, NULL, 0, "line length 11");
+    /* After --truncmess (imapsync's order): the cut can save a message. */
+    struct transform cut = {NULL, 0, 8, NULL, 0, 10, 0};
+    verdict(&cut, 1, S("a: b\n\n0123456789\n"), 0, S("a: b\n\n01"), NULL);
+    /* After --regexmess too. */
+    struct rx_rule *wrap = compile("s/(.{5})/$1\\n/g");
+    struct transform w = {(const struct rx_rule *const *)&wrap, 1, -1, NULL, 0, 10, 0};
+    verdict(&w, 1, S("0123456789"), 0, S("01234\n56789\n"), NULL);
+    rx_free(wrap);
+}
+
+static void test_addheader(void **state)
+{
+    (void)state;
+    struct transform t = {NULL, 0, -1, NULL, 0, 0, 1};
+    verdict(&t, 42, S("From: a\r\nSubject: draft\r\n\r\nbody\r\n"), 0,
+            S("Message-Id: <42@imapsync>\r\nFrom: a\r\nSubject: draft\r\n\r\nbody\r\n"), NULL);
+    /* A message with a Message-ID (any case) is left alone; one in the body
+     * does not count, nor does an empty one. */
+    verdict(&t, 42, S("message-id: <x@y>\r\n\r\nb\r\n"), 0, S("message-id: <x@y>\r\n\r\nb\r\n"),
+            NULL);
+    verdict(&t, 7, S("From: a\n\nMessage-ID: <x@y>\n"), 0,
+            S("Message-Id: <7@imapsync>\r\nFrom: a\n\nMessage-ID: <x@y>\n"), NULL);
+    verdict(&t, 7, S("Message-ID:  \r\n\r\nb"), 0,
+            S("Message-Id: <7@imapsync>\r\nMessage-ID:  \r\n\r\nb"), NULL);
+    /* --truncmess cuts after the line is added (imapsync's order). */
+    struct transform cut = {NULL, 0, 30, NULL, 0, 0, 1};
+    verdict(&cut, 4294967295u, S("From: a\r\n\r\nb"), 0, S("Message-Id: <4294967295@imapsy"), NULL);
+    /* The line's key is the one imapc gives such a host1 message. */
+    struct msgid_key k1, k2;
+    char line[64];
+    int n = snprintf(line, sizeof line, TRANSFORM_ADDHEADER_FMT, 42ul);
+    msgid_key_from_headers(line, (size_t)n, 0, 0, &k1, NULL);
+    const char copy[] = "Message-Id: <42@imapsync>\r\nFrom: a\r\nSubject: draft\r\n";
+    msgid_key_from_headers(copy, sizeof copy - 1, 0, 0, &k2, NULL);
+    assert_int_equal(msgid_key_cmp(&k1, &k2), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -139,6 +246,10 @@ int main(void)
         cmocka_unit_test(test_wrap),
         cmocka_unit_test(test_order_and_cut),
         cmocka_unit_test(test_runtime_failure),
+        cmocka_unit_test(test_max_line),
+        cmocka_unit_test(test_skipmess),
+        cmocka_unit_test(test_maxlinelength),
+        cmocka_unit_test(test_addheader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
