@@ -93,6 +93,13 @@ int imapc_search_valid(const char *criteria);
 int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t *n,
                  struct status *st);
 
+/* --search and --maxage/--minage (imapsync's select_msgs, on both hosts):
+ * keeps in m (n entries, from imapc_fetch_meta) only the messages UID
+ * SEARCH criteria finds, freeing the others' keywords. NULL criteria keeps
+ * all. */
+int imapc_search_keep(struct imapc *c, const char *criteria, struct msg_meta *m, size_t *n,
+                      struct status *st);
+
 /* STATUS of a folder that is not selected (RFC 3501 advises against
  * STATUS on the selected one): UIDVALIDITY, UIDNEXT, MESSAGES, and
  * HIGHESTMODSEQ when the server announces CONDSTORE (else modseq = 0). */

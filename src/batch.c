@@ -9,6 +9,7 @@
 #include "ownfile.h"
 #include "progress.h"
 #include "sbuf.h"
+#include "secret.h"
 #include "status.h"
 #include "stop.h"
 #include "version.h"
@@ -81,16 +82,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void wipe_free(char *s)
-{
-    if (s == NULL)
-        return;
-    volatile char *p = s;
-    while (*p)
-        *p++ = 0;
-    free(s);
 }
 
 const char *batch_class(int code)
@@ -412,7 +403,7 @@ static int child_words(struct batch *b, struct job *j, const struct csv_line *l,
 
 static void job_free(struct job *j)
 {
-    wipe_free(j->raw);
+    secret_free(j->raw);
     for (int k = 0; k < 2; k++) {
         free(j->host[k]);
         free(j->user[k]);

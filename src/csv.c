@@ -3,20 +3,10 @@
 #include "csv.h"
 
 #include "sbuf.h"
+#include "secret.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Fields may hold passwords: their bytes do not outlive them. */
-static void wipe_free(char *s)
-{
-    if (s == NULL)
-        return;
-    volatile char *p = s;
-    while (*p)
-        *p++ = 0;
-    free(s);
-}
 
 static void wipe_sbuf(struct sbuf *b)
 {
@@ -28,14 +18,14 @@ static void wipe_sbuf(struct sbuf *b)
 void csv_words_free(char **words, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        wipe_free(words[i]);
+        secret_free(words[i]);
     free(words);
 }
 
 void csv_line_free(struct csv_line *l)
 {
     for (int f = 0; f < CSV_NFIELDS; f++)
-        wipe_free(l->field[f]);
+        secret_free(l->field[f]);
     csv_words_free(l->extra, l->nextra);
     memset(l, 0, sizeof *l);
 }
@@ -151,7 +141,7 @@ int csv_parse_line(const char *line, size_t len, struct csv_line *out, struct st
     }
     char *rest = sbuf_xstrndup(p, (size_t)(end - p));
     int rc = csv_split_words(rest, &out->extra, &out->nextra, st);
-    wipe_free(rest);
+    secret_free(rest);
     if (rc < 0) {
         csv_line_free(out);
         return -1;

@@ -250,37 +250,6 @@ static int flags_after_copy(const struct config *cfg, struct imapc *h2, const ch
     return rc;
 }
 
-static int uid_cmp(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* --search and --maxage/--minage (imapsync's select_msgs, run on both
- * hosts): keeps in m only the messages UID SEARCH finds. */
-static int select_msgs(struct imapc *h, const char *criteria, struct msg_meta *m, size_t *n,
-                       struct status *st)
-{
-    if (criteria == NULL)
-        return 0;
-    uint32_t *uids = NULL;
-    size_t nu = 0;
-    if (imapc_search(h, criteria, &uids, &nu, st) < 0)
-        return -1;
-    qsort(uids, nu, sizeof *uids, uid_cmp);
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++) {
-        if (bsearch(&m[i].uid, uids, nu, sizeof *uids, uid_cmp)) {
-            m[k++] = m[i];
-        } else {
-            free(m[i].keywords);
-        }
-    }
-    *n = k;
-    free(uids);
-    return 0;
-}
-
 /* --expunge1/--expunge2: a plain EXPUNGE of the selected folder, asked
  * for by name; it also removes what others flagged \Deleted. */
 static int plain_expunge(const struct config *cfg, struct imapc *h, int side, const char *name,
@@ -513,7 +482,7 @@ static void *list_host2(void *arg)
     /* In dry mode host2 is only examined, never selected read-write. */
     if (imapc_select(l->h, l->name, l->cfg->dry, &l->box, &l->st) < 0 ||
         (l->full && (imapc_fetch_meta(l->h, l->box.exists, &l->m, &l->n, &l->st) < 0 ||
-                     select_msgs(l->h, l->cfg->search[1], l->m, &l->n, &l->st) < 0)))
+                     imapc_search_keep(l->h, l->cfg->search[1], l->m, &l->n, &l->st) < 0)))
         l->rc = -1;
     return NULL;
 }
@@ -568,7 +537,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     res->seen1.uidvalidity = b1.uidvalidity;
     res->seen1.uidnext = inc ? uidnext : b1.uidnext;
     res->seen1.messages = b1.exists;
-    if (select_msgs(h1, cfg->search[0], m1, &n1, st) < 0)
+    if (imapc_search_keep(h1, cfg->search[0], m1, &n1, st) < 0)
         goto join;
     rc1 = 1;
 join:
@@ -593,7 +562,7 @@ join:
      * listed in full now (it is selected already). */
     if (inc == NULL && !l2.full && exists2 &&
         (imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) < 0 ||
-         select_msgs(h2, cfg->search[1], m2, &n2, st) < 0))
+         imapc_search_keep(h2, cfg->search[1], m2, &n2, st) < 0))
         goto folder_error;
     if (msg_plan_build(m1, n1, m2, n2, cfg->use_size, &plan, st) < 0)
         goto folder_error;

@@ -735,6 +735,34 @@ int imapc_status_many(struct imapc *c, const char *const *names, size_t n,
     return 0;
 }
 
+static int cmp_uid(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int imapc_search_keep(struct imapc *c, const char *criteria, struct msg_meta *m, size_t *n,
+                      struct status *st)
+{
+    if (criteria == NULL)
+        return 0;
+    uint32_t *uids = NULL;
+    size_t nu = 0;
+    if (imapc_search(c, criteria, &uids, &nu, st) < 0)
+        return -1;
+    qsort(uids, nu, sizeof *uids, cmp_uid);
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (bsearch(&m[i].uid, uids, nu, sizeof *uids, cmp_uid))
+            m[k++] = m[i];
+        else
+            free(m[i].keywords);
+    }
+    *n = k;
+    free(uids);
+    return 0;
+}
+
 int imapc_create(struct imapc *c, const char *name, struct status *st)
 {
     int r = mailimap_create(c->s, name);
@@ -1155,12 +1183,6 @@ static struct mailimap_flag_list *flag_list(unsigned sysflags, const char *keywo
 /* UIDs per STORE: keeps the command line near imapsync's 1000 characters
  * even when no two UIDs are consecutive. */
 #define STORE_CHUNK 100
-
-static int cmp_uid(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
 
 /* Sorted UIDs in runs of at most STORE_CHUNK ranges per command: calls
  * send(set) for each command's set until one fails. */

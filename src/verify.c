@@ -107,36 +107,6 @@ static int sendable(const char *name, int host2)
     return 1;
 }
 
-static int uid_cmp(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* --search and --maxage/--minage: the sync compares only what UID SEARCH
- * finds (engine's select_msgs), and so does verify. */
-static int select_msgs(struct imapc *h, const char *criteria, struct msg_meta *m, size_t *n,
-                       struct status *st)
-{
-    if (criteria == NULL)
-        return 0;
-    uint32_t *uids = NULL;
-    size_t nu = 0;
-    if (imapc_search(h, criteria, &uids, &nu, st) < 0)
-        return -1;
-    qsort(uids, nu, sizeof *uids, uid_cmp);
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++) {
-        if (bsearch(&m[i].uid, uids, nu, sizeof *uids, uid_cmp))
-            m[k++] = m[i];
-        else
-            free(m[i].keywords);
-    }
-    *n = k;
-    free(uids);
-    return 0;
-}
-
 /* EXAMINE and the metadata the sync would compare, appended to *m. */
 static int read_side(const struct config *cfg, struct imapc *h, int side, const char *name,
                      struct msg_meta **m, size_t *n, struct status *st)
@@ -147,7 +117,7 @@ static int read_side(const struct config *cfg, struct imapc *h, int side, const 
     if (imapc_select(h, name, 1, &box, st) < 0 ||
         imapc_fetch_meta(h, box.exists, &got, &ngot, st) < 0)
         return -1;
-    if (select_msgs(h, cfg->search[side], got, &ngot, st) < 0) {
+    if (imapc_search_keep(h, cfg->search[side], got, &ngot, st) < 0) {
         imapc_meta_free(got, ngot);
         return -1;
     }
