@@ -57,6 +57,7 @@ struct config {
     int pidfilelocking;
     char *logpath;   /* NULL = --nolog */
     char *json;      /* --json: the report's file, "-" = stdout; NULL = none */
+    char *ledger;    /* --ledger: one JSON line per message; NULL = none */
     int verify;      /* --verify: compare host2 with host1 after the sync (verify.h) */
     int justverify;  /* --justverify: compare them instead of syncing */
     char *stateroot; /* --statedir or the default; the pair's lock lives below it */

@@ -347,6 +347,8 @@ enum options_status {
       "after the sync, compare host2 with host1 by content, flags and dates")                      \
     X(JUSTVERIFY, "justverify", OPTIONS_FLAG, 0, O_HON, O_NA,                                      \
       "compare host2 with host1 by content, flags and dates; sync nothing")                        \
+    X(LEDGER, "ledger", OPTIONS_STR, 0, O_HON, O_NA,                                               \
+      "write one JSON line per message considered to this file")                                   \
     X(UID1, "uid1", OPTIONS_NEGFLAG, 0, O_ACC, O_REF("imapferry always uses UID commands"),        \
       "on: use UID commands on host1")                                                             \
     X(UID2, "uid2", OPTIONS_NEGFLAG, 0, O_ACC, O_REF("imapferry always uses UID commands"),        \

@@ -430,6 +430,13 @@ int config_build(const struct options *o, struct config *c, struct status *st)
     c->stateroot = sbuf_xstrdup(o->v[OPT_STATEDIR].str ? o->v[OPT_STATEDIR].str
                                                        : statedir_default_root(buf, sizeof buf));
     c->nostate = o->v[OPT_NOSTATE].given;
+    if (o->v[OPT_LEDGER].given) {
+        if (o->v[OPT_LEDGER].str == NULL || *o->v[OPT_LEDGER].str == '\0') {
+            config_free(c);
+            return status_set(st, STATUS_USAGE, "--ledger wants a file name");
+        }
+        c->ledger = sbuf_xstrdup(o->v[OPT_LEDGER].str);
+    }
     if (o->v[OPT_JSON].str) {
         if (*o->v[OPT_JSON].str == '\0') {
             config_free(c);
@@ -485,5 +492,6 @@ void config_free(struct config *c)
     free(c->search[1]);
     free(c->logpath);
     free(c->json);
+    free(c->ledger);
     memset(c, 0, sizeof *c);
 }

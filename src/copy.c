@@ -3,6 +3,8 @@
  * batch while this one appends. */
 #include "copy.h"
 
+#include "ledger.h"
+
 #include "log.h"
 #include "progress.h"
 #include "stop.h"
@@ -29,8 +31,9 @@ struct batch {
     struct throttle *th; /* NULL: no rate cap */
 };
 
-static void done(struct batch *b, size_t len)
+static void done(struct batch *b, const struct msg_meta *m, size_t len)
 {
+    ledger_message(m, 0, "copied", NULL);
     b->res->copied++;
     b->res->bytes += len;
     throttle_count(b->th, len);
@@ -38,10 +41,11 @@ static void done(struct batch *b, size_t len)
         b->res->biggest = len;
 }
 
-static int failed(struct batch *b, struct status *st)
+static int failed(struct batch *b, const struct msg_meta *m, struct status *st)
 {
     if (status_lost(st))
         return -1;
+    ledger_message(m, 0, "failed", st->msg);
     b->on_error(b->ctx, st);
     b->res->failed++;
     return 0;
@@ -55,11 +59,11 @@ static int append_each(struct batch *b, const struct msg_meta *const *m,
     for (size_t i = 0; i < n; i++) {
         if (imapc_append(b->h2, b->mailbox, m[i], b->keywords_ok, body[i].data, body[i].len, st) <
             0) {
-            if (failed(b, st) < 0)
+            if (failed(b, m[i], st) < 0)
                 return -1;
             continue;
         }
-        done(b, body[i].len);
+        done(b, m[i], body[i].len);
     }
     return 0;
 }
@@ -92,7 +96,7 @@ static int append_batch(struct batch *b, const struct msg_meta *const *m,
                 return -1;
         } else {
             for (size_t j = 0; j < k; j++)
-                done(b, body[i + j].len);
+                done(b, m[i + j], body[i + j].len);
         }
         i += k;
     }
@@ -110,6 +114,7 @@ struct fetched {
     unsigned char rewritten[BATCH_MSGS];
     size_t nerr;
     struct status err[BATCH_MSGS];
+    const struct msg_meta *errmeta[BATCH_MSGS]; /* whose error err[i] is */
     /* Left out by --skipmess or --maxlinelength: logged and counted by
      * the appender, as the failures are. */
     size_t nskip;
@@ -207,14 +212,14 @@ static void fetch_batch(struct pipeline *p, size_t *k, struct fetched *f)
                     imapc_body_free(body[j].data);
                 return;
             }
-            f->nerr++;
+            f->errmeta[f->nerr++] = meta[i];
             continue;
         }
         if (p->tf) {
             int r = rewrite(p, meta[i], &body[i], f->skip[f->nskip].why,
                             sizeof f->skip[f->nskip].why, &f->err[f->nerr]);
             if (r < 0) {
-                f->nerr++;
+                f->errmeta[f->nerr++] = meta[i];
                 continue;
             }
             if (r > 0) {
@@ -322,11 +327,13 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
     for (;;) {
         struct fetched *f = take(&p);
         for (size_t i = 0; i < f->nerr; i++) {
+            ledger_message(f->errmeta[i], 0, "failed", f->err[i].msg);
             on_error(ctx, &f->err[i]);
             res->failed++;
         }
         for (size_t i = 0; i < f->nskip; i++) {
             const struct msg_meta *m = f->skip[i].meta;
+            ledger_message(m, 0, "filtered", f->skip[i].why);
             log_out("- msg UID %lu {%lu} for [%.200s] %s\n", (unsigned long)m->uid,
                     (unsigned long)m->size, mailbox, f->skip[i].why);
             res->skipped++;

@@ -9,6 +9,7 @@
 #include "delete_plan.h"
 #include "folder_plan.h"
 #include "imapc.h"
+#include "ledger.h"
 #include "justconnect.h"
 #include "log.h"
 #include "msg_plan.h"
@@ -172,6 +173,8 @@ static void size_filter(const struct config *cfg, const struct folder_plan_pair 
             plan->copy[k++] = plan->copy[i];
             continue;
         }
+        ledger_message(m, 0, "filtered",
+                       cfg->maxsize >= 0 && size > cfg->maxsize ? "--maxsize" : "--minsize");
         res->filtered++;
         res->bytes_filtered += m->size;
     }
@@ -208,6 +211,7 @@ static void skip_too_big(const struct folder_plan_pair *fp, const struct msg_met
                    "skipped",
                    (unsigned)m->uid, show, (unsigned)m->size,
                    (unsigned long long)(CAPS_MESSAGE_BYTES >> 20));
+        ledger_message(m, 0, "too big", st.msg);
         rep_error(rep, &st);
         res->errors++;
         res->missing++;
@@ -571,6 +575,9 @@ join:
     res->msgs2 = n2;
     res->bytes2 = total_bytes(m2, n2);
 
+    ledger_pair(fp->name1, fp->name2);
+    for (size_t i = 0; i < plan.npairs; i++)
+        ledger_message(&m1[plan.pairs[i].i1], m2[plan.pairs[i].i2].uid, "already there", NULL);
     res->skipped = plan.npairs;
     for (size_t i = 0; i < plan.npairs; i++)
         res->bytes_skipped += m1[plan.pairs[i].i1].size;
@@ -608,8 +615,10 @@ join:
     }
     int all_copied = 1;
     if (cfg->dry) {
-        for (size_t k = 0; k < plan.ncopy; k++)
+        for (size_t k = 0; k < plan.ncopy; k++) {
+            ledger_message(&m1[plan.copy[k]], 0, "would be copied", NULL);
             res->bytes += m1[plan.copy[k]].size;
+        }
         res->copied = plan.ncopy;
         res->missing += plan.ncopy;
     } else {

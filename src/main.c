@@ -2,6 +2,7 @@
 #include "batch.h"
 #include "config.h"
 #include "engine.h"
+#include "ledger.h"
 #include "lock.h"
 #include "log.h"
 #include "stop.h"
@@ -166,6 +167,13 @@ static int run(const struct options *opts, int argc, char **argv)
                 cfg.logpath);
     if (notes[0])
         log_out("%s\n", notes);
+    if (cfg.ledger && ledger_open(cfg.ledger, &st) < 0) {
+        log_err("imapferry: %s\n", st.msg);
+        statedir_release(sd);
+        lock_release(lk);
+        log_close();
+        return end_early(&cfg, &rep, &st, st.code);
+    }
     if (engine_run(&cfg, &rep, &st) < 0) {
         rep.aborted = 1;
         if (!got_signal)
@@ -180,6 +188,7 @@ static int run(const struct options *opts, int argc, char **argv)
     int rc = got_signal ? STATUS_SIGNAL : report_exit_code(&rep);
     rc = write_json(&cfg, &rep, rc);
     report_free(&rep);
+    ledger_close();
     statedir_release(sd);
     lock_release(lk);
     log_close();

@@ -307,8 +307,8 @@ static void test_every_spelling(void **state)
             n += len + (n[len] == '|');
         }
     }
-    /* 218 imapsync 2.229 specs + 2 CGI + 4 later + 16 of imapferry's own. */
-    assert_int_equal(OPT__COUNT, 240);
+    /* 218 imapsync 2.229 specs + 2 CGI + 4 later + 17 of imapferry's own. */
+    assert_int_equal(OPT__COUNT, 241);
     print_message("positive spellings: %d honoured, %d accepted, %d refused\n", count[0], count[1],
                   count[2]);
 }
