@@ -29,4 +29,8 @@ void ledger_pair(const char *name1, const char *name2);
 void ledger_message(const struct msg_meta *m, uint32_t uid2, const char *outcome,
                     const char *reason);
 
+/* One difference --verify found between host1's m1 and host2's m2 (either
+ * may be NULL): outcome "verify: " and verify's name for it. */
+void ledger_verify(const struct msg_meta *m1, const struct msg_meta *m2, const char *kind);
+
 #endif

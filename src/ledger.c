@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -40,8 +41,17 @@ void ledger_pair(const char *name1, const char *name2)
     pair2 = name2;
 }
 
-void ledger_message(const struct msg_meta *m, uint32_t uid2, const char *outcome,
-                    const char *reason)
+static void add_uid(struct sbuf *b, uint32_t uid)
+{
+    if (uid)
+        sbuf_addf(b, "%u", (unsigned)uid);
+    else
+        sbuf_adds(b, "null");
+}
+
+/* m is the message the identity and size are of; uid 0 = none. */
+static void write_line(const struct msg_meta *m, uint32_t uid1, uint32_t uid2, const char *outcome,
+                       const char *reason)
 {
     if (out < 0)
         return;
@@ -50,11 +60,10 @@ void ledger_message(const struct msg_meta *m, uint32_t uid2, const char *outcome
     report_json_string(&b, pair1 ? pair1 : "");
     sbuf_adds(&b, ",\"folder2\":");
     report_json_string(&b, pair2 ? pair2 : "");
-    sbuf_addf(&b, ",\"uid1\":%u,\"uid2\":", (unsigned)m->uid);
-    if (uid2)
-        sbuf_addf(&b, "%u", (unsigned)uid2);
-    else
-        sbuf_adds(&b, "null");
+    sbuf_adds(&b, ",\"uid1\":");
+    add_uid(&b, uid1);
+    sbuf_adds(&b, ",\"uid2\":");
+    add_uid(&b, uid2);
     sbuf_addf(&b, ",\"identity\":\"%016llx%016llx\",\"size\":%u,\"outcome\":",
               (unsigned long long)m->key.hi, (unsigned long long)m->key.lo, (unsigned)m->size);
     report_json_string(&b, outcome);
@@ -75,4 +84,20 @@ void ledger_message(const struct msg_meta *m, uint32_t uid2, const char *outcome
     }
     pthread_mutex_unlock(&mu);
     sbuf_free(&b);
+}
+
+void ledger_message(const struct msg_meta *m, uint32_t uid2, const char *outcome,
+                    const char *reason)
+{
+    write_line(m, m->uid, uid2, outcome, reason);
+}
+
+void ledger_verify(const struct msg_meta *m1, const struct msg_meta *m2, const char *kind)
+{
+    const struct msg_meta *m = m1 ? m1 : m2;
+    if (m == NULL)
+        return;
+    char outcome[64];
+    snprintf(outcome, sizeof outcome, "verify: %s", kind);
+    write_line(m, m1 ? m1->uid : 0, m2 ? m2->uid : 0, outcome, NULL);
 }

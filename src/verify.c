@@ -3,6 +3,8 @@
  * difference. Reads only: EXAMINE and BODY.PEEK on both sides. */
 #include "verify.h"
 
+#include "ledger.h"
+
 #include "caps.h"
 #include "imapc.h"
 #include "log.h"
@@ -235,6 +237,7 @@ static void say(const char *where, const struct verify_diff *d, const struct msg
 {
     const struct msg_meta *a = d->i1 != VERIFY_NONE ? &m1[d->i1] : NULL;
     const struct msg_meta *b = d->i2 != VERIFY_NONE ? &m2[d->i2] : NULL;
+    ledger_verify(a, b, verify_kind_name(d->kind));
     char x[512], y[512];
     switch (d->kind) {
     case VERIFY_MISSING:
@@ -289,6 +292,7 @@ static int verify_group(const struct config *cfg, struct imapc *const h[2],
     show_name(lead->name1, s1, sizeof s1);
     show_name(lead->name2, s2, sizeof s2);
     snprintf(where, sizeof where, "[%s] -> [%s]%s", s1, s2, nm > 1 ? " (merged)" : "");
+    ledger_pair(lead->name1, lead->name2);
     struct msg_meta *m1 = NULL, *m2 = NULL;
     size_t n1 = 0, n2 = 0;
     size_t *src = NULL; /* host1 message -> index into members */

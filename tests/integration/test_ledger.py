@@ -17,7 +17,8 @@ from itest import check, identical, run_ferry, stat, test  # noqa: E402
 
 USER = "user3"
 MAXSIZE = 20000
-KEYS = {"v": int, "folder1": str, "folder2": str, "uid1": int, "uid2": (int, type(None)),
+KEYS = {"v": int, "folder1": str, "folder2": str, "uid1": (int, type(None)),
+        "uid2": (int, type(None)),
         "identity": str, "size": int, "outcome": str, "reason": (str, type(None))}
 OUTCOMES = {"copied", "already there", "filtered", "too big", "failed", "would be copied"}
 
@@ -30,6 +31,7 @@ def read(path):
         for k, t in KEYS.items():
             check(isinstance(e[k], t), "ledger %s: %r" % (k, e[k]))
         check(e["v"] == 1 and e["outcome"] in OUTCOMES, "ledger line %r" % e)
+        check(e["uid1"] is not None, "a sync line without host1 UID: %r" % e)
         check(len(e["identity"]) == 32 and int(e["identity"], 16) >= 0, "identity %r" % e)
     return lines
 

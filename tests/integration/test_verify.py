@@ -12,6 +12,7 @@ Python's imaplib): message bytes (sha256), flags, INTERNALDATE, folder names.
 
 Usage: test_verify.py --bin path/to/imapferry
 """
+import json
 import os
 import random
 import re
@@ -143,8 +144,17 @@ def verify_catches_what_host2_changed(s):
     c2.logout()
 
     b1, b2 = snap(s.host1, USER), snap(s.host2, USER)
-    r = run_ferry(s, USER, "--justverify")
+    ledger = os.path.join(itest.WORK, "verify.jsonl")
+    r = run_ferry(s, USER, "--justverify", "--ledger", ledger)
     check(r.returncode == 122, "--justverify with 3 differences: want exit 122", r)
+    with open(ledger, encoding="utf-8") as f:
+        entries = [json.loads(line) for line in f]
+    kinds = sorted((e["folder2"], e["outcome"], e["uid1"] is None, e["uid2"] is None)
+                   for e in entries)
+    check(kinds == [("INBOX", "verify: altered on host2", False, False),
+                    ("INBOX", "verify: flags differ", False, False),
+                    ("INBOX.Work", "verify: missing on host2", False, True)],
+          "the ledger should hold the 3 differences, got %r" % kinds, r)
     v = verify_stats(r.stdout)
     want = {"folders checked": 2, "messages checked": total, "missing on host2": 1,
             "extra on host2": 0, "altered on host2": 1, "flags differ": 1, "dates differ": 0,
