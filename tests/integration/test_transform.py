@@ -338,8 +338,25 @@ def presets_user_options_win(s):
     check(not oracle.compare(before, itest.snap(s.host2, "user2")), "--dry changed host2", r)
 
 
+@test
+def every_preset_dry(s):
+    """Each preset, alone and Gmail's two together, with --dry against the
+    harness (user options win over the preset's hosts): its bundle printed
+    once, exit 0, host2 untouched."""
+    before = itest.snap(s.host2, "user2")
+    for presets in (["--gmail1"], ["--gmail2"], ["--gmail1", "--gmail2"], ["--office1"],
+                    ["--office2"], ["--exchange2"]):
+        r = ferry(s, "user2", *presets, "--dry", statedir=fresh_state("dry" + "".join(presets)))
+        check(r.returncode == 0, "%s --dry failed" % " ".join(presets), r)
+        lines = [ln for ln in r.stderr.splitlines() if " is like: --" in ln]
+        check(len(lines) == 1 and lines[0].startswith("imapferry: %s is like: --" % " ".join(presets)),
+              "%s: want one bundle line, got %r" % (" ".join(presets), lines), r)
+    check(not oracle.compare(before, itest.snap(s.host2, "user2")), "a --dry changed host2")
+
+
 TESTS = (no_option_byte_identical, regexmess_changes_exactly_the_rule, disarm_and_truncmess,
-         exchange2_bundle, match_limit_skips_that_message, sslargs, presets_user_options_win)
+         exchange2_bundle, match_limit_skips_that_message, sslargs, presets_user_options_win,
+         every_preset_dry)
 
 
 def main():
