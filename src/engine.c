@@ -97,6 +97,7 @@ struct folder_result {
      * said. Never a STATUS from before: a message arriving in between
      * would be copied now and taken for new again next time. */
     struct folder_status seen1;
+    uint64_t exists2; /* host2's folder as SELECT (or the state) says, for imapsync's lines */
     uint64_t filtered, bytes_filtered; /* left out by --maxsize / --minsize */
 };
 
@@ -552,6 +553,7 @@ join:
     b2 = l2.box;
     m2 = l2.m;
     n2 = l2.n;
+    res->exists2 = b2.exists;
     if (rc1 < 0) {
         rc = -1;
         goto out;
@@ -765,6 +767,8 @@ static void counts_from_state(const struct state_pair *saved, struct folder_resu
     res->only2 = c->only2;
     res->dup1 = c->dup1;
     res->dup2 = c->dup2;
+    res->seen1.messages = saved->sts[0].messages;
+    res->exists2 = saved->sts[1].messages;
 }
 
 /* Whether only host1 may have moved: host2 exactly as the state left it
@@ -855,6 +859,11 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
                 (unsigned long long)res->flag_updates, res->flag_updates == 1 ? "" : "s",
                 cfg->dry && res->flag_updates ? " (not done: --dry)" : "",
                 res->errors ? ", with errors" : "");
+    /* imapsync's per-folder lines, which scripts scrape. */
+    log_out("Host1: folder [%s] has %llu messages in total (mentioned by SELECT)\n", show1,
+            (unsigned long long)res->seen1.messages);
+    log_out("Host2: folder [%s] has %llu messages in total (mentioned by SELECT)\n", show2,
+            (unsigned long long)res->exists2);
     if (res->incremental)
         log_out("    only the messages new on host1 were listed: host2 is as the last run left "
                 "it\n");

@@ -33,12 +33,22 @@ def full_copy_rerun_and_delta(s):
     check("Detected 0 errors" in r.stdout, "first run reported errors", r)
     identical(s, user)
     print("     copied %d messages in %.2fs (%.0f msg/s)" % (total, r.elapsed, total / r.elapsed))
+    # imapsync's per-folder lines, which scripts scrape: before the copy.
+    inbox = summary["INBOX"] if isinstance(summary, dict) else None
+    if inbox is not None:
+        check(("Host1: folder [INBOX] has %d messages in total (mentioned by SELECT)" % inbox)
+              in r.stdout, "want imapsync's Host1 line for INBOX", r)
+        check("Host2: folder [INBOX] has 0 messages in total (mentioned by SELECT)" in r.stdout,
+              "want imapsync's Host2 line for INBOX", r)
 
     before = snap(s.host2, user)
     r = run_ferry(s, user)
     check(r.returncode == 0, "second run failed", r)
     check(stat(r.stdout, "Messages transferred") == 0, "second run copied something", r)
     check(stat(r.stdout, "Messages skipped") == total, "second run should skip all", r)
+    if inbox is not None:
+        check(("Host2: folder [INBOX] has %d messages in total (mentioned by SELECT)" % inbox)
+              in r.stdout, "want imapsync's Host2 line on a rerun too", r)
     check(oracle.compare(before, snap(s.host2, user)) == [], "second run changed host2")
 
     conn = s.host1.imap(user)
