@@ -8,10 +8,17 @@
 
 #include "status.h"
 
+#include <stddef.h>
+
 /* Modified UTF-7 (as on the wire) -> UTF-8. */
 int mutf7_decode(const char *in, char **out, struct status *st);
 
 /* UTF-8 -> modified UTF-7. */
 int mutf7_encode(const char *in, char **out, struct status *st);
+
+/* A folder name for people, into buf (n bytes, always terminated): UTF-8
+ * when wire decodes, the wire form otherwise; control characters become
+ * '?' so that a hostile name cannot forge log lines. Returns buf. */
+char *mutf7_display(const char *wire, char *buf, size_t n);
 
 #endif

@@ -28,21 +28,10 @@
 #include <string.h>
 #include <time.h>
 
-/* A folder name for people: UTF-8 when it decodes, the wire form otherwise;
- * control characters become '?' so a hostile name cannot forge log lines. */
+/* A folder name for people (mutf7_display). */
 static void show_name(const char *wire, char *buf, size_t n)
 {
-    char *utf8 = NULL;
-    struct status ignored;
-    if (mutf7_decode(wire, &utf8, &ignored) == 0) {
-        snprintf(buf, n, "%s", utf8);
-        free(utf8);
-    } else {
-        snprintf(buf, n, "%s", wire);
-    }
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    mutf7_display(wire, buf, n);
 }
 
 /* host2 names are modified UTF-7 (folder_plan encodes raw UTF-8), so an

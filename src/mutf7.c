@@ -4,6 +4,7 @@
 #include "sbuf.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
@@ -211,4 +212,20 @@ int mutf7_encode(const char *in, char **out, struct status *st)
     }
     *out = sbuf_take(&b);
     return 0;
+}
+
+char *mutf7_display(const char *wire, char *buf, size_t n)
+{
+    char *utf8 = NULL;
+    struct status ignored;
+    if (mutf7_decode(wire, &utf8, &ignored) == 0) {
+        snprintf(buf, n, "%s", utf8);
+        free(utf8);
+    } else {
+        snprintf(buf, n, "%s", wire);
+    }
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return buf;
 }

@@ -81,20 +81,10 @@ size_t verify_compare(const struct msg_meta *m1, const struct msg_meta *m2,
     return n;
 }
 
-/* A folder name for people (see engine's show_name). */
+/* A folder name for people (mutf7_display). */
 static void show_name(const char *wire, char *buf, size_t n)
 {
-    char *utf8 = NULL;
-    struct status ignored;
-    if (mutf7_decode(wire, &utf8, &ignored) == 0) {
-        snprintf(buf, n, "%s", utf8);
-        free(utf8);
-    } else {
-        snprintf(buf, n, "%s", wire);
-    }
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    mutf7_display(wire, buf, n);
 }
 
 /* The names the sync never sends (engine's sendable_name and seven_bit):
