@@ -325,6 +325,8 @@ static int child_words(struct batch *b, struct job *j, const struct csv_line *l,
         case OPT_USER2:
         case OPT_PASSFILE1:
         case OPT_PASSFILE2:
+        case OPT_MAXBYTESPERSECOND:
+        case OPT_MAXMESSAGESPERSECOND:
         case OPT_LOGDIR:
         case OPT_LOGFILE:
         case OPT_PIDFILE:
@@ -375,6 +377,20 @@ static int child_words(struct batch *b, struct job *j, const struct csv_line *l,
                 return -1;
         }
     }
+    /* The rate caps of the command line are the batch's: each of the
+     * --jobs accounts running at once gets its share. A line's own cap is
+     * that account's. */
+    if (line->v[OPT_MAXBYTESPERSECOND].given)
+        add(w, "--maxbytespersecond=%ld", line->v[OPT_MAXBYTESPERSECOND].num);
+    else if (cmd->v[OPT_MAXBYTESPERSECOND].given) {
+        long share = cmd->v[OPT_MAXBYTESPERSECOND].num / (b->jobs > 1 ? b->jobs : 1);
+        add(w, "--maxbytespersecond=%ld", share > 0 ? share : 1); /* 0 would mean no cap */
+    }
+    if (line->v[OPT_MAXMESSAGESPERSECOND].given)
+        add(w, "--maxmessagespersecond=%g", line->v[OPT_MAXMESSAGESPERSECOND].fnum);
+    else if (cmd->v[OPT_MAXMESSAGESPERSECOND].given)
+        add(w, "--maxmessagespersecond=%g",
+            cmd->v[OPT_MAXMESSAGESPERSECOND].fnum / (b->jobs > 1 ? b->jobs : 1));
     if (j->workers > 0 && pick(line, cmd, OPT_WORKERS) == NULL)
         add(w, "--workers=%d", j->workers);
     if (line->v[OPT_PIDFILE].given)

@@ -252,5 +252,33 @@ def bad_csv_runs_nothing(s):
     c.logout()
 
 
+@test
+def rate_caps_are_shared_by_the_jobs(s):
+    """--maxbytespersecond on the command line is the batch's: each of the
+    --jobs accounts gets its share; a line's own cap is its own. The copies
+    are checked by the oracle."""
+    for u in ("user2", "user3"):
+        s.host2.reset(u)
+    csv = os.path.join(itest.WORK, "rates.csv")
+    with open(csv, "w") as f:
+        f.write("127.0.0.1;user2;%s;127.0.0.1;user2;%s\n"
+                % (s.host1.password("user2"), s.host2.password("user2")))
+        f.write("127.0.0.1;user3;%s;127.0.0.1;user3;%s;--maxbytespersecond 700000\n"
+                % (s.host1.password("user3"), s.host2.password("user3")))
+    r, d, seen = run_batch(s, csv, "--jobs", "2", "--maxbytespersecond", "3000000",
+                           "--maxmessagespersecond", "500")
+    check(r.returncode == 0, "the batch failed", r)
+    argvs = [a.split(b"\0") for a in seen.values()]
+    caps = sorted(x for a in argvs for x in a
+                  if x.startswith(b"--maxbytespersecond="))
+    check(caps == [b"--maxbytespersecond=1500000", b"--maxbytespersecond=700000"],
+          "want the batch's cap halved and the line's kept, got %r" % caps, r)
+    check(all(b"--maxmessagespersecond=250" in a for a in argvs) and argvs,
+          "want the message cap halved", r)
+    for u in ("user2", "user3"):
+        identical(s, u)
+
+
 if __name__ == "__main__":
-    sys.exit(itest.main([batch_with_failures_then_retry, bad_csv_runs_nothing]))
+    sys.exit(itest.main([batch_with_failures_then_retry, bad_csv_runs_nothing,
+                         rate_caps_are_shared_by_the_jobs]))
