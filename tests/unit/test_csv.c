@@ -1,3 +1,6 @@
+/* Unit tests of the CSV reader for --csv: fields, trimming, passwords kept
+ * as written, the extra field split like a shell line, skipped lines, and
+ * malformed lines refused without quoting a field. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
