@@ -36,6 +36,7 @@ import oracle  # noqa: E402
 import tlscerts  # noqa: E402
 from harness import Servers, TLSConfig  # noqa: E402
 from itest import check, test  # noqa: E402
+from latencyproxy import LatencyProxy  # noqa: E402
 
 USER = "user1"
 SEED, COUNT = 16, 30
@@ -51,56 +52,6 @@ MEASURED = {}   # wire bytes per run: "on" / "off"
 
 # --------------------------------------------------------------------------
 # a proxy that counts what passes
-# --------------------------------------------------------------------------
-
-class CountingProxy:
-    """Forwards 127.0.0.1:port to target; .up counts client->server bytes,
-    .down server->client, over all connections."""
-
-    def __init__(self, target_port):
-        self.target_port = target_port
-        self.up = self.down = 0
-        self.lock = threading.Lock()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def close(self):
-        self.sock.close()
-
-    def _accept(self):
-        try:
-            while True:
-                client, _ = self.sock.accept()
-                server = socket.create_connection(("127.0.0.1", self.target_port))
-                for src, dst, way in ((client, server, "up"), (server, client, "down")):
-                    threading.Thread(target=self._pump, args=(src, dst, way),
-                                     daemon=True).start()
-        except OSError:
-            pass
-
-    def _pump(self, src, dst, way):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                with self.lock:
-                    setattr(self, way, getattr(self, way) + len(data))
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-# --------------------------------------------------------------------------
-# a scripted server for refusals and hostile streams
 # --------------------------------------------------------------------------
 
 class ScriptedServer:
@@ -235,7 +186,9 @@ def login_line(r, label):
 
 
 def proxies(s):
-    return CountingProxy(s.host1.port), CountingProxy(s.host2.port)
+    """Byte-counting proxies in front of both hosts (the latency proxy with
+    no delay: .bytes_down counts server->client, .bytes_up the other way)."""
+    return LatencyProxy(s.host1.port, delay_ms=0), LatencyProxy(s.host2.port, delay_ms=0)
 
 
 def fresh_destination(s):
@@ -254,9 +207,9 @@ def copy_and_measure(s, key, *extra, tls=False):
         p2.close()
     check(r.returncode == 0, "want exit 0", r)
     itest.identical(s, USER)
-    MEASURED[key] = (p1.down, p2.up)
+    MEASURED[key] = (p1.bytes_down, p2.bytes_up)
     print("     %s: host1->imapferry %d, imapferry->host2 %d bytes, for %d bytes of mail"
-          % (key, p1.down, p2.up, MSG_BYTES), flush=True)
+          % (key, p1.bytes_down, p2.bytes_up, MSG_BYTES), flush=True)
     return r, p1, p2
 
 
@@ -267,10 +220,10 @@ def compressed_both_sides(s):
         line = login_line(r, label)
         check(line.find("plaintext, COMPRESS=DEFLATE") >= 0, "COMPRESS not on for " + label, r)
     # Every message crossed both proxies; compressed they take far less.
-    check(p1.down < 0.6 * MSG_BYTES,
-          "host1 -> imapferry carried %d bytes for %d bytes of mail" % (p1.down, MSG_BYTES), r)
-    check(p2.up < 0.6 * MSG_BYTES,
-          "imapferry -> host2 carried %d bytes for %d bytes of mail" % (p2.up, MSG_BYTES), r)
+    check(p1.bytes_down < 0.6 * MSG_BYTES,
+          "host1 -> imapferry carried %d bytes for %d bytes of mail" % (p1.bytes_down, MSG_BYTES), r)
+    check(p2.bytes_up < 0.6 * MSG_BYTES,
+          "imapferry -> host2 carried %d bytes for %d bytes of mail" % (p2.bytes_up, MSG_BYTES), r)
 
 
 @test
@@ -278,9 +231,9 @@ def nocompress_does_not_negotiate(s):
     r, p1, p2 = copy_and_measure(s, "off", "--nocompress1", "--nocompress2")
     for label in ("host1", "host2"):
         check("COMPRESS" not in login_line(r, label), "COMPRESS on for " + label, r)
-    check(p1.down >= MSG_BYTES and p2.up >= MSG_BYTES,
+    check(p1.bytes_down >= MSG_BYTES and p2.bytes_up >= MSG_BYTES,
           "uncompressed, the wire carries every message byte (%d, %d < %d)"
-          % (p1.down, p2.up, MSG_BYTES), r)
+          % (p1.bytes_down, p2.bytes_up, MSG_BYTES), r)
     if "on" in MEASURED:
         on, off = MEASURED["on"], MEASURED["off"]
         check(on[0] < 0.6 * off[0] and on[1] < 0.6 * off[1],
@@ -292,8 +245,8 @@ def compress_only_one_side(s):
     r, p1, p2 = copy_and_measure(s, "one", "--nocompress2", "--compress1")
     check("COMPRESS=DEFLATE" in login_line(r, "host1"), "COMPRESS off on host1", r)
     check("COMPRESS" not in login_line(r, "host2"), "COMPRESS on on host2", r)
-    check(p1.down < 0.6 * MSG_BYTES and p2.up >= MSG_BYTES,
-          "bytes %d / %d for %d bytes of mail" % (p1.down, p2.up, MSG_BYTES), r)
+    check(p1.bytes_down < 0.6 * MSG_BYTES and p2.bytes_up >= MSG_BYTES,
+          "bytes %d / %d for %d bytes of mail" % (p1.bytes_down, p2.bytes_up, MSG_BYTES), r)
 
 
 @test
@@ -304,8 +257,8 @@ def compressed_under_starttls(s):
         check(re.search(r", TLSv1\.[23] \S+, COMPRESS=DEFLATE \(", line),
               "want TLS and COMPRESS in the %s line" % label, r)
     # TLS adds a little per record; compression still shows.
-    check(p1.down < 0.6 * MSG_BYTES and p2.up < 0.6 * MSG_BYTES,
-          "bytes %d / %d for %d bytes of mail" % (p1.down, p2.up, MSG_BYTES), r)
+    check(p1.bytes_down < 0.6 * MSG_BYTES and p2.bytes_up < 0.6 * MSG_BYTES,
+          "bytes %d / %d for %d bytes of mail" % (p1.bytes_down, p2.bytes_up, MSG_BYTES), r)
 
 
 def scripted_login(s, mode):
