@@ -47,6 +47,12 @@ int state_save(const char *dir, const char *name1, const char *name2, const stru
 /* Removes the pair's file; a missing file is fine. */
 int state_forget(const char *dir, const char *name1, const char *name2, struct status *st);
 
+/* Whether one side is as the state saw it: same UIDVALIDITY, UIDNEXT and
+ * MESSAGES, and with need_modseq a HIGHESTMODSEQ that exists and did not
+ * move. */
+int state_side_unchanged(const struct folder_status *was, const struct folder_status *now,
+                         int need_modseq);
+
 /* Whether the pair can be skipped: same fingerprint, same UIDVALIDITY,
  * UIDNEXT and MESSAGES on both sides, and, when flags are resynced
  * (need_modseq), a HIGHESTMODSEQ on both sides that did not move: without

@@ -421,6 +421,24 @@ static int delete1(const struct config *cfg, struct imapc *h1, struct imapc *h2,
     return rc;
 }
 
+/* Adds the counts of the pair's last clean sync to res: what that sync
+ * left paired is there still (load_state checked they are consistent). */
+static void add_state_counts(const struct state_pair *saved, struct folder_result *res)
+{
+    const struct state_counts *c = &saved->counts;
+    res->msgs1 += c->msgs1;
+    res->bytes1 += c->bytes1;
+    res->msgs2 += c->msgs2;
+    res->bytes2 += c->bytes2;
+    res->skipped += c->msgs1 - c->filtered;
+    res->bytes_skipped += c->bytes1 - c->bytes_filtered;
+    res->filtered += c->filtered;
+    res->bytes_filtered += c->bytes_filtered;
+    res->only2 += c->only2;
+    res->dup1 += c->dup1;
+    res->dup2 += c->dup2;
+}
+
 /* The shortcut for a pair whose host2 side did not move since its state
  * was written: host1's messages above the state's UIDNEXT are all that
  * can be missing on host2, provided nothing else changed on host1 (no
@@ -576,19 +594,9 @@ join:
     res->dup1 = plan.dup1;
     res->dup2 = plan.dup2;
     if (inc) {
-        /* What the state's sync left paired is there still. */
-        const struct state_counts *c = &inc->counts;
-        res->msgs1 += c->msgs1;
-        res->bytes1 += c->bytes1;
-        res->msgs2 = c->msgs2;
-        res->bytes2 = c->bytes2;
-        res->skipped += c->msgs1 - c->filtered;
-        res->bytes_skipped += c->bytes1 - c->bytes_filtered;
-        res->filtered += c->filtered;
-        res->bytes_filtered += c->bytes_filtered;
-        res->only2 += c->only2;
-        res->dup1 += c->dup1;
-        res->dup2 += c->dup2;
+        /* What the state's sync left paired is there still; host2 was
+         * not listed, so its counts are the state's alone. */
+        add_state_counts(inc, res);
         res->incremental = 1;
     }
     if (!cfg->syncinternaldates)
@@ -744,18 +752,7 @@ static int load_state(const struct config *cfg, const struct folder_plan_pair *f
  * compare would find them now that neither side changed. */
 static void counts_from_state(const struct state_pair *saved, struct folder_result *res)
 {
-    const struct state_counts *c = &saved->counts;
-    res->msgs1 = c->msgs1;
-    res->bytes1 = c->bytes1;
-    res->msgs2 = c->msgs2;
-    res->bytes2 = c->bytes2;
-    res->skipped = c->msgs1 - c->filtered;
-    res->bytes_skipped = c->bytes1 - c->bytes_filtered;
-    res->filtered = c->filtered;
-    res->bytes_filtered = c->bytes_filtered;
-    res->only2 = c->only2;
-    res->dup1 = c->dup1;
-    res->dup2 = c->dup2;
+    add_state_counts(saved, res);
     res->seen1.messages = saved->sts[0].messages;
     res->exists2 = saved->sts[1].messages;
 }
@@ -765,10 +762,8 @@ static void counts_from_state(const struct state_pair *saved, struct folder_resu
 static int host2_as_left(const struct config *cfg, const struct state_pair *saved,
                          const struct folder_status now[2])
 {
-    const struct folder_status *a = &saved->sts[1], *b = &now[1];
-    if (a->uidvalidity != b->uidvalidity || a->uidnext != b->uidnext || a->messages != b->messages)
-        return 0;
-    if (cfg->resyncflags && (a->modseq == 0 || a->modseq != b->modseq || saved->sts[0].modseq == 0))
+    if (!state_side_unchanged(&saved->sts[1], &now[1], cfg->resyncflags) ||
+        (cfg->resyncflags && saved->sts[0].modseq == 0))
         return 0;
     return saved->sts[0].uidvalidity == now[0].uidvalidity &&
            now[0].uidnext >= saved->sts[0].uidnext &&
@@ -1115,6 +1110,20 @@ static int open_side(const struct config *cfg, int i, struct imapc **h, struct s
     return 0;
 }
 
+/* fn(host1's job) here and fn(host2's job) in a thread beside it, so the
+ * two sessions' round trips overlap; both here, one after the other, when
+ * no thread can start. */
+static void both_sides(void *(*fn)(void *), void *side1, void *side2)
+{
+    pthread_t t;
+    int threaded = pthread_create(&t, NULL, fn, side2) == 0;
+    fn(side1);
+    if (threaded)
+        pthread_join(t, NULL);
+    else
+        fn(side2);
+}
+
 struct opening {
     const struct config *cfg;
     int side, list;
@@ -1145,13 +1154,7 @@ static int open_both(const struct config *cfg, struct imapc **h, int list, struc
                            {.cfg = cfg, .side = 1, .list = list}};
     warn_insecure(cfg, 0);
     warn_insecure(cfg, 1);
-    pthread_t t;
-    int threaded = pthread_create(&t, NULL, open_one, &o[1]) == 0;
-    open_one(&o[0]);
-    if (threaded)
-        pthread_join(t, NULL);
-    else
-        open_one(&o[1]);
+    both_sides(open_one, &o[0], &o[1]);
     for (int i = 0; i < 2; i++) {
         if (o[i].rc < 0) {
             *st = o[i].st;
@@ -1293,13 +1296,7 @@ static int prefetch_status(const struct config *cfg, struct imapc **h,
         for (size_t j = 0; j < k; j++)
             a[side].names[j] = side == 0 ? plan->pairs[idx[j]].name1 : plan->pairs[idx[j]].name2;
     }
-    pthread_t t;
-    int threaded = pthread_create(&t, NULL, ask_status, &a[1]) == 0;
-    ask_status(&a[0]);
-    if (threaded)
-        pthread_join(t, NULL);
-    else
-        ask_status(&a[1]);
+    both_sides(ask_status, &a[0], &a[1]);
     int rc = 0;
     for (int side = 0; side < 2 && rc == 0; side++) {
         if (a[side].rc < 0) {

@@ -259,8 +259,8 @@ int state_forget(const char *dir, const char *name1, const char *name2, struct s
     return 0;
 }
 
-static int same_status(const struct folder_status *a, const struct folder_status *b,
-                       int need_modseq)
+int state_side_unchanged(const struct folder_status *a, const struct folder_status *b,
+                         int need_modseq)
 {
     if (a->uidvalidity != b->uidvalidity || a->uidnext != b->uidnext || a->messages != b->messages)
         return 0;
@@ -272,6 +272,6 @@ static int same_status(const struct folder_status *a, const struct folder_status
 int state_unchanged(const struct state_pair *saved, const struct folder_status now[2],
                     uint64_t rules, int need_modseq)
 {
-    return saved->rules == rules && same_status(&saved->sts[0], &now[0], need_modseq) &&
-           same_status(&saved->sts[1], &now[1], need_modseq);
+    return saved->rules == rules && state_side_unchanged(&saved->sts[0], &now[0], need_modseq) &&
+           state_side_unchanged(&saved->sts[1], &now[1], need_modseq);
 }
