@@ -41,6 +41,12 @@ int transport_deflating(const struct transport *t);
 /* Wraps t as a mailstream_low; NULL on allocation failure (t untouched). */
 struct _mailstream_low *transport_low(struct transport *t);
 
+/* Reads the server's first line before libetpan sees it (the bytes stay
+ * queued for libetpan) and copies it into line (n bytes with the NUL,
+ * without the line end, control bytes as '?'): libetpan 1.9.4 leaks a
+ * BYE greeting and reports it as no greeting at all. Call it once, before
+ * transport_low. -1 on a read failure (transport_error says why). */
+int transport_peek_line(struct transport *t, char *line, size_t n);
 /* The reason for the last I/O failure ("" if none). */
 const char *transport_error(const struct transport *t);
 

@@ -213,6 +213,18 @@ static int start_compress(struct imapc *c, const struct imapc_conf *conf, struct
     return 0;
 }
 
+static void no_greeting(const struct transport *t, const struct imapc_conf *conf, struct status *st)
+{
+    const char *why = *transport_error(t) ? transport_error(t) : "not an IMAP server?";
+    /* An implicit-TLS port waits silently for a ClientHello. */
+    char hint[64] = "";
+    if (conf->tls != CONN_TLS_IMPLICIT && strstr(why, "timed out"))
+        snprintf(hint, sizeof hint, "; if this port speaks TLS from the start, add --ssl%c",
+                 conf->label[4]);
+    status_set(st, conf->err_connect, "%s: no IMAP greeting from %s port %d (%s)%s", conf->label,
+               conf->host, conf->port, why, hint);
+}
+
 int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status *st)
 {
     *out = NULL;
@@ -235,6 +247,19 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         free(c);
         return -1;
     }
+    /* A server at its session limit greets with BYE: say so, not "no greeting". */
+    char first[200];
+    int peeked = transport_peek_line(c->t, first, sizeof first);
+    if (peeked < 0 || strncasecmp(first, "* BYE", 5) == 0) {
+        if (peeked < 0)
+            no_greeting(c->t, conf, st);
+        else
+            status_set(st, conf->err_connect, "%s: %s port %d refused the session: %s", conf->label,
+                       conf->host, conf->port, first + 2);
+        transport_free(c->t);
+        free(c);
+        return -1;
+    }
     mailstream_low *low = transport_low(c->t);
     mailstream *stream = low ? mailstream_new(low, 65536) : NULL;
     c->s = stream ? mailimap_new(0, NULL) : NULL;
@@ -250,14 +275,7 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
     }
     int r = mailimap_connect(c->s, stream);
     if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
-        const char *why = *transport_error(c->t) ? transport_error(c->t) : "not an IMAP server?";
-        /* An implicit-TLS port waits silently for a ClientHello. */
-        char hint[64] = "";
-        if (conf->tls != CONN_TLS_IMPLICIT && strstr(why, "timed out"))
-            snprintf(hint, sizeof hint, "; if this port speaks TLS from the start, add --ssl%c",
-                     conf->label[4]);
-        status_set(st, conf->err_connect, "%s: no IMAP greeting from %s port %d (%s)%s",
-                   conf->label, conf->host, conf->port, why, hint);
+        no_greeting(c->t, conf, st);
         imapc_close(c);
         return -1;
     }

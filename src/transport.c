@@ -47,6 +47,8 @@ struct transport {
     int bol;          /* the next framing byte starts a line */
     char head[160];   /* the start of the current line, for backoff_scan_line */
     size_t headlen;
+    unsigned char *pend; /* read by transport_peek_line, not yet handed out */
+    size_t pendlen, pendoff;
 };
 
 /* A line (or the part before a literal) is complete: a throttling server
@@ -100,6 +102,7 @@ void transport_free(struct transport *t)
     tls_free(t->tls);
     if (t->fd >= 0)
         close(t->fd);
+    free(t->pend);
     free(t);
 }
 
@@ -238,6 +241,17 @@ static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
 
 static ssize_t raw_read(struct transport *t, void *buf, size_t n)
 {
+    if (t->pendoff < t->pendlen) {
+        size_t k = t->pendlen - t->pendoff < n ? t->pendlen - t->pendoff : n;
+        memcpy(buf, t->pend + t->pendoff, k);
+        t->pendoff += k;
+        if (t->pendoff == t->pendlen) {
+            free(t->pend);
+            t->pend = NULL;
+            t->pendlen = t->pendoff = 0;
+        }
+        return (ssize_t)k;
+    }
     if (t->tls) {
         /* No poll first: OpenSSL may already hold decrypted bytes. */
         ssize_t got = tls_read(t->tls, buf, n, t->timeout_ms, t->error, sizeof t->error);
@@ -350,6 +364,27 @@ static mailstream_low_driver driver = {
 struct _mailstream_low *transport_low(struct transport *t)
 {
     return mailstream_low_new(t, &driver);
+}
+
+int transport_peek_line(struct transport *t, char *line, size_t n)
+{
+    enum { PEEK_CAP = 1024 };
+    if (t->pend == NULL)
+        t->pend = sbuf_xcalloc(1, PEEK_CAP);
+    while (t->pendlen < PEEK_CAP && memchr(t->pend, '\n', t->pendlen) == NULL) {
+        ssize_t got = raw_read(t, t->pend + t->pendlen, PEEK_CAP - t->pendlen);
+        if (got < 0)
+            return -1;
+        t->pendlen += (size_t)got;
+    }
+    size_t k = 0;
+    while (k < t->pendlen && t->pend[k] != '\r' && t->pend[k] != '\n' && k + 1 < n) {
+        unsigned char ch = t->pend[k];
+        line[k++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+    }
+    if (n > 0)
+        line[k] = '\0';
+    return 0;
 }
 
 const char *transport_error(const struct transport *t)

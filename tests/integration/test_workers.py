@@ -58,7 +58,8 @@ def server_allowing_two_sessions(s):
         r = subprocess.run(args, capture_output=True, text=True, timeout=300)
     check(r.returncode == 0, "the run failed", r)
     check(gate.refused >= 2, "the gate refused %d sessions, want 2 or more" % gate.refused, r)
-    check(r.stdout.count("no session") == 2, "want the 2 refused workers noted", r)
+    check(r.stdout.count("refused the session: BYE [UNAVAILABLE]") == 2,
+          "want the 2 refused workers noted with the server's reason", r)
     itest.identical(s, "user3")
 
 
