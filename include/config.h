@@ -51,6 +51,7 @@ struct config {
     int justfolders;
     int justlogin;
     int justconnect; /* greeting and capabilities of both hosts, no login */
+    int family;      /* enum net_family: --inet4 / --inet6 */
     int use_size;    /* enum msg_plan_size: how RFC822.SIZE counts in the identity */
     int foldersizes; /* print per-folder counts and bytes of both hosts */
     char *pidfile;   /* NULL = none (--pidfile "") */

@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The address family every later net_connect uses (--inet4/--inet6):
+ * set once, before the first connection and before any thread starts. */
+enum net_family { NET_ANY, NET_IPV4, NET_IPV6 };
+void net_use_family(enum net_family f);
+
 /* Resolves host and connects to the first address that answers within
  * timeout seconds (0 = no limit); sets TCP_NODELAY and SO_KEEPALIVE.
  * On failure: STATUS_CONNECT and a line naming host, port and the reason.

@@ -105,10 +105,8 @@ enum options_status {
     X(HOST2, "host2", OPTIONS_STR, 0, O_HON, O_NA, "destination IMAP server")                      \
     X(PORT1, "port1", OPTIONS_INT, 0, O_HON, O_NA, "source port (143, or 993 with --ssl1)")        \
     X(PORT2, "port2", OPTIONS_INT, 0, O_HON, O_NA, "destination port (143, or 993 with --ssl2)")   \
-    X(INET4, "inet4|ipv4", OPTIONS_FLAG, 0,                                                        \
-      O_REF("choosing the address family comes in a later release"), O_NA, "force IPv4")           \
-    X(INET6, "inet6|ipv6", OPTIONS_FLAG, 0,                                                        \
-      O_REF("choosing the address family comes in a later release"), O_NA, "force IPv6")           \
+    X(INET4, "inet4|ipv4", OPTIONS_FLAG, 0, O_HON, O_NA, "connect to both hosts over IPv4 only")   \
+    X(INET6, "inet6|ipv6", OPTIONS_FLAG, 0, O_HON, O_NA, "connect to both hosts over IPv6 only")   \
     X(USER1, "user1", OPTIONS_STR, 0, O_HON, O_NA, "source login")                                 \
     X(USER2, "user2", OPTIONS_STR, 0, O_HON, O_NA, "destination login")                            \
     X(GMAIL1, "gmail1", OPTIONS_FLAG, 0, O_HON, O_NA, "preset: source is Gmail")                   \

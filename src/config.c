@@ -7,6 +7,7 @@
 #include "lock.h"
 #include "log.h"
 #include "msg_plan.h"
+#include "net.h"
 #include "sbuf.h"
 #include "secret.h"
 #include "statedir.h"
@@ -410,6 +411,12 @@ int config_build(const struct options *o, struct config *c, struct status *st)
     c->justfolders = flag_or(o, OPT_JUSTFOLDERS, 0);
     c->justlogin = flag_or(o, OPT_JUSTLOGIN, 0);
     c->justconnect = flag_or(o, OPT_JUSTCONNECT, 0);
+    if (flag_or(o, OPT_INET4, 0) && flag_or(o, OPT_INET6, 0)) {
+        status_set(st, STATUS_USAGE, "--inet4 and --inet6 exclude each other: give one");
+        config_free(c);
+        return -1;
+    }
+    c->family = flag_or(o, OPT_INET4, 0) ? NET_IPV4 : flag_or(o, OPT_INET6, 0) ? NET_IPV6 : NET_ANY;
     /* Our default weighs the size (imapsync's is --skipsize): messages are
      * paired by identity and size first, so two messages sharing a
      * Message-ID are told apart, then by identity alone, so a copy the

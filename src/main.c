@@ -5,6 +5,7 @@
 #include "ledger.h"
 #include "lock.h"
 #include "log.h"
+#include "net.h"
 #include "stop.h"
 #include "options.h"
 #include "preset.h"
@@ -126,6 +127,7 @@ static int run(const struct options *opts, int argc, char **argv)
         fprintf(stderr, "imapferry: %s\n", st.msg);
         return st.code;
     }
+    net_use_family(cfg.family);
     /* A --json FILE that cannot be written fails now, not after the sync. */
     if (cfg.json && report_json_prepare(cfg.json, &st) < 0) {
         fprintf(stderr, "imapferry: %s\n", st.msg);

@@ -77,18 +77,29 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms, int *err)
     return fd;
 }
 
+static int family = AF_UNSPEC;
+
+void net_use_family(enum net_family f)
+{
+    family = f == NET_IPV4 ? AF_INET : f == NET_IPV6 ? AF_INET6 : AF_UNSPEC;
+}
+
 int net_connect(const char *host, int port, double timeout, int *fd, struct status *st)
 {
     char service[16];
     snprintf(service, sizeof service, "%d", port);
     struct addrinfo hints;
     memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
+    hints.ai_family = family;
     hints.ai_socktype = SOCK_STREAM;
     struct addrinfo *res = NULL;
     int gai = getaddrinfo(host, service, &hints, &res);
     if (gai != 0)
-        return status_set(st, STATUS_CONNECT, "cannot resolve %s: %s", host, gai_strerror(gai));
+        return status_set(st, STATUS_CONNECT, "cannot resolve %s%s: %s", host,
+                          family == AF_INET    ? " as IPv4 (--inet4)"
+                          : family == AF_INET6 ? " as IPv6 (--inet6)"
+                                               : "",
+                          gai_strerror(gai));
     int timeout_ms = timeout > 0 ? (int)(timeout * 1000) : -1;
     int err = 0;
     *fd = -1;

@@ -293,7 +293,32 @@ def timeout_and_foldersizes(s):
     check(not os.path.exists(nolog), "--nolog still wrote a log")
 
 
+@test
+def address_family(s):
+    """--inet6 to a server that listens on 127.0.0.1 only cannot connect, by
+    name or by resolving "localhost"; --inet4 by the same name syncs."""
+    user = "user3"
+    s.host1.reset(user)
+    s.host2.reset(user)
+    corpus.load(s.host1.imap(user), seed=21, count=12)
+
+    def by_name(*extra):
+        args = itest.ferry_args(s, user, *extra)
+        args[args.index("--host1") + 1] = "localhost"
+        return subprocess.run(args, capture_output=True, text=True, timeout=120)
+
+    r = by_name("--inet6")
+    check(r.returncode == 101 and re.search(r"host1: cannot (connect to|resolve) localhost", r.stderr),
+          "--inet6 to an IPv4-only server should exit 101 naming the host", r)
+    check(snap(s.host2, user).total() == 0, "--inet6 run touched host2", r)
+    r = by_name("--ipv4")
+    check(r.returncode == 0, "--inet4 by name failed", r)
+    itest.identical(s, user)
+    r = by_name("--inet4", "--inet6")
+    check(r.returncode == 64 and "exclude each other" in r.stderr, "both families accepted", r)
+
+
 if __name__ == "__main__":
     sys.exit(itest.main([login_mechanisms, authuser_master_login, password_sources, secrets_never_shown,
                          pidfile_locking, xoauth2_and_logindisabled, starttls_injection_refused,
-                         timeout_and_foldersizes]))
+                         timeout_and_foldersizes, address_family]))

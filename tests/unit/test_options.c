@@ -202,7 +202,6 @@ static void test_statuses(void **state)
     REFUSED("--notests is not supported: imapsync test hook", "--notests");
     REFUSED("--var is not supported: imapsync CGI/Docker plumbing", "--var", "x");
     REFUSED("--domino1 is not supported: provider presets come", "--domino1");
-    REFUSED("--ipv6 is not supported", "--ipv6");
     REFUSED("--pipemess is not supported: message rewriting", "--pipemess", "cat");
     REFUSED("--ssl1_ssl_version is not supported: imapferry verifies TLS itself",
             "--ssl1_ssl_version", "TLSv1_2");
