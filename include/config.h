@@ -112,7 +112,10 @@ struct config {
     struct config_rules regexmess; /* --regexmess, then --disarmreadreceipts' rule */
     struct config_rules skipmess;  /* --skipmess: m// rules */
     long long maxlinelength;       /* --maxlinelength; 0 = none */
-    int addheader;                 /* --addheader */
+    char **pipemess;               /* --pipemess commands, in order */
+    size_t npipemess;
+    char *maxlinelengthcmd; /* --maxlinelengthcmd; NULL = none */
+    int addheader;          /* --addheader */
     int disarmreadreceipts;
     long long truncmess;        /* -1 = none */
     struct transform transform; /* borrows regexmess and skipmess */

@@ -50,7 +50,6 @@ enum options_status {
 #define O_WHY_CGI "imapsync CGI/Docker plumbing"
 #define O_WHY_PRESET "provider presets come in a later release"
 #define O_WHY_SELECT "message selection comes in a later release"
-#define O_WHY_MESS "message rewriting comes in a later release"
 #define O_WHY_IDENTITY "choosing the message identity comes in a later release"
 #define O_WHY_DELETE "deleting comes in a later release"
 #define O_WHY_EACH "imapferry expunges what --delete1 flagged once per folder, after its copy"
@@ -192,9 +191,9 @@ enum options_status {
       "cancel the regexmess added by --office2 / --exchange2")                                     \
     X(SKIPMESS, "skipmess", OPTIONS_LIST, 0, O_HON, O_NA,                                          \
       "skip messages whose full text matches this Perl m//; repeatable")                           \
-    X(PIPEMESS, "pipemess", OPTIONS_LIST, 0, O_REF(O_WHY_MESS), O_NA,                              \
+    X(PIPEMESS, "pipemess", OPTIONS_LIST, 0, O_HON, O_NA,                                          \
       "pipe each message through this command (chained); repeatable")                              \
-    X(PIPEMESSCHECK, "pipemesscheck", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_MESS), O_REF(O_WHY_MESS),    \
+    X(PIPEMESSCHECK, "pipemesscheck", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                            \
       "on: test each --pipemess command at startup")                                               \
     X(DISARMREADRECEIPTS, "disarmreadreceipts", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                  \
       "rename header Disposition-Notification-To: to X-Disposition-Notification-To:")              \
@@ -445,8 +444,7 @@ enum options_status {
       "show passwords in the echoed command line")                                                 \
     X(MAXLINELENGTH, "maxlinelength", OPTIONS_INT, 0, O_HON, O_NA,                                 \
       "skip messages with a line longer than N bytes")                                             \
-    X(MAXLINELENGTHCMD, "maxlinelengthcmd", OPTIONS_STR, 0,                                        \
-      O_REF("piping messages through a command is not done; --maxlinelength skips them"), O_NA,    \
+    X(MAXLINELENGTHCMD, "maxlinelengthcmd", OPTIONS_STR, 0, O_HON, O_NA,                           \
       "pipe such messages through this command instead of skipping")                               \
     X(MINMAXLINELENGTH, "minmaxlinelength", OPTIONS_INT, 0, O_REF(O_WHY_TEST), O_NA,               \
       "skip messages whose longest line is N bytes or less (debug)")                               \

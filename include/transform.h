@@ -6,8 +6,12 @@
  * user's, then those a preset adds, then --disarmreadreceipts'), the
  * --addheader line for a message without Message-ID, --truncmess, then
  * --maxlinelength (a longer line leaves the message out). Without any of
- * them nothing is called and every message is copied byte for byte. Pure:
- * no I/O; the rules are immutable, so the fetcher thread may apply them. */
+ * them nothing is called and every message is copied byte for byte. After
+ * the --regexmess rules, each --pipemess command in turn rewrites the
+ * message (pipemess module), and --maxlinelengthcmd rewrites a message
+ * whose line is too long instead of leaving it out. Apart from those
+ * commands, pure; the rules are immutable, so the fetcher thread may apply
+ * them. */
 #ifndef IMAPFERRY_TRANSFORM_H
 #define IMAPFERRY_TRANSFORM_H
 
@@ -30,8 +34,11 @@ struct transform {
     long long truncmess;                   /* keep at most this many bytes; -1 = no cut */
     const struct rx_rule *const *skipmess; /* m// rules: a match skips the message */
     size_t nskipmess;
-    long long maxlinelength; /* skip when a line, its \n included, is longer; 0 = no limit */
-    int addheader;           /* prepend "Message-Id: <UID@imapsync>" when there is none */
+    long long maxlinelength;     /* skip when a line, its \n included, is longer; 0 = no limit */
+    int addheader;               /* prepend "Message-Id: <UID@imapsync>" when there is none */
+    const char *const *pipemess; /* shell commands, in order */
+    size_t npipemess;
+    const char *maxlinelengthcmd; /* NULL: a too long line leaves the message out */
 };
 
 /* The line --addheader puts first, as imapsync's add_header writes it. */
@@ -54,7 +61,7 @@ size_t transform_max_line(const char *in, size_t len);
 /* The whole pipeline on host1's message uid: 0 with *out as for
  * transform_apply (the message goes to host2); 1 when a filter leaves it
  * out (*out NULL, why names the option, e.g. "skipped by --skipmess"); -1
- * when a rule fails at run time (st names it). */
+ * when a rule fails at run time or a command fails (st names it). */
 int transform_message(const struct transform *t, uint32_t uid, const char *in, size_t len,
                       char **out, size_t *outlen, char *why, size_t whylen, struct status *st);
 

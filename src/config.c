@@ -8,6 +8,7 @@
 #include "log.h"
 #include "msg_plan.h"
 #include "net.h"
+#include "pipemess.h"
 #include "sbuf.h"
 #include "secret.h"
 #include "statedir.h"
@@ -302,6 +303,35 @@ static int build_transform(const struct options *o, struct config *c, struct sta
         return status_set(st, STATUS_USAGE, "--maxlinelength %lld: give 1 or more bytes",
                           c->maxlinelength);
     c->transform.maxlinelength = c->maxlinelength;
+    if (o->v[OPT_MAXLINELENGTHCMD].given && *o->v[OPT_MAXLINELENGTHCMD].str) {
+        if (!c->maxlinelength)
+            return status_set(st, STATUS_USAGE, "--maxlinelengthcmd needs --maxlinelength N");
+        c->maxlinelengthcmd = sbuf_xstrdup(o->v[OPT_MAXLINELENGTHCMD].str);
+        c->transform.maxlinelengthcmd = c->maxlinelengthcmd;
+    }
+    const struct options_value *pm = &o->v[OPT_PIPEMESS];
+    if (pm->nlist) {
+        c->pipemess = sbuf_xcalloc(pm->nlist, sizeof *c->pipemess);
+        for (size_t i = 0; i < pm->nlist; i++)
+            c->pipemess[c->npipemess++] = sbuf_xstrdup(pm->list[i]);
+        c->transform.pipemess = (const char *const *)c->pipemess;
+        c->transform.npipemess = c->npipemess;
+    }
+    /* imapsync's --pipemesscheck (on by default): a command that cannot
+     * even pass one blank through is a mistake in the command line, found
+     * before any login rather than once per message. */
+    for (size_t i = 0; i < c->npipemess && flag_or(o, OPT_PIPEMESSCHECK, 1); i++) {
+        char what[48], *out;
+        size_t n;
+        snprintf(what, sizeof what, "--pipemess #%zu", i + 1);
+        if (pipemess_run(what, c->pipemess[i], " ", 1, &out, &n, st) < 0) {
+            char why[sizeof st->msg];
+            snprintf(why, sizeof why, "%s", st->msg);
+            return status_set(st, STATUS_USAGE,
+                              "%s on a test message; --nopipemesscheck skips this check", why);
+        }
+        free(out);
+    }
     c->addheader = flag_or(o, OPT_ADDHEADER, 0);
     c->transform.addheader = c->addheader;
     return 0;
@@ -490,6 +520,10 @@ void config_free(struct config *c)
     free_rules(&c->regextrans2);
     free_rules(&c->regexflag);
     free_rules(&c->regexmess);
+    for (size_t i = 0; i < c->npipemess; i++)
+        free(c->pipemess[i]);
+    free(c->pipemess);
+    free(c->maxlinelengthcmd);
     free_rules(&c->skipmess);
     rx_free(c->delete2foldersonly);
     rx_free(c->delete2foldersbutnot);

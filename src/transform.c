@@ -1,8 +1,9 @@
-/* transform: --skipmess, --regexmess, --addheader, --truncmess and
- * --maxlinelength on one message. */
+/* transform: --skipmess, --regexmess, --pipemess, --addheader, --truncmess
+ * and --maxlinelength (or --maxlinelengthcmd) on one message. */
 #include "transform.h"
 
 #include "msgid.h"
+#include "pipemess.h"
 #include "sbuf.h"
 
 #include <stdio.h>
@@ -18,7 +19,7 @@ const char transform_disarm_rule[] =
 int transform_active(const struct transform *t)
 {
     return t && (t->nregexmess > 0 || t->truncmess >= 0 || t->nskipmess > 0 ||
-                 t->maxlinelength > 0 || t->addheader);
+                 t->maxlinelength > 0 || t->addheader || t->npipemess > 0);
 }
 
 int transform_apply(const struct transform *t, const char *in, size_t len, char **out,
@@ -97,13 +98,22 @@ int transform_message(const struct transform *t, uint32_t uid, const char *in, s
         }
     }
     int add = t && t->addheader && lacks_msgid(in, len);
-    struct transform rules = t ? *t : (struct transform){NULL, 0, -1, NULL, 0, 0, 0};
+    struct transform rules = t ? *t : (struct transform){.truncmess = -1};
     /* --truncmess comes after the added line, so it waits. */
     rules.truncmess = -1;
     char *cur = NULL;
     size_t n = 0;
     if (transform_apply(&rules, in, len, &cur, &n, st) < 0)
         return -1;
+    for (size_t i = 0; t && i < t->npipemess; i++) {
+        char what[48], *next;
+        snprintf(what, sizeof what, "--pipemess #%zu", i + 1);
+        int rc = pipemess_run(what, t->pipemess[i], cur, n, &next, &n, st);
+        free(cur);
+        if (rc < 0)
+            return -1;
+        cur = next;
+    }
     if (add) {
         char line[64];
         int k = snprintf(line, sizeof line, TRANSFORM_ADDHEADER_FMT, (unsigned long)uid);
@@ -120,7 +130,14 @@ int transform_message(const struct transform *t, uint32_t uid, const char *in, s
     }
     if (t && t->maxlinelength > 0) {
         size_t max = transform_max_line(cur, n);
-        if ((unsigned long long)max > (unsigned long long)t->maxlinelength) {
+        if ((unsigned long long)max > (unsigned long long)t->maxlinelength && t->maxlinelengthcmd) {
+            char *next;
+            int rc = pipemess_run("--maxlinelengthcmd", t->maxlinelengthcmd, cur, n, &next, &n, st);
+            free(cur);
+            if (rc < 0)
+                return -1;
+            cur = next;
+        } else if ((unsigned long long)max > (unsigned long long)t->maxlinelength) {
             snprintf(why, whylen, "skipped: line length %zu exceeds maxlinelength %lld bytes", max,
                      t->maxlinelength);
             free(cur);

@@ -354,9 +354,32 @@ def every_preset_dry(s):
     check(not oracle.compare(before, itest.snap(s.host2, "user2")), "a --dry changed host2")
 
 
+@test
+def pipemess_through_commands(s):
+    """--pipemess runs every message through the commands in turn (the
+    bytes host2 gets are the commands' output); a command that fails the
+    start-up check stops the run before host2 is touched."""
+    s.host2.reset("user1")
+    sed = "LC_ALL=C sed 's/^Subject: /Subject: [piped] /'"
+    r = ferry(s, "user1", "--pipemess", sed, "--pipemess", "cat", statedir=fresh_state("pipe"))
+    check(r.returncode == 0, "run failed", r)
+    src = bodies(s.host1, "user1")
+
+    def piped(b):
+        return re.sub(rb"(?m)^Subject: ", b"Subject: [piped] ", b)
+
+    check(changed(src, piped) >= 3, "the command should change several messages")
+    same_accounts(expected(src, piped), bodies(s.host2, "user1"), r)
+    s.host2.reset("user1")
+    r = ferry(s, "user1", "--pipemess", "exit 3", statedir=fresh_state("pipe2"))
+    check(r.returncode == 64 and "--pipemess #1 command exited with 3 on a test message" in r.stderr,
+          "a failing command should stop the run at start (exit 64)", r)
+    check(sum(len(c) for c in bodies(s.host2, "user1").values()) == 0, "host2 was touched", r)
+
+
 TESTS = (no_option_byte_identical, regexmess_changes_exactly_the_rule, disarm_and_truncmess,
          exchange2_bundle, match_limit_skips_that_message, sslargs, presets_user_options_win,
-         every_preset_dry)
+         every_preset_dry, pipemess_through_commands)
 
 
 def main():

@@ -191,9 +191,6 @@ static void test_statuses(void **state)
     /* Refused, for the spelling given, even abbreviated or in another case. */
     REFUSED("--syncacls is not supported: copying ACLs comes in a later release", "--SyncAcls");
     REFUSED("--nomixfolders is not supported: comes in a later release", "--nomixf");
-    REFUSED("--maxlinelengthcmd is not supported: piping messages through a command is not "
-            "done; --maxlinelength skips them",
-            "--maxlinelengthcmd", "reformime -r7");
     REFUSED("--delete1emptyfolders is not supported: deleting comes in a later release",
             "--delete1emptyfolders");
     REFUSED("--domain1 is not supported: imapferry has no NTLM", "--domain1", "D");
@@ -202,14 +199,13 @@ static void test_statuses(void **state)
     REFUSED("--notests is not supported: imapsync test hook", "--notests");
     REFUSED("--var is not supported: imapsync CGI/Docker plumbing", "--var", "x");
     REFUSED("--domino1 is not supported: provider presets come", "--domino1");
-    REFUSED("--pipemess is not supported: message rewriting", "--pipemess", "cat");
     REFUSED("--ssl1_ssl_version is not supported: imapferry verifies TLS itself",
             "--ssl1_ssl_version", "TLSv1_2");
     REFUSED("--exitonload is not supported", "--exitonload");
     REFUSED("--no-syncduplicates is not supported", "--no-syncduplicates");
     REFUSED("--no-uid1 is not supported", "--no-uid1");
     /* Refusal comes before the value is looked at. */
-    REFUSED("--maxlinelengthcmd is not supported", "--maxlinelengthcmd");
+    REFUSED("--fetch_hash_set is not supported", "--fetch_hash_set");
 }
 
 static void test_ambiguous(void **state)

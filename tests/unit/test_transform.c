@@ -12,6 +12,7 @@
 #include "msgid.h"
 #include "transform.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static void check(const char *const *rules, size_t n, long long cut, const char 
     assert_true(n <= 8);
     for (size_t i = 0; i < n; i++)
         r[i] = compile(rules[i]);
-    struct transform t = {(const struct rx_rule *const *)r, n, cut, NULL, 0, 0, 0};
+    struct transform t = {(const struct rx_rule *const *)r, n, cut, NULL, 0, 0, 0, NULL, 0, NULL};
     char *out = NULL;
     size_t outlen = 0;
     struct status st;
@@ -51,8 +52,10 @@ static void check(const char *const *rules, size_t n, long long cut, const char 
 static void test_active(void **state)
 {
     (void)state;
-    struct transform none = {NULL, 0, -1, NULL, 0, 0, 0}, cut = {NULL, 0, 10, NULL, 0, 0, 0};
-    struct transform lines = {NULL, 0, -1, NULL, 0, 80, 0}, add = {NULL, 0, -1, NULL, 0, 0, 1};
+    struct transform none = {NULL, 0, -1, NULL, 0, 0, 0, NULL, 0, NULL},
+                     cut = {NULL, 0, 10, NULL, 0, 0, 0, NULL, 0, NULL};
+    struct transform lines = {NULL, 0, -1, NULL, 0, 80, 0, NULL, 0, NULL},
+                     add = {NULL, 0, -1, NULL, 0, 0, 1, NULL, 0, NULL};
     assert_false(transform_active(NULL));
     assert_false(transform_active(&none));
     assert_true(transform_active(&cut));
@@ -121,7 +124,7 @@ static void test_runtime_failure(void **state)
     /* Catastrophic backtracking hits PCRE2's match limit: an error naming
      * the option and the rule, no output. */
     struct rx_rule *r = compile("s/(a+)+$/x/");
-    struct transform t = {(const struct rx_rule *const *)&r, 1, -1, NULL, 0, 0, 0};
+    struct transform t = {(const struct rx_rule *const *)&r, 1, -1, NULL, 0, 0, 0, NULL, 0, NULL};
     size_t n = 41;
     char *in = malloc(n);
     memset(in, 'a', n);
@@ -176,7 +179,7 @@ static void test_skipmess(void **state)
 {
     (void)state;
     struct rx_rule *r[2] = {compile("m{^Subject: spam}m"), compile("/X-Junk: yes/i")};
-    struct transform t = {NULL, 0, -1, (const struct rx_rule *const *)r, 2, 0, 0};
+    struct transform t = {NULL, 0, -1, (const struct rx_rule *const *)r, 2, 0, 0, NULL, 0, NULL};
     verdict(&t, 1, S("From: a\r\nSubject: spam offer\r\n\r\nbody\r\n"), 1, NULL, 0, "--skipmess");
     verdict(&t, 1, S("From: a\r\nx-junk: YES\r\n\r\nbody\r\n"), 1, NULL, 0, "--skipmess");
     /* No match: the message goes as it is. */
@@ -184,8 +187,16 @@ static void test_skipmess(void **state)
             S("From: a\r\nSubject: ham\r\n\r\nspam\r\n"), NULL);
     /* Before --regexmess: a rule that would remove the match comes too late. */
     struct rx_rule *sub = compile("s/spam/ham/");
-    struct transform both = {
-        (const struct rx_rule *const *)&sub, 1, -1, (const struct rx_rule *const *)r, 1, 0, 0};
+    struct transform both = {(const struct rx_rule *const *)&sub,
+                             1,
+                             -1,
+                             (const struct rx_rule *const *)r,
+                             1,
+                             0,
+                             0,
+                             NULL,
+                             0,
+                             NULL};
     verdict(&both, 1, S("Subject: spam\r\n\r\nb\r\n"), 1, NULL, 0, "--skipmess");
     rx_free(sub);
     rx_free(r[0]);
@@ -195,18 +206,19 @@ static void test_skipmess(void **state)
 static void test_maxlinelength(void **state)
 {
     (void)state;
-    struct transform t = {NULL, 0, -1, NULL, 0, 10, 0};
+    struct transform t = {NULL, 0, -1, NULL, 0, 10, 0, NULL, 0, NULL};
     /* "0123456789\n" is 11 bytes: over 10. */
     verdict(&t, 1, S("a: b\n\n0123456789\n"), 1, NULL, 0, "maxlinelength 10");
     verdict(&t, 1, S("a: b\n\n012345678\n"), 0, S("a: b\n\n012345678\n"), NULL);
     verdict(&t, 1, S("a: b\r\n\r\n01234567\r\n"), 0, S("a: b\r\n\r\n01234567\r\n"), NULL);
     verdict(&t, 1, S("a: b\r\n\r\n012345678\r\n"), 1, NULL, 0, "line length 11");
     /* After --truncmess (imapsync's order): the cut can save a message. */
-    struct transform cut = {NULL, 0, 8, NULL, 0, 10, 0};
+    struct transform cut = {NULL, 0, 8, NULL, 0, 10, 0, NULL, 0, NULL};
     verdict(&cut, 1, S("a: b\n\n0123456789\n"), 0, S("a: b\n\n01"), NULL);
     /* After --regexmess too. */
     struct rx_rule *wrap = compile("s/(.{5})/$1\\n/g");
-    struct transform w = {(const struct rx_rule *const *)&wrap, 1, -1, NULL, 0, 10, 0};
+    struct transform w = {
+        (const struct rx_rule *const *)&wrap, 1, -1, NULL, 0, 10, 0, NULL, 0, NULL};
     verdict(&w, 1, S("0123456789"), 0, S("01234\n56789\n"), NULL);
     rx_free(wrap);
 }
@@ -214,7 +226,7 @@ static void test_maxlinelength(void **state)
 static void test_addheader(void **state)
 {
     (void)state;
-    struct transform t = {NULL, 0, -1, NULL, 0, 0, 1};
+    struct transform t = {NULL, 0, -1, NULL, 0, 0, 1, NULL, 0, NULL};
     verdict(&t, 42, S("From: a\r\nSubject: draft\r\n\r\nbody\r\n"), 0,
             S("Message-Id: <42@imapsync>\r\nFrom: a\r\nSubject: draft\r\n\r\nbody\r\n"), NULL);
     /* A message with a Message-ID (any case) is left alone; one in the body
@@ -226,7 +238,7 @@ static void test_addheader(void **state)
     verdict(&t, 7, S("Message-ID:  \r\n\r\nb"), 0,
             S("Message-Id: <7@imapsync>\r\nMessage-ID:  \r\n\r\nb"), NULL);
     /* --truncmess cuts after the line is added (imapsync's order). */
-    struct transform cut = {NULL, 0, 30, NULL, 0, 0, 1};
+    struct transform cut = {NULL, 0, 30, NULL, 0, 0, 1, NULL, 0, NULL};
     verdict(&cut, 4294967295u, S("From: a\r\n\r\nb"), 0, S("Message-Id: <4294967295@imapsy"), NULL);
     /* The line's key is the one imapc gives such a host1 message. */
     struct msgid_key k1, k2;
@@ -238,8 +250,59 @@ static void test_addheader(void **state)
     assert_int_equal(msgid_key_cmp(&k1, &k2), 0);
 }
 
+/* --pipemess commands run in turn on the rewritten message, any failure
+ * or an empty output is an error (never a silent skip), and
+ * --maxlinelengthcmd rewrites instead of leaving the message out. */
+static void test_pipemess(void **state)
+{
+    (void)state;
+    const char *chain[] = {"tr a-z A-Z", "sed s/SPAM/ham/"};
+    struct rx_rule *r = compile("s/one/spam/");
+    struct transform t = {(const struct rx_rule *const *)&r, 1, -1, NULL, 0, 0, 0, chain, 2, NULL};
+    assert_true(
+        transform_active(&(struct transform){.truncmess = -1, .pipemess = chain, .npipemess = 1}));
+    char *out = NULL, why[96];
+    size_t n = 0;
+    struct status st;
+    assert_int_equal(
+        transform_message(&t, 7, S("Subject: one\r\n\r\nbody\r\n"), &out, &n, why, sizeof why, &st),
+        0);
+    assert_string_equal(out, "SUBJECT: ham\r\n\r\nBODY\r\n");
+    assert_int_equal(n, strlen(out));
+    free(out);
+    rx_free(r);
+    /* A NUL byte and a message bigger than a pipe's buffer go through. */
+    size_t big = 300000;
+    char *in = malloc(big);
+    for (size_t i = 0; i < big; i++)
+        in[i] = i == 5 ? '\0' : (char)('a' + i % 26);
+    const char *cat[] = {"cat"};
+    struct transform c = {.truncmess = -1, .pipemess = cat, .npipemess = 1};
+    assert_int_equal(transform_message(&c, 1, in, big, &out, &n, why, sizeof why, &st), 0);
+    assert_int_equal(n, big);
+    assert_memory_equal(out, in, big);
+    free(out);
+    free(in);
+    const char *bad[] = {"exit 3"}, *empty[] = {"cat >/dev/null"};
+    struct transform b = {.truncmess = -1, .pipemess = bad, .npipemess = 1};
+    assert_int_equal(transform_message(&b, 1, S("x\r\n"), &out, &n, why, sizeof why, &st), -1);
+    assert_null(out);
+    assert_non_null(strstr(st.msg, "--pipemess #1 command exited with 3"));
+    b.pipemess = empty;
+    assert_int_equal(transform_message(&b, 1, S("x\r\n"), &out, &n, why, sizeof why, &st), -1);
+    assert_non_null(strstr(st.msg, "wrote nothing"));
+    /* fold cuts the 30-byte line, so nothing is left out. */
+    struct transform l = {.truncmess = -1, .maxlinelength = 10, .maxlinelengthcmd = "fold -w 8"};
+    assert_int_equal(transform_message(&l, 1, S("abcdefghijklmnopqrstuvwxyz0123\n"), &out, &n, why,
+                                       sizeof why, &st),
+                     0);
+    assert_string_equal(out, "abcdefgh\nijklmnop\nqrstuvwx\nyz0123\n");
+    free(out);
+}
+
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN); /* as main.c: pipemess writes to commands that may exit */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_active),
         cmocka_unit_test(test_disarm),
@@ -250,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_skipmess),
         cmocka_unit_test(test_maxlinelength),
         cmocka_unit_test(test_addheader),
+        cmocka_unit_test(test_pipemess),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
