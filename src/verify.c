@@ -394,11 +394,12 @@ int verify_run(const struct config *cfg, struct imapc *const h[2], const struct 
     /* The sync rewrote what it copied on request: contents cannot match.
      * (Not transform_active: the filters that only leave messages out do
      * not change what reaches host2.) */
-    int content = cfg->transform.nregexmess == 0 && cfg->transform.truncmess < 0;
+    int content = cfg->transform.nregexmess == 0 && cfg->transform.truncmess < 0 &&
+                  cfg->transform.npipemess == 0 && cfg->transform.maxlinelengthcmd == NULL;
     log_out("Verify: comparing host2 with host1%s\n",
             content ? " (identity, contents, flags, dates)"
-                    : " (identity, flags, dates; not contents: --regexmess or --truncmess "
-                      "rewrote the messages)");
+                    : " (identity, flags, dates; not contents: --regexmess, --truncmess or "
+                      "--pipemess rewrote the messages)");
     size_t *members = sbuf_xmalloc((plan->npairs + 1) * sizeof *members);
     int rc = 0;
     for (size_t i = 0; i < plan->npairs && rc == 0; i++) {
