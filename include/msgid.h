@@ -60,6 +60,10 @@ int msgid_field_name_ok(const char *name);
  * skipped). hdr as for msgid_key_from_headers. */
 char *msgid_identity_text(const struct msgid_conf *conf, const char *hdr, size_t len);
 
+/* 1 when hdr holds at least one header field (--wholeheaderifneeded asks
+ * for the whole header of a message whose fields came back empty). */
+int msgid_has_field(const char *hdr, size_t len);
+
 /* The key of msgid_identity_text; 0 and *out untouched when the text is
  * empty (the caller then keys the message as without these options). */
 int msgid_key_from_fields(const struct msgid_conf *conf, const char *hdr, size_t len,

@@ -251,6 +251,13 @@ int msgid_field_name_ok(const char *name)
     return n > 0 && n <= 76;
 }
 
+int msgid_has_field(const char *hdr, size_t len)
+{
+    struct field f;
+    size_t pos = 0;
+    return hdr != NULL && next_field(hdr, len, &pos, &f);
+}
+
 static int in_set(const struct msgid_conf *conf, const struct field *f)
 {
     if (conf->all)
