@@ -1053,8 +1053,15 @@ static int whole_headers(struct imapc *c, struct msg_meta *m, const size_t *idx,
     int r = mailimap_uid_fetch(c->s, set, ft, &res);
     mailimap_set_free(set);
     mailimap_fetch_type_free(ft);
-    if (r != MAILIMAP_NO_ERROR)
-        return fail(c, r, STATUS_ERR_FETCH, st, "UID FETCH of whole headers");
+    if (r != MAILIMAP_NO_ERROR) {
+        fail(c, r, STATUS_ERR_FETCH, st, "UID FETCH of whole headers");
+        if (status_lost(st))
+            return -1;
+        /* A refusal costs only the better key: the messages keep theirs. */
+        log_out("imapferry: note: %s; keyed from what came back\n", st->msg);
+        status_clear(st);
+        return 0;
+    }
     for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
         struct mailimap_msg_att *att = clist_content(it);
         uint32_t uid = 0;

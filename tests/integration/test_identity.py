@@ -166,6 +166,9 @@ def broken_host1(srv_box):
         last = [text for no, text in srv_box[0].lines if no == sess.no][-1]
         if "BODY.PEEK[HEADER]" not in last.upper():
             return False
+        if srv_box[0].state.get("refuse"):
+            sess.line(tag + b" NO not today")
+            return True
         for q, m in pairs:
             head = m.body.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
             sess.send(b"* %d FETCH (UID %d BODY[HEADER] %s)\r\n" % (q, m.uid, literal(head)))
@@ -217,6 +220,17 @@ def wholeheaderifneeded_refetches(s):
         got = {n: sorted(sha_ for (sha_, _f, _d) in c.elements())
                for n, c in snap(s.host2, user).by_name().items()}
         check(got == {"INBOX": sorted([sha(a), sha(a2)])}, "host1's message copied: %r" % got, r)
+        # A host1 that refuses the whole header: a note, and the run goes on
+        # with the key it has, as with --nowholeheaderifneeded (host2's two
+        # messages are keyed by their Subject, so it is copied once more).
+        srv.state["refuse"] = True
+        r = run()
+        ok(r, "whole header refused")
+        check("keyed from what came back" in r.stdout + r.stderr, "the refusal is noted", r)
+        got2 = {n: sorted(sha_ for (sha_, _f, _d) in c.elements())
+                for n, c in snap(s.host2, user).by_name().items()}
+        check(got2 == {"INBOX": sorted([sha(a), sha(a), sha(a2)])},
+              "copied as without the whole header: %r" % got2, r)
 
 
 @test
