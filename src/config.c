@@ -337,8 +337,17 @@ static int build_identity(const struct options *o, struct config *c, struct stat
         sbuf_addf(&re, "(?xi)%s", sk->str);
         int rc = rx_compile_pattern(re.data, &c->skipheader, st);
         sbuf_free(&re);
-        if (rc < 0)
+        if (rc < 0) {
+            /* Name the user's own text where it is at fault. */
+            struct rx_rule *bare = NULL;
+            struct status own;
+            status_clear(&own);
+            if (rx_compile_pattern(sk->str, &bare, &own) == 0)
+                rx_free(bare);
+            else
+                *st = own;
             return status_prefix(st, STATUS_USAGE, "--skipheader");
+        }
     }
     c->identity.skipheader = c->skipheader;
     c->identity.nodomain = flag_or(o, OPT_MESSAGEIDNODOMAIN, 0);

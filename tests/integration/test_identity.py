@@ -244,6 +244,10 @@ def bad_header_name_refused(s):
         lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
         check(len(lines) == 1 and "--useheader" in lines[0] and "header field name" in lines[0],
               "one line naming --useheader", r)
+    r = run_ferry(s, USER, "--skipheader", "(")
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    check(r.returncode == 64 and len(lines) == 1 and lines[0].startswith(
+        'imapferry: --skipheader: pattern "(": '), "a bad --skipheader: one line, exit 64", r)
     check(snap(s.host2, USER) == before, "host2 must be untouched", r)
 
 
