@@ -1,3 +1,6 @@
+/* Unit tests for msgid: the default key (Message-ID, the header digest
+ * without one, the size) and imapsync's construction for --useheader,
+ * --skipheader and --messageidnodomain (8-bit, tabs, folding, ALL, order). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
