@@ -7,6 +7,7 @@
 
 #include "conn.h"
 #include "folder_plan.h"
+#include "msgid.h"
 #include "options.h"
 #include "rx.h"
 #include "status.h"
@@ -119,6 +120,14 @@ struct config {
     int disarmreadreceipts;
     long long truncmess;        /* -1 = none */
     struct transform transform; /* borrows regexmess and skipmess */
+
+    /* Message identity (msgid.h). identity_on: --useheader, --skipheader or
+     * --messageidnodomain was given, so imapsync's construction keys the
+     * messages; otherwise today's key and identity is unused. */
+    int identity_on;
+    struct msgid_conf identity; /* borrows the --useheader values and skipheader */
+    struct rx_rule *skipheader; /* owned; NULL = none */
+    int skipcrossduplicates;    /* skip what another host2 folder got this run */
 };
 
 /* Cross-option validation; failures are STATUS_USAGE with one line (a

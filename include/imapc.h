@@ -56,6 +56,14 @@ const char *imapc_greeting(const struct imapc *c);
  * copy on host2 gets, so later runs pair the two. */
 void imapc_set_add_header(struct imapc *c, int on);
 
+/* --useheader and friends (msgid.h): messages are keyed by imapsync's
+ * construction over the configured fields, or as without it when none of
+ * them is there; the FETCH asks for those fields beside today's. conf is
+ * borrowed and must outlive the session; NULL = today's key only. With
+ * conf->wholeheader, a message whose fields came back empty has its whole
+ * header fetched (BODY.PEEK[HEADER]) and is keyed from that. */
+void imapc_set_identity(struct imapc *c, const struct msgid_conf *conf);
+
 /* LOGOUT (errors ignored) and free. NULL is allowed. */
 void imapc_close(struct imapc *c);
 

@@ -284,20 +284,20 @@ enum options_status {
       "I/O timeout in seconds for both sides (120)")                                               \
     X(TIMEOUT1, "timeout1", OPTIONS_FLOAT, 0, O_HON, O_NA, "I/O timeout on host1")                 \
     X(TIMEOUT2, "timeout2", OPTIONS_FLOAT, 0, O_HON, O_NA, "I/O timeout on host2")                 \
-    X(SKIPHEADER, "skipheader", OPTIONS_STR, 0, O_REF(O_WHY_IDENTITY), O_NA,                       \
+    X(SKIPHEADER, "skipheader", OPTIONS_STR, 0, O_HON, O_NA,                       \
       "drop identity header lines matching this regex (case-insensitive)")                         \
-    X(USEHEADER, "useheader", OPTIONS_LIST, 0, O_REF(O_WHY_IDENTITY), O_NA,                        \
+    X(USEHEADER, "useheader", OPTIONS_LIST, 0, O_HON, O_NA,                        \
       "header fields forming the message identity (default Message-Id, Received; ALL); "           \
       "repeatable")                                                                                \
-    X(WHOLEHEADERIFNEEDED, "wholeheaderifneeded", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_IDENTITY),       \
-      O_REF(O_WHY_IDENTITY),                                                                       \
+    X(WHOLEHEADERIFNEEDED, "wholeheaderifneeded", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                \
       "on: refetch BODY.PEEK[HEADER] when the header fields come back empty")                      \
-    X(MESSAGEIDNODOMAIN, "messageidnodomain", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_IDENTITY), O_ACC,    \
+    X(MESSAGEIDNODOMAIN, "messageidnodomain", OPTIONS_NEGFLAG, 0, O_HON, O_ACC,                    \
       "ignore the part of Message-Id after \"@\"")                                                 \
     X(SKIPSIZE, "skipsize", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                      \
       "identify messages without their size")                                                      \
-    X(ALLOWSIZEMISMATCH, "allowsizemismatch", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_IDENTITY),           \
-      O_REF(O_WHY_IDENTITY), "on: tolerate a fetched size different from RFC822.SIZE")             \
+    X(ALLOWSIZEMISMATCH, "allowsizemismatch", OPTIONS_NEGFLAG, 0, O_ACC,                           \
+      O_REF("imapferry copies the bytes the server sends, whatever RFC822.SIZE said"),             \
+      "on: tolerate a fetched size different from RFC822.SIZE")                                    \
     X(FASTIO1, "fastio1", OPTIONS_NEGFLAG, 0, O_ACC, O_ACC, "Mail::IMAPClient Fast_io on host1")   \
     X(FASTIO2, "fastio2", OPTIONS_NEGFLAG, 0, O_ACC, O_ACC, "Mail::IMAPClient Fast_io on host2")   \
     X(SSLCHECK, "sslcheck", OPTIONS_NEGFLAG, 0,                                                    \
@@ -466,7 +466,7 @@ enum options_status {
     X(SYNCDUPLICATES, "syncduplicates", OPTIONS_NEGFLAG, 0, O_ACC,                                 \
       O_REF("imapferry always copies every duplicate"),                                            \
       "also copy host1 duplicates (n-th copy matches n-th copy); off by default")                  \
-    X(SKIPCROSSDUPLICATES, "skipcrossduplicates", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_LATER), O_ACC,   \
+    X(SKIPCROSSDUPLICATES, "skipcrossduplicates", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                \
       "skip a message already seen in another host2 folder this run (on with --gmail1)")           \
     X(DEBUGCROSSDUPLICATES, "debugcrossduplicates", OPTIONS_NEGFLAG, 0, O_NOTE(O_WHY_DEBUG),       \
       O_ACC, "print the cross-duplicates")                                                         \

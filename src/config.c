@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define DEFAULT_TIMEOUT 120.0
@@ -337,6 +338,61 @@ static int build_transform(const struct options *o, struct config *c, struct sta
     return 0;
 }
 
+/* --useheader and friends: the names go into a FETCH, so each is checked
+ * for RFC 5322 field-name characters first. */
+static int build_identity(const struct options *o, struct config *c, struct status *st)
+{
+    size_t n;
+    const char *const *names = strs(o, OPT_USEHEADER, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(names[i], "ALL") == 0) {
+            c->identity.all = 1;
+        } else if (!msgid_field_name_ok(names[i])) {
+            char shown[64];
+            size_t k = 0;
+            for (const char *p = names[i]; *p && k + 1 < sizeof shown; p++)
+                shown[k++] = (unsigned char)*p < 32 || (unsigned char)*p > 126 ? '?' : *p;
+            shown[k] = '\0';
+            return status_set(st, STATUS_USAGE,
+                              "--useheader \"%s\" is not a header field name (printable ASCII "
+                              "but ':' and blanks, at most 76 bytes)",
+                              shown);
+        }
+    }
+    c->identity.fields = names;
+    c->identity.nfields = n;
+    const struct options_value *sk = &o->v[OPT_SKIPHEADER];
+    if (sk->given && sk->str && *sk->str) {
+        /* imapsync matches m/$skipheader/xi. */
+        struct sbuf re = SBUF_INIT;
+        sbuf_addf(&re, "(?xi)%s", sk->str);
+        int rc = rx_compile_pattern(re.data, &c->skipheader, st);
+        sbuf_free(&re);
+        if (rc < 0) {
+            /* Name the user's own text where it is at fault. */
+            struct rx_rule *bare = NULL;
+            struct status own;
+            status_clear(&own);
+            if (rx_compile_pattern(sk->str, &bare, &own) == 0)
+                rx_free(bare);
+            else
+                *st = own;
+            return status_prefix(st, STATUS_USAGE, "--skipheader");
+        }
+    }
+    c->identity.skipheader = c->skipheader;
+    c->identity.nodomain = flag_or(o, OPT_MESSAGEIDNODOMAIN, 0);
+    c->identity.wholeheader = flag_or(o, OPT_WHOLEHEADERIFNEEDED, 1);
+    c->identity_on = n > 0 || c->skipheader != NULL || c->identity.nodomain;
+    c->skipcrossduplicates = flag_or(o, OPT_SKIPCROSSDUPLICATES, 0);
+    if (c->skipcrossduplicates && (flag_or(o, OPT_USECACHE, 0) || flag_or(o, OPT_USEUID, 0)))
+        return status_set(st, STATUS_USAGE,
+                          "--skipcrossduplicates (on with --gmail1) and --usecache%s cannot go "
+                          "together, as in imapsync",
+                          flag_or(o, OPT_USEUID, 0) ? " (implied by --useuid)" : "");
+    return 0;
+}
+
 static int build_side(const struct options *o, int n, int justconnect, struct config_side *s,
                       struct status *st)
 {
@@ -432,7 +488,7 @@ int config_build(const struct options *o, struct config *c, struct status *st)
         }
     }
     if (build_folders(o, c, st) < 0 || build_flags(o, c, st) < 0 || build_transform(o, c, st) < 0 ||
-        build_delete(o, c, st) < 0) {
+        build_delete(o, c, st) < 0 || build_identity(o, c, st) < 0) {
         config_free(c);
         return -1;
     }
@@ -527,6 +583,7 @@ void config_free(struct config *c)
     free_rules(&c->skipmess);
     rx_free(c->delete2foldersonly);
     rx_free(c->delete2foldersbutnot);
+    rx_free(c->skipheader);
     free(c->pidfile);
     free(c->stateroot);
     free(c->search[0]);

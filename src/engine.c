@@ -6,6 +6,7 @@
 #include "backoff.h"
 #include "caps.h"
 #include "copy.h"
+#include "crossdup.h"
 #include "delete_plan.h"
 #include "folder_plan.h"
 #include "imapc.h"
@@ -59,6 +60,10 @@ static int sendable_name(const char *name)
 /* The run's report is shared by the folder workers: every change to it,
  * and every error line, goes through this lock. */
 static pthread_mutex_t rep_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* --skipcrossduplicates' key set, for the length of engine_run (NULL when
+ * the option is off); locked on its own, shared by the folder workers. */
+static struct crossdup *run_crossdup;
 
 static void rep_error(struct report *rep, const struct status *st)
 {
@@ -207,6 +212,28 @@ static void skip_too_big(const struct folder_plan_pair *fp, const struct msg_met
         res->missing++;
     }
     plan->ncopy = k;
+}
+
+/* --skipcrossduplicates: what another host2 folder got this run is not
+ * copied here, and counts as skipped (imapsync's h2_nb_msg_crossdup). */
+static void skip_crossdups(const struct config *cfg, const struct folder_plan_pair *fp,
+                           const struct msg_meta *m1, const struct msg_meta *m2, size_t n2,
+                           struct msg_plan *plan, struct folder_result *res)
+{
+    size_t *skipped = sbuf_xcalloc(plan->ncopy, sizeof *skipped);
+    size_t n = crossdup_filter(run_crossdup, fp->name2, m1, plan->copy, &plan->ncopy, m2, n2,
+                               !cfg->dry, skipped);
+    char show[512];
+    show_name(fp->name1, show, sizeof show);
+    for (size_t i = 0; i < n; i++) {
+        const struct msg_meta *m = &m1[skipped[i]];
+        log_out("msg %s/%u skipped: another host2 folder has it (--skipcrossduplicates)\n", show,
+                (unsigned)m->uid);
+        ledger_message(m, 0, "already there", "--skipcrossduplicates");
+        res->skipped++;
+        res->bytes_skipped += m->size;
+    }
+    free(skipped);
 }
 
 static uint64_t count_words(const char *s)
@@ -604,6 +631,8 @@ join:
             m1[i].date = MSG_META_NO_DATE;
     size_filter(cfg, fp, m1, &plan, res);
     skip_too_big(fp, m1, &plan, rep, res);
+    if (run_crossdup)
+        skip_crossdups(cfg, fp, m1, m2, n2, &plan, res);
     if (!b2.keywords_ok)
         for (size_t k = 0; k < plan.ncopy; k++)
             res->keywords_dropped += count_words(m1[plan.copy[k]].keywords);
@@ -708,6 +737,16 @@ static uint64_t plan_fingerprint(const struct config *cfg)
      * pair: they do not belong here. */
     for (size_t i = 0; i < cfg->regexflag.n; i++)
         sbuf_addf(&b, "\nregexflag=%s", rx_source(cfg->regexflag.r[i]));
+    /* Only when given, so that state written without them still holds. */
+    if (cfg->identity_on) {
+        const struct msgid_conf *id = &cfg->identity;
+        sbuf_addf(&b, "\nidentity all=%d nodomain=%d whole=%d skipheader=%s", id->all, id->nodomain,
+                  id->wholeheader, cfg->skipheader ? rx_source(cfg->skipheader) : "");
+        for (size_t i = 0; i < id->nfields; i++)
+            sbuf_addf(&b, "\nuseheader=%s", id->fields[i]);
+    }
+    if (cfg->skipcrossduplicates)
+        sbuf_adds(&b, "\nskipcrossduplicates");
     uint64_t h = state_fingerprint(0, b.data, b.len);
     sbuf_free(&b);
     return h;
@@ -742,8 +781,9 @@ static int load_state(const struct config *cfg, const struct folder_plan_pair *f
      * user may have raised it since, so look again. */
     if ((cfg->delete2 || cfg->delete2duplicates) && c->only2)
         return 0;
-    /* These act on every folder of every run, changed or not. */
-    if (cfg->delete1 || cfg->expunge1 == 1 || cfg->expunge2 == 1)
+    /* These act on every folder of every run, changed or not. The run-wide
+     * set of --skipcrossduplicates needs every host2 folder listed. */
+    if (cfg->delete1 || cfg->expunge1 == 1 || cfg->expunge2 == 1 || cfg->skipcrossduplicates)
         return 0;
     return 1;
 }
@@ -1077,6 +1117,8 @@ static int connect_side(const struct config *cfg, int i, struct imapc **h, struc
         imapc_set_flag_rules(*h, (const struct rx_rule *const *)cfg->regexflag.r, cfg->regexflag.n);
         imapc_set_date_from_header(*h, cfg->idatefromheader);
     }
+    if (cfg->identity_on)
+        imapc_set_identity(*h, &cfg->identity);
     return 0;
 }
 
@@ -1629,7 +1671,11 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     if (prefetch_status(cfg, h, &plan, &pre, st) < 0)
         goto out;
     progress_start((unsigned)plan.npairs, !cfg->noprogress);
+    if (cfg->skipcrossduplicates)
+        run_crossdup = crossdup_new(cfg->use_size == MSG_PLAN_SIZE_STRICT);
     rc = run_workers(cfg, h, &plan, pre, &th, rep, st);
+    crossdup_free(run_crossdup);
+    run_crossdup = NULL;
     free(pre);
     if (rc == 0 && delete2_folders(cfg, h[1], f, nf, ns, rep, st) < 0)
         rc = -1;

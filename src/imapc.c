@@ -39,6 +39,8 @@ struct imapc {
     int date_from_header; /* see imapc_set_date_from_header */
     int add_header;       /* see imapc_set_add_header */
     char greeting[512];   /* the server's greeting text, control bytes as '?' */
+    /* See imapc_set_identity. */
+    const struct msgid_conf *identity;
 };
 
 /* The server's last response text, made safe for a one-line message. */
@@ -364,6 +366,11 @@ const char *imapc_greeting(const struct imapc *c)
 void imapc_set_add_header(struct imapc *c, int on)
 {
     c->add_header = on;
+}
+
+void imapc_set_identity(struct imapc *c, const struct msgid_conf *conf)
+{
+    c->identity = conf;
 }
 
 const struct folder_ns *imapc_namespace(const struct imapc *c)
@@ -902,10 +909,41 @@ static void add_flag_text(struct sbuf *b, const struct mailimap_msg_att_dynamic 
     }
 }
 
+/* m->key from the header block the FETCH returned. */
+static void meta_key(const struct imapc *c, const char *hdr, size_t hdrlen, struct msg_meta *m)
+{
+    int has_msgid;
+    msgid_key_from_headers(hdr ? hdr : "", hdr ? hdrlen : 0, m->size, 0, &m->key, &has_msgid);
+    char line[64];
+    int k = 0;
+    if (!has_msgid && c->add_header) {
+        /* The key of the line transform_message will put first, so host2's
+         * copy (which has it) pairs with this message on the next run. */
+        k = snprintf(line, sizeof line, TRANSFORM_ADDHEADER_FMT, (unsigned long)m->uid);
+        msgid_key_from_headers(line, (size_t)k, m->size, 0, &m->key, NULL);
+    }
+    if (c->identity == NULL)
+        return;
+    /* imapsync's key where its fields are there; host2's copy, which got
+     * the --addheader line, holds the same fields. A message with none
+     * keeps the key above: it is copied, where imapsync would skip it. */
+    if (k > 0) {
+        struct sbuf b = SBUF_INIT;
+        sbuf_append(&b, line, (size_t)k);
+        if (hdr)
+            sbuf_append(&b, hdr, hdrlen);
+        msgid_key_from_fields(c->identity, b.data, b.len, &m->key);
+        sbuf_free(&b);
+    } else {
+        msgid_key_from_fields(c->identity, hdr, hdr ? hdrlen : 0, &m->key);
+    }
+}
+
 /* Converts one FETCH response; returns 0 when it has no UID (an unsolicited
- * flag update from another client) and must be skipped. */
+ * flag update from another client) and must be skipped. *bare (if not
+ * NULL): --wholeheaderifneeded wants the whole header of this message. */
 static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *att,
-                        struct msg_meta *m)
+                        struct msg_meta *m, int *bare)
 {
     memset(m, 0, sizeof *m);
     const char *hdr = NULL;
@@ -969,31 +1007,103 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
         m->date = hdate;
         m->date_tz = (int16_t)htz;
     }
-    int has_msgid;
-    msgid_key_from_headers(hdr ? hdr : "", hdr ? hdrlen : 0, m->size, 0, &m->key, &has_msgid);
-    if (!has_msgid && c->add_header) {
-        /* The key of the line transform_message will put first, so host2's
-         * copy (which has it) pairs with this message on the next run. */
-        char line[64];
-        int k = snprintf(line, sizeof line, TRANSFORM_ADDHEADER_FMT, (unsigned long)m->uid);
-        msgid_key_from_headers(line, (size_t)k, m->size, 0, &m->key, NULL);
-    }
+    meta_key(c, hdr, hdrlen, m);
+    if (bare != NULL)
+        *bare = c->identity && c->identity->wholeheader && !c->identity->all &&
+                !msgid_has_field(hdr, hdr ? hdrlen : 0);
     return 1;
 }
 
-static struct mailimap_fetch_type *meta_fetch_type(void)
+/* Today's fields, then the --useheader ones not among them (names were
+ * checked by config: field-name characters only); ALL is the whole header. */
+static struct mailimap_section *meta_section(const struct imapc *c)
+{
+    const struct msgid_conf *id = c->identity;
+    if (id && id->all)
+        return mailimap_section_new_header();
+    clist *h = clist_new();
+    for (size_t i = 0; i < msgid_header_count; i++)
+        clist_append(h, sbuf_xstrdup(msgid_header_fields[i]));
+    /* imapsync's default set when --useheader is not given. */
+    static const char *const dflt[] = {"Message-Id", "Received"};
+    const char *const *f = id && id->nfields ? id->fields : dflt;
+    size_t nf = !id ? 0 : id->nfields ? id->nfields : 2;
+    for (size_t i = 0; i < nf; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < msgid_header_count && !dup; j++)
+            dup = strcasecmp(msgid_header_fields[j], f[i]) == 0;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcasecmp(f[j], f[i]) == 0;
+        if (!dup)
+            clist_append(h, sbuf_xstrdup(f[i]));
+    }
+    return mailimap_section_new_header_fields(mailimap_header_list_new(h));
+}
+
+static struct mailimap_fetch_type *meta_fetch_type(const struct imapc *c)
 {
     struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
-    clist *h = clist_new();
-    for (size_t i = 0; i < msgid_header_count; i++)
-        clist_append(h, sbuf_xstrdup(msgid_header_fields[i]));
-    struct mailimap_section *sec = mailimap_section_new_header_fields(mailimap_header_list_new(h));
-    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_body_peek_section(sec));
+    mailimap_fetch_type_new_fetch_att_list_add(
+        ft, mailimap_fetch_att_new_body_peek_section(meta_section(c)));
     return ft;
+}
+
+/* --wholeheaderifneeded (imapsync's parse_header_msg): the messages
+ * m[idx[0..n)] whose fields came back empty, keyed again from
+ * BODY.PEEK[HEADER], for servers that answer HEADER.FIELDS with nothing. */
+static int whole_headers(struct imapc *c, struct msg_meta *m, const size_t *idx, size_t n,
+                         struct status *st)
+{
+    if (n == 0)
+        return 0;
+    struct mailimap_set *set = mailimap_set_new_empty();
+    for (size_t i = 0; i < n; i++)
+        mailimap_set_add_single(set, m[idx[i]].uid);
+    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(
+        ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new_header()));
+    clist *res = NULL;
+    int r = mailimap_uid_fetch(c->s, set, ft, &res);
+    mailimap_set_free(set);
+    mailimap_fetch_type_free(ft);
+    if (r != MAILIMAP_NO_ERROR) {
+        fail(c, r, STATUS_ERR_FETCH, st, "UID FETCH of whole headers");
+        if (status_lost(st))
+            return -1;
+        /* A refusal costs only the better key: the messages keep theirs. */
+        log_out("imapferry: note: %s; keyed from what came back\n", st->msg);
+        status_clear(st);
+        return 0;
+    }
+    for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+        struct mailimap_msg_att *att = clist_content(it);
+        uint32_t uid = 0;
+        const char *hdr = NULL;
+        size_t len = 0;
+        for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
+            struct mailimap_msg_att_item *item = clist_content(j);
+            if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+                continue;
+            struct mailimap_msg_att_static *sa = item->att_data.att_static;
+            if (sa->att_type == MAILIMAP_MSG_ATT_UID) {
+                uid = sa->att_data.att_uid;
+            } else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION) {
+                hdr = sa->att_data.att_body_section->sec_body_part;
+                len = sa->att_data.att_body_section->sec_length;
+            }
+        }
+        /* Only the UIDs asked for, each keyed from its own answer. */
+        for (size_t i = 0; i < n && hdr; i++)
+            if (m[idx[i]].uid == uid && uid != 0)
+                meta_key(c, hdr, len, &m[idx[i]]);
+    }
+    mailimap_fetch_list_free(res);
+    return 0;
 }
 
 int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, size_t *n,
@@ -1008,7 +1118,8 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, si
     size_t cap = exists < META_CHUNK ? exists : META_CHUNK;
     struct msg_meta *m = sbuf_xcalloc(cap, sizeof *m);
     size_t cnt = 0;
-    struct mailimap_fetch_type *ft = meta_fetch_type();
+    struct mailimap_fetch_type *ft = meta_fetch_type(c);
+    size_t bare[META_CHUNK], nbare;
     /* 64-bit bounds: lo += META_CHUNK must not wrap near 2^32. */
     for (uint64_t lo = 1; lo <= exists; lo += META_CHUNK) {
         uint64_t hi = exists - lo < META_CHUNK ? exists : lo + META_CHUNK - 1;
@@ -1024,6 +1135,7 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, si
         size_t before = cnt;
         unsigned char got[META_CHUNK];
         memset(got, 0, sizeof got);
+        nbare = 0;
         for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
             struct mailimap_msg_att *att = clist_content(it);
             /* Only answers for the sequence numbers asked, one each: an
@@ -1035,12 +1147,20 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, si
                 cap *= 2;
                 m = sbuf_xrealloc(m, cap * sizeof *m);
             }
-            if (convert_meta(c, att, &m[cnt])) {
+            int b = 0;
+            if (convert_meta(c, att, &m[cnt], &b)) {
                 got[att->att_number - lo] = 1;
+                if (b)
+                    bare[nbare++] = cnt;
                 cnt++;
             }
         }
         mailimap_fetch_list_free(res);
+        if (whole_headers(c, m, bare, nbare, st) < 0) {
+            mailimap_fetch_type_free(ft);
+            imapc_meta_free(m, cnt);
+            return -1;
+        }
         /* A server that announced more messages than it has answers nothing
          * for a whole chunk: stop there rather than ask for billions. */
         if (cnt == before)
@@ -1069,7 +1189,8 @@ int imapc_fetch_meta_uids(struct imapc *c, uint32_t first, uint32_t next, struct
         return 0;
     size_t cap = 16, cnt = 0;
     struct msg_meta *m = sbuf_xcalloc(cap, sizeof *m);
-    struct mailimap_fetch_type *ft = meta_fetch_type();
+    struct mailimap_fetch_type *ft = meta_fetch_type(c);
+    size_t *bare = NULL, nbare = 0;
     /* Explicit UID ranges, never "first:*": "*" stands for the highest UID
      * there is, so an old message would come back when nothing is new. */
     for (uint64_t lo = first; lo < next; lo += META_CHUNK) {
@@ -1079,6 +1200,7 @@ int imapc_fetch_meta_uids(struct imapc *c, uint32_t first, uint32_t next, struct
         int r = mailimap_uid_fetch(c->s, set, ft, &res);
         mailimap_set_free(set);
         if (r != MAILIMAP_NO_ERROR) {
+            free(bare);
             mailimap_fetch_type_free(ft);
             imapc_meta_free(m, cnt);
             return fail(c, r, STATUS_ERR_FETCH, st, "UID FETCH of new messages' metadata");
@@ -1090,16 +1212,29 @@ int imapc_fetch_meta_uids(struct imapc *c, uint32_t first, uint32_t next, struct
                 cap *= 2;
                 m = sbuf_xrealloc(m, cap * sizeof *m);
             }
-            if (!convert_meta(c, att, &m[cnt]))
+            int b = 0;
+            if (!convert_meta(c, att, &m[cnt], &b))
                 continue;
             /* Only the UIDs asked for (see imapc_fetch_meta). */
             if (m[cnt].uid < lo || m[cnt].uid > hi) {
                 free(m[cnt].keywords);
                 continue;
             }
+            if (b) {
+                bare = sbuf_xrealloc(bare, (nbare + 1) * sizeof *bare);
+                bare[nbare++] = cnt;
+            }
             cnt++;
         }
         mailimap_fetch_list_free(res);
+        int wr = whole_headers(c, m, bare, nbare, st);
+        nbare = 0;
+        if (wr < 0) {
+            free(bare);
+            mailimap_fetch_type_free(ft);
+            imapc_meta_free(m, cnt);
+            return -1;
+        }
         /* ... and each once. */
         qsort(m + before, cnt - before, sizeof *m, cmp_meta_uid);
         size_t k = before;
@@ -1111,6 +1246,7 @@ int imapc_fetch_meta_uids(struct imapc *c, uint32_t first, uint32_t next, struct
         }
         cnt = k;
     }
+    free(bare);
     mailimap_fetch_type_free(ft);
     *out = m;
     *n = cnt;

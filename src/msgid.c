@@ -1,6 +1,11 @@
 /* msgid: a message's identity key from its header fields and size. */
 #include "msgid.h"
 
+#include "rx.h"
+#include "sbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 const char *const msgid_header_fields[] = {"Message-ID", "Date",    "From",
@@ -234,6 +239,132 @@ void msgid_key_from_headers(const char *hdr, size_t len, uint32_t size, int use_
     hasher_final(&h, out);
     if (has_msgid != NULL)
         *has_msgid = have_msgid;
+}
+
+int msgid_field_name_ok(const char *name)
+{
+    size_t n = 0;
+    for (; name[n]; n++)
+        if ((unsigned char)name[n] < 33 || (unsigned char)name[n] > 126 || name[n] == ':')
+            return 0;
+    /* RFC 5322's line limit leaves 76 bytes for a name and its colon. */
+    return n > 0 && n <= 76;
+}
+
+int msgid_has_field(const char *hdr, size_t len)
+{
+    struct field f;
+    size_t pos = 0;
+    return hdr != NULL && next_field(hdr, len, &pos, &f);
+}
+
+static int in_set(const struct msgid_conf *conf, const struct field *f)
+{
+    if (conf->all)
+        return 1;
+    if (conf->nfields == 0)
+        return field_is(f, "Message-Id") || field_is(f, "Received");
+    for (size_t i = 0; i < conf->nfields; i++)
+        if (field_is(f, conf->fields[i]))
+            return 1;
+    return 0;
+}
+
+/* imapsync's header_line_normalize: the value's blanks and 8-bit bytes
+ * made uniform, as servers rewrite them (Gmail's tabs, dbmail's leading
+ * blanks, MailEnable's Message-ID domain), then the whole line upper-cased. */
+static char *normalized_line(const struct msgid_conf *conf, const struct field *f)
+{
+    struct sbuf b = SBUF_INIT;
+    for (size_t i = 0; i < f->name_len; i++) {
+        unsigned char c = (unsigned char)f->name[i];
+        sbuf_addc(&b, (char)(c >= 0x80 ? 'X' : c));
+    }
+    sbuf_adds(&b, ": ");
+    size_t start = b.len;
+    int pending = 0;
+    for (const char *p = f->val; p < f->val_end; p++) {
+        if (is_ws(*p)) {
+            pending = b.len > start;
+            continue;
+        }
+        if (pending)
+            sbuf_addc(&b, ' ');
+        pending = 0;
+        sbuf_addc(&b, (unsigned char)*p >= 0x80 ? 'X' : *p);
+    }
+    if (conf->nodomain && field_is(f, "Message-Id")) {
+        /* Perl's s/^([^@]+).*$/$1/: from the first '@' on, unless the
+         * value starts with one. */
+        char *at = memchr(b.data + start, '@', b.len - start);
+        if (at != NULL && at > b.data + start) {
+            b.len = (size_t)(at - b.data);
+            b.data[b.len] = '\0';
+        }
+    }
+    for (char *p = b.data; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    return sbuf_take(&b);
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *msgid_identity_text(const struct msgid_conf *conf, const char *hdr, size_t len)
+{
+    char **lines = NULL;
+    size_t n = 0, cap = 0;
+    struct field f;
+    size_t pos = 0;
+    if (hdr == NULL)
+        len = 0;
+    while (next_field(hdr, len, &pos, &f)) {
+        if (!in_set(conf, &f))
+            continue;
+        char *line = normalized_line(conf, &f);
+        /* A match-limit failure counts as no match: the line stays in. */
+        if (conf->skipheader && rx_match(conf->skipheader, line, strlen(line)) == 1) {
+            free(line);
+            continue;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            lines = sbuf_xrealloc(lines, cap * sizeof *lines);
+        }
+        lines[n++] = line;
+    }
+    if (n == 0)
+        return NULL;
+    qsort(lines, n, sizeof *lines, cmp_line);
+    struct sbuf b = SBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        sbuf_adds(&b, lines[i]);
+        sbuf_addc(&b, '\n');
+        free(lines[i]);
+    }
+    free(lines);
+    return sbuf_take(&b);
+}
+
+int msgid_key_from_fields(const struct msgid_conf *conf, const char *hdr, size_t len,
+                          struct msgid_key *out)
+{
+    char *text = msgid_identity_text(conf, hdr, len);
+    if (text == NULL)
+        return 0;
+    struct hasher h;
+    hasher_init(&h);
+    /* Its own domain tag: never equal to a key of msgid_key_from_headers. */
+    hasher_byte(&h, 2);
+    hasher_byte(&h, 'U');
+    for (const char *p = text; *p; p++)
+        hasher_byte(&h, (unsigned char)*p);
+    hasher_final(&h, out);
+    free(text);
+    return 1;
 }
 
 int msgid_key_cmp(const struct msgid_key *a, const struct msgid_key *b)

@@ -132,6 +132,14 @@ static void gmail_last_folders(struct bundle *b)
         push(b, OPT_FOLDERLAST, "folderlast", gmail_last[i]);
 }
 
+/* Gmail adds X-Gmail-Received to what it delivers; imapsync keys on it
+ * beside Message-Id (after any --useheader of the user's). */
+static void gmail_identity(struct bundle *b)
+{
+    push(b, OPT_USEHEADER, "useheader", "X-Gmail-Received");
+    push(b, OPT_USEHEADER, "useheader", "Message-Id");
+}
+
 static void gmail12(struct bundle *b)
 {
     set_str(b, OPT_HOST1, "host1", GMAIL_HOST);
@@ -142,8 +150,8 @@ static void gmail12(struct bundle *b)
     /* imapsync's gmail12 adds it whatever --noexclude says. */
     push(b, OPT_EXCLUDE, "exclude", "\\[Gmail\\]$");
     gmail_last_folders(b);
-    sbuf_adds(&b->out, " --synclabels --resynclabels --useheader X-Gmail-Received"
-                       " --useheader Message-Id");
+    gmail_identity(b);
+    sbuf_adds(&b->out, " --synclabels --resynclabels");
 }
 
 static void gmail1(struct bundle *b)
@@ -153,8 +161,8 @@ static void gmail1(struct bundle *b)
     gmail_common(b);
     push(b, OPT_REGEXTRANS2, "regextrans2", RULE_GMAIL_FOLDER);
     gmail_last_folders(b);
-    sbuf_adds(&b->out, " --skipcrossduplicates --useheader X-Gmail-Received"
-                       " --useheader Message-Id");
+    set_flag(b, OPT_SKIPCROSSDUPLICATES, "skipcrossduplicates");
+    gmail_identity(b);
 }
 
 static void gmail2(struct bundle *b)
@@ -170,7 +178,8 @@ static void gmail2(struct bundle *b)
     push(b, OPT_REGEXTRANS2, "regextrans2", "s,/ +| +/,/,g");
     push(b, OPT_REGEXTRANS2, "regextrans2", "s/['\\^\"]/_/g");
     gmail_last_folders(b);
-    sbuf_adds(&b->out, " --expunge1 --addheader --useheader Message-Id");
+    push(b, OPT_USEHEADER, "useheader", "Message-Id");
+    sbuf_adds(&b->out, " --expunge1 --addheader");
 }
 
 static void office1(struct bundle *b)

@@ -321,7 +321,8 @@ def presets_user_options_win(s):
                              "'s,\\[Gmail\\].,,' --folderlast '[Gmail]/Sent Mail'"),
           "bundle: " + line[0], r)
     check("--host1" not in line[0] and "--ssl1" not in line[0], "user options must win", r)
-    check("left out (see PRESETS in imapferry(1)): --skipcrossduplicates" in line[0], "left out", r)
+    check(line[0].endswith("--skipcrossduplicates --useheader X-Gmail-Received "
+                           "--useheader Message-Id"), "identity of the bundle: " + line[0], r)
     maps = re.findall(r"^  \[(.*)\] -> \[(.*?)\]", r.stdout, re.M)
     for name in ("Sent Mail", "Starred", "All Mail"):
         check(("[Gmail]/" + name, "INBOX." + name) in maps, "mapping of " + name, r)

@@ -1,11 +1,16 @@
+/* Unit tests for msgid: the default key (Message-ID, the header digest
+ * without one, the size) and imapsync's construction for --useheader,
+ * --skipheader and --messageidnodomain (8-bit, tabs, folding, ALL, order). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include "msgid.h"
+#include "rx.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct msgid_key key_of(const char *hdr, uint32_t size, int use_size, int *has)
@@ -278,15 +283,142 @@ static void test_spread(void **state)
     }
 }
 
+/* imapsync's construction (--useheader and friends), as text. */
+static void assert_text(const struct msgid_conf *c, const char *hdr, const char *want)
+{
+    char *got = msgid_identity_text(c, hdr, strlen(hdr));
+    if (want == NULL) {
+        assert_null(got);
+        return;
+    }
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_useheader_lines(void **state)
+{
+    (void)state;
+    const char *const subj[] = {"subject"};
+    struct msgid_conf c = {.fields = subj, .nfields = 1};
+    /* Name matched case-insensitively, line upper-cased, blanks trimmed,
+     * tab as space, runs collapsed, a folded value unfolded. */
+    assert_text(&c, "Message-ID: <a@b>\r\nSUBJECT:\t Hello \t\r\n  world  \r\n\r\n",
+                "SUBJECT: HELLO WORLD\n");
+    /* 8-bit bytes become X, one X per byte. */
+    assert_text(&c, "Subject: caf\xc3\xa9\r\n", "SUBJECT: CAFXX\n");
+    /* No field of the set: no identity. */
+    assert_text(&c, "From: a\r\nMessage-ID: <x@y>\r\n", NULL);
+    /* Nothing after the blank line is header. */
+    assert_text(&c, "From: a\r\n\r\nSubject: body\r\n", NULL);
+}
+
+static void test_useheader_sorted(void **state)
+{
+    (void)state;
+    const char *const f[] = {"Received", "X-Tag", "Message-Id"};
+    struct msgid_conf c = {.fields = f, .nfields = 3};
+    /* Every value of every field in the set, sorted as strings, so the
+     * order of the fields in the message does not matter. */
+    assert_text(&c, "X-Tag: b\r\nReceived: from z\r\nX-Tag: a\r\nMessage-Id: <m@d>\r\n",
+                "MESSAGE-ID: <M@D>\nRECEIVED: FROM Z\nX-TAG: A\nX-TAG: B\n");
+    struct msgid_key k1, k2;
+    assert_int_equal(msgid_key_from_fields(&c, "X-Tag: a\nX-Tag: b\nMessage-Id: <m@d>\n", 36, &k1),
+                     1);
+    const char *other = "Message-Id: <m@d>\nX-Tag: b\nX-Tag: a\n";
+    assert_int_equal(msgid_key_from_fields(&c, other, strlen(other), &k2), 1);
+    assert_int_equal(msgid_key_cmp(&k1, &k2), 0);
+    /* Never equal to a key of the default construction. */
+    struct msgid_key d;
+    msgid_key_from_headers(other, strlen(other), 0, 0, &d, NULL);
+    assert_int_not_equal(msgid_key_cmp(&k1, &d), 0);
+}
+
+static void test_useheader_default_and_all(void **state)
+{
+    (void)state;
+    /* No --useheader: imapsync's Message-Id Received. */
+    struct msgid_conf def = {0};
+    assert_text(&def, "Subject: s\r\nReceived: by a\r\nMessage-ID: <x@y>\r\n",
+                "MESSAGE-ID: <X@Y>\nRECEIVED: BY A\n");
+    struct msgid_conf all = {.all = 1};
+    assert_text(&all, "Subject: s\r\nFrom: f\r\n", "FROM: F\nSUBJECT: S\n");
+}
+
+static void test_messageidnodomain(void **state)
+{
+    (void)state;
+    struct msgid_conf c = {.nodomain = 1};
+    assert_text(&c, "Message-ID: <abc@host.a>\r\n", "MESSAGE-ID: <ABC\n");
+    struct msgid_key a, b;
+    assert_int_equal(msgid_key_from_fields(&c, "Message-ID: <abc@a>\n", 20, &a), 1);
+    assert_int_equal(msgid_key_from_fields(&c, "Message-ID: <abc@bb>\n", 21, &b), 1);
+    assert_int_equal(msgid_key_cmp(&a, &b), 0);
+    /* Only Message-ID is cut, and not when it starts with '@'. */
+    const char *const f[] = {"From", "Message-Id"};
+    struct msgid_conf c2 = {.fields = f, .nfields = 2, .nodomain = 1};
+    assert_text(&c2, "From: me@here\r\nMessage-ID: @only\r\n",
+                "FROM: ME@HERE\nMESSAGE-ID: @ONLY\n");
+    /* Off: the domain counts. */
+    struct msgid_conf off = {0};
+    assert_text(&off, "Message-ID: <abc@host.a>\r\n", "MESSAGE-ID: <ABC@HOST.A>\n");
+}
+
+static void test_skipheader(void **state)
+{
+    (void)state;
+    struct rx_rule *r = NULL;
+    struct status st;
+    status_clear(&st);
+    /* As config builds it: Perl's m/$re/xi. */
+    assert_int_equal(rx_compile_pattern("(?xi)^received: \\s* by", &r, &st), 0);
+    struct msgid_conf c = {.skipheader = r};
+    assert_text(&c, "Received: by gw\r\nReceived: from mx\r\nMessage-Id: <a@b>\r\n",
+                "MESSAGE-ID: <A@B>\nRECEIVED: FROM MX\n");
+    /* Every line skipped: no identity. */
+    assert_text(&c, "Received: by gw\r\n", NULL);
+    rx_free(r);
+}
+
+static void test_field_name_ok(void **state)
+{
+    (void)state;
+    assert_true(msgid_field_name_ok("Message-Id"));
+    assert_true(msgid_field_name_ok("X-Gmail-Received"));
+    assert_false(msgid_field_name_ok(""));
+    assert_false(msgid_field_name_ok("Sub ject"));
+    assert_false(msgid_field_name_ok("Subject:"));
+    assert_false(msgid_field_name_ok("a)\r\nX LOGOUT"));
+    assert_false(msgid_field_name_ok("caf\xc3\xa9"));
+    char longname[80];
+    memset(longname, 'a', 77);
+    longname[77] = '\0';
+    assert_false(msgid_field_name_ok(longname));
+    longname[76] = '\0';
+    assert_true(msgid_field_name_ok(longname));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_header_fields),    cmocka_unit_test(test_msgid_and_size),
-        cmocka_unit_test(test_normalisation),    cmocka_unit_test(test_not_nul_terminated),
-        cmocka_unit_test(test_eight_bit),        cmocka_unit_test(test_fallback),
-        cmocka_unit_test(test_field_boundaries), cmocka_unit_test(test_empty_msgid_is_missing),
-        cmocka_unit_test(test_domain_tag),       cmocka_unit_test(test_end_of_block),
-        cmocka_unit_test(test_cmp_ordering),     cmocka_unit_test(test_spread),
+        cmocka_unit_test(test_header_fields),
+        cmocka_unit_test(test_msgid_and_size),
+        cmocka_unit_test(test_normalisation),
+        cmocka_unit_test(test_not_nul_terminated),
+        cmocka_unit_test(test_eight_bit),
+        cmocka_unit_test(test_fallback),
+        cmocka_unit_test(test_field_boundaries),
+        cmocka_unit_test(test_empty_msgid_is_missing),
+        cmocka_unit_test(test_domain_tag),
+        cmocka_unit_test(test_end_of_block),
+        cmocka_unit_test(test_cmp_ordering),
+        cmocka_unit_test(test_spread),
+        cmocka_unit_test(test_useheader_lines),
+        cmocka_unit_test(test_useheader_sorted),
+        cmocka_unit_test(test_useheader_default_and_all),
+        cmocka_unit_test(test_messageidnodomain),
+        cmocka_unit_test(test_skipheader),
+        cmocka_unit_test(test_field_name_ok),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

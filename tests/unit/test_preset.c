@@ -109,9 +109,19 @@ static void test_gmail1(void **state)
                                      "--maxbytespersecond 300000 --maxbytesafter 3000000000 "
                                      "--automap --regextrans2 's,\\[Gmail\\].,,' --folderlast "
                                      "'[Gmail]/Sent Mail'"));
-    assert_non_null(strstr(said(&r),
-                           "left out (see PRESETS in imapferry(1)): --skipcrossduplicates "
-                           "--useheader X-Gmail-Received --useheader Message-Id\n"));
+    /* imapsync 2.229 and 2.290 alike: the identity and cross-duplicates. */
+    assert_true(options_on(&r.o, OPT_SKIPCROSSDUPLICATES));
+    ASSERT_LIST(&r, OPT_USEHEADER, "X-Gmail-Received\nMessage-Id");
+    assert_non_null(strstr(said(&r), "--skipcrossduplicates --useheader X-Gmail-Received "
+                                     "--useheader Message-Id\n"));
+    assert_null(strstr(said(&r), "left out"));
+    done(&r);
+
+    /* The user's --useheader first (imapsync pushes after it), and
+     * --noskipcrossduplicates wins. */
+    APPLY(&r, "--gmail1", "--useheader", "Subject", "--noskipcrossduplicates");
+    ASSERT_LIST(&r, OPT_USEHEADER, "Subject\nX-Gmail-Received\nMessage-Id");
+    assert_false(options_on(&r.o, OPT_SKIPCROSSDUPLICATES));
     done(&r);
 }
 
@@ -131,11 +141,14 @@ static void test_gmail2(void **state)
     ASSERT_LIST(&r, OPT_REGEXTRANS2,
                 "s,\\[Gmail\\].,,\ns,^ +| +$,,g\ns,/ +| +/,/,g\ns/['\\^\"]/_/g");
     ASSERT_LIST(&r, OPT_FOLDERLAST, gmail_last);
-    assert_non_null(strstr(said(&r), "--expunge1 --addheader --useheader Message-Id"));
-    /* Nothing imapferry refuses was switched on behind the user's back. */
+    ASSERT_LIST(&r, OPT_USEHEADER, "Message-Id");
+    assert_non_null(strstr(said(&r), "--useheader Message-Id"));
+    assert_non_null(strstr(said(&r), "left out (see PRESETS in imapferry(1)): --expunge1 "
+                                     "--addheader\n"));
+    /* Nothing that deletes or rewrites was switched on behind the user's back. */
     assert_false(r.o.v[OPT_EXPUNGE1].given);
     assert_false(r.o.v[OPT_ADDHEADER].given);
-    assert_false(r.o.v[OPT_USEHEADER].given);
+    assert_false(r.o.v[OPT_SKIPCROSSDUPLICATES].given);
     done(&r);
 
     APPLY(&r, "--gmail2", "--noexclude");
@@ -165,6 +178,9 @@ static void test_gmail12(void **state)
     assert_non_null(strstr(said(&r), "imapferry: --gmail1 --gmail2 is like: --host1"));
     assert_non_null(strstr(said(&r), "--synclabels --resynclabels"));
     assert_null(strstr(said(&r), "office2"));
+    /* gmail12 keys like gmail1 but keeps --skipcrossduplicates off. */
+    ASSERT_LIST(&r, OPT_USEHEADER, "X-Gmail-Received\nMessage-Id");
+    assert_false(r.o.v[OPT_SKIPCROSSDUPLICATES].given);
     done(&r);
 }
 
@@ -282,7 +298,22 @@ static void test_config_builds(void **state)
     assert_string_equal(rx_source(c.transform.regexmess[1]), transform_disarm_rule);
     assert_true(c.maxsize == 10000000);
     assert_true(c.maxbps == 300000.0);
+    assert_true(c.identity_on);
+    assert_int_equal(c.identity.nfields, 1);
+    assert_false(c.skipcrossduplicates);
     config_free(&c);
+    done(&r);
+
+    /* --gmail1 turns --skipcrossduplicates on, which imapsync refuses
+     * beside --usecache (exit 64). */
+    APPLY(&r, "--gmail1", "--usecache", "--host2", "h", "--user1", "a", "--password1", "p",
+          "--user2", "b", "--password2", "q", "--nolog", "--pidfile", "");
+    assert_int_equal(r.rc, 0);
+    status_clear(&st);
+    assert_int_equal(config_build(&r.o, &c, &st), -1);
+    assert_int_equal(st.code, STATUS_USAGE);
+    assert_non_null(strstr(st.msg, "--skipcrossduplicates"));
+    assert_non_null(strstr(st.msg, "--usecache"));
     done(&r);
 }
 
