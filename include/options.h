@@ -48,7 +48,6 @@ enum options_status {
 #define O_WHY_CACHE "imapferry identifies messages by their headers and needs no cache; ignored"
 #define O_WHY_TEST "imapsync test hook"
 #define O_WHY_CGI "imapsync CGI/Docker plumbing"
-#define O_WHY_PRESET "provider presets come in a later release"
 #define O_WHY_SELECT "message selection comes in a later release"
 #define O_WHY_IDENTITY "choosing the message identity comes in a later release"
 #define O_WHY_DELETE "deleting comes in a later release"
@@ -118,9 +117,9 @@ enum options_status {
       "preset: prints a line, does nothing else")                                                  \
     X(EXCHANGE2, "exchange2", OPTIONS_FLAG, 0, O_HON, O_NA,                                        \
       "preset: destination is Exchange (limits, message rewriting, regexflag)")                    \
-    X(DOMINO1, "domino1", OPTIONS_FLAG, 0, O_REF(O_WHY_PRESET), O_NA,                              \
+    X(DOMINO1, "domino1", OPTIONS_FLAG, 0, O_HON, O_NA,                                            \
       "preset: sep1 \\, prefix1 \"\", messageidnodomain")                                          \
-    X(DOMINO2, "domino2", OPTIONS_FLAG, 0, O_REF(O_WHY_PRESET), O_NA,                              \
+    X(DOMINO2, "domino2", OPTIONS_FLAG, 0, O_HON, O_NA,                                            \
       "preset: sep2 \\, prefix2 \"\", messageidnodomain, a regextrans2 for Inbox")                 \
     X(DOMAIN1, "domain1", OPTIONS_STR, 0, O_REF("imapferry has no NTLM authentication"), O_NA,     \
       "NTLM domain on host1")                                                                      \

@@ -219,6 +219,27 @@ static void exchange2(struct bundle *b)
         push(b, OPT_REGEXMESS, "regexmess", RULE_WRAP);
 }
 
+/* Lotus Domino: "\\" between levels, no personal prefix, and Message-IDs
+ * whose domain part it rewrites, so identity keeps the part before "@". */
+static void domino_side(struct bundle *b, int side)
+{
+    set_str(b, side == 1 ? OPT_SEP1 : OPT_SEP2, side == 1 ? "sep1" : "sep2", "\\");
+    set_str(b, side == 1 ? OPT_PREFIX1 : OPT_PREFIX2, side == 1 ? "prefix1" : "prefix2", "");
+    set_flag(b, OPT_MESSAGEIDNODOMAIN, "messageidnodomain");
+}
+
+static void domino1(struct bundle *b)
+{
+    domino_side(b, 1);
+}
+
+static void domino2(struct bundle *b)
+{
+    domino_side(b, 2);
+    /* Domino's Inbox has its folders under it: they go up one level. */
+    push(b, OPT_REGEXTRANS2, "regextrans2", "s,^Inbox\\\\(.*),$1,i");
+}
+
 static void run_preset(struct options *o, const char *name, void (*fn)(struct bundle *),
                        struct sbuf *said)
 {
@@ -314,6 +335,10 @@ int preset_apply(struct options *o, struct sbuf *said, struct status *st)
         if (given(o, OPT_EXCHANGE2))
             run_preset(o, "exchange2", exchange2, said);
     }
+    if (given(o, OPT_DOMINO1))
+        run_preset(o, "domino1", domino1, said);
+    if (given(o, OPT_DOMINO2))
+        run_preset(o, "domino2", domino2, said);
     authmd5(o);
     if (sslargs(o, 1, st) < 0 || sslargs(o, 2, st) < 0)
         return -1;

@@ -198,7 +198,6 @@ static void test_statuses(void **state)
     REFUSED("--tests is not supported: imapsync test hook", "--tests");
     REFUSED("--notests is not supported: imapsync test hook", "--notests");
     REFUSED("--var is not supported: imapsync CGI/Docker plumbing", "--var", "x");
-    REFUSED("--domino1 is not supported: provider presets come", "--domino1");
     REFUSED("--ssl1_ssl_version is not supported: imapferry verifies TLS itself",
             "--ssl1_ssl_version", "TLSv1_2");
     REFUSED("--exitonload is not supported", "--exitonload");

@@ -274,6 +274,28 @@ static void test_exchange2(void **state)
     done(&r);
 }
 
+/* Domino: the separator and prefix of the side, Message-IDs without their
+ * domain, and on host2 the Inbox level taken off; the user's values win. */
+static void test_domino(void **state)
+{
+    (void)state;
+    struct run r;
+    APPLY(&r, "--domino1", "--domino2", "--prefix2", "X.");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.o.v[OPT_SEP1].str, "\\");
+    assert_string_equal(r.o.v[OPT_PREFIX1].str, "");
+    assert_string_equal(r.o.v[OPT_SEP2].str, "\\");
+    assert_string_equal(r.o.v[OPT_PREFIX2].str, "X.");
+    assert_true(options_on(&r.o, OPT_MESSAGEIDNODOMAIN));
+    ASSERT_LIST(&r, OPT_REGEXTRANS2, "s,^Inbox\\\\(.*),$1,i");
+    assert_non_null(strstr(said(&r), "--domino1 is like: --sep1 '\\' --prefix1 ''"));
+    done(&r);
+    APPLY(&r, "--domino1", "--nomessageidnodomain");
+    assert_false(options_on(&r.o, OPT_MESSAGEIDNODOMAIN));
+    assert_int_equal(r.o.v[OPT_REGEXTRANS2].nlist, 0);
+    done(&r);
+}
+
 /* The bundles compile: every rule a preset adds passes config_build. */
 static void test_config_builds(void **state)
 {
@@ -380,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_user_wins),     cmocka_unit_test(test_office),
         cmocka_unit_test(test_exchange2),     cmocka_unit_test(test_config_builds),
         cmocka_unit_test(test_sslargs),       cmocka_unit_test(test_authmd5),
+        cmocka_unit_test(test_domino),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
