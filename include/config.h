@@ -19,6 +19,7 @@ struct config_side {
     char *password; /* secret: zeroed by config_free, never printed */
     char *authmech; /* upper case: LOGIN, PLAIN, CRAM-MD5, XOAUTH2 */
     char *authuser;
+    int proxyauth; /* --proxyauthN: LOGIN as authuser, then PROXYAUTH user */
     char *oauth_token; /* secret */
     /* --oauthrefreshcmdN: run through /bin/sh -c before each login, then
      * the token is read again from oauth_file (the --oauthaccesstokenN file,

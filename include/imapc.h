@@ -29,6 +29,7 @@ struct imapc_conf {
     const char *password;
     const char *authmech;    /* "LOGIN" (also for NULL), "PLAIN", "CRAM-MD5", "XOAUTH2" */
     const char *authuser;    /* admin identity that authenticates for user, or NULL */
+    int proxyauth;           /* LOGIN as authuser, then PROXYAUTH user (Cyrus, Sun) */
     const char *oauth_token; /* XOAUTH2 access token */
     enum conn_tls tls;
     const char *cafile; /* extra trusted CA, or NULL */

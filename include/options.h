@@ -361,10 +361,10 @@ enum options_status {
       "source: admin identity that logs in for --user1")                                           \
     X(AUTHUSER2, "authuser2", OPTIONS_STR, 0, O_HON, O_NA,                                         \
       "destination: admin identity for --user2")                                                   \
-    X(PROXYAUTH1, "proxyauth1", OPTIONS_FLAG, 0, O_REF("PROXYAUTH comes in a later release"),      \
-      O_NA, "log in as authuser1, then PROXYAUTH user1")                                           \
-    X(PROXYAUTH2, "proxyauth2", OPTIONS_FLAG, 0, O_REF("PROXYAUTH comes in a later release"),      \
-      O_NA, "same on host2")                                                                       \
+    X(PROXYAUTH1, "proxyauth1", OPTIONS_FLAG, 0, O_HON, O_NA,                                      \
+      "log in as authuser1, then PROXYAUTH user1")                                                 \
+    X(PROXYAUTH2, "proxyauth2", OPTIONS_FLAG, 0, O_HON, O_NA,                                      \
+      "same on host2")                                                                             \
     X(COMPRESS1, "compress1", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                    \
       "COMPRESS=DEFLATE on host1 when offered (on); --nocompress1: off")                           \
     X(COMPRESS2, "compress2", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                    \

@@ -1055,6 +1055,7 @@ static void side_conf(const struct config *c, int side, struct imapc_conf *out)
     out->password = s->password;
     out->authmech = s->authmech;
     out->authuser = s->authuser;
+    out->proxyauth = s->proxyauth;
     out->oauth_token = s->oauth_token;
     out->tls = s->tls;
     out->cafile = s->cafile;

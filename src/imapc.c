@@ -156,6 +156,25 @@ static int starttls(struct imapc *c, const struct imapc_conf *conf, const struct
     return 0;
 }
 
+/* PROXYAUTH (Cyrus, Sun; no RFC): the admin session becomes the user's.
+ * config let through only printable ASCII names, so a quoted string holds
+ * any of them. A NO or BAD means the user's mailbox is not ours: a login
+ * failure on that side. */
+static int proxyauth(struct imapc *c, const struct imapc_conf *conf, struct status *st)
+{
+    struct sbuf cmd = SBUF_INIT;
+    sbuf_adds(&cmd, "PROXYAUTH ");
+    appender_quote(&cmd, conf->user);
+    int r = mailimap_custom_command(c->s, cmd.data);
+    sbuf_free(&cmd);
+    if (r == MAILIMAP_NO_ERROR)
+        return 0;
+    if (r == MAILIMAP_ERROR_CUSTOM_COMMAND || r == MAILIMAP_ERROR_PROTOCOL)
+        return status_set(st, conf->err_auth, "%s: PROXYAUTH %s refused for %s on %s: %s",
+                          conf->label, conf->user, conf->authuser, conf->host, server_text(c));
+    return fail(c, r, conf->err_auth, st, "PROXYAUTH");
+}
+
 /* Logs in with the chosen mechanism. SASL mechanisms go through libetpan's
  * Cyrus SASL binding: login = authorization identity (the mailbox user),
  * auth_name = authentication identity (the admin with --authuserN). */
@@ -164,7 +183,11 @@ static int authenticate(struct imapc *c, const struct imapc_conf *conf, struct s
     const char *mech = conf->authmech ? conf->authmech : "LOGIN";
     const char *authcid = conf->authuser ? conf->authuser : conf->user;
     int r;
-    if (strcasecmp(mech, "LOGIN") == 0) {
+    if (conf->proxyauth) {
+        r = mailimap_login(c->s, conf->authuser, conf->password);
+        if (r == MAILIMAP_NO_ERROR)
+            return proxyauth(c, conf, st);
+    } else if (strcasecmp(mech, "LOGIN") == 0) {
         r = mailimap_login(c->s, conf->user, conf->password);
     } else if (strcasecmp(mech, "XOAUTH2") == 0) {
         if (!mailimap_has_xoauth2(c->s))

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Drop-in options of issue 15, part 3, end to end: --proxyauth1/2,
+--delete1emptyfolders and the per-folder lines of imapsync 2.290 that
+integrators scrape.
+
+Private Dovecot servers (harness.py) play host1 and host2. Dovecot has no
+PROXYAUTH, so fake_imapd.ProxyAuthImapd plays a Cyrus-like server in front
+of one of them: it takes the admin's LOGIN and, on PROXYAUTH, relays the
+session into the proxied user's real Dovecot mailbox, where the oracle
+reads what arrived. Assertions are on the servers' real state.
+
+Usage: test_dropin3.py --bin path/to/imapferry
+"""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import corpus  # noqa: E402
+import fake_imapd  # noqa: E402
+import itest  # noqa: E402
+from itest import check, ferry_args, identical, run_ferry, snap, test  # noqa: E402
+
+import subprocess  # noqa: E402
+
+
+def run(args):
+    return subprocess.run(args, capture_output=True, text=True, timeout=300)
+
+
+def with_admin(args, side, admin, pw):
+    """args with --passwordN replaced by the admin's and --authuserN added."""
+    args = list(args)
+    i = args.index("--password%d" % side)
+    args[i + 1] = pw
+    return args + ["--authuser%d" % side, admin, "--proxyauth%d" % side]
+
+
+@test
+def proxyauth_lands_in_the_proxied_mailbox(s):
+    user = "user2"
+    s.host1.reset(user)
+    s.host2.reset(user)
+    s.host2.reset("user3")
+    corpus.load(s.host1.imap(user), seed=21, count=6)
+    users2 = {u: s.host2.password(u) for u in ("user2", "user3")}
+    proxy = fake_imapd.ProxyAuthImapd(s.host2.port, users2)
+    try:
+        # host2 is the PROXYAUTH server: the admin logs in, user2's mailbox fills.
+        args = with_admin(ferry_args(s, user, port2=proxy.port), 2, "admin", "adminpw")
+        r = run(args)
+        check(r.returncode == 0, "--proxyauth2 run failed", r)
+        check(proxy.logins and set(proxy.logins) == {"admin"},
+              "LOGIN went out as %r, not as the admin" % proxy.logins, r)
+        check(proxy.proxied and set(proxy.proxied) == {"user2"},
+              "PROXYAUTH asked for %r, want user2" % proxy.proxied, r)
+        identical(s, user)
+        check(snap(s.host2, "user3").total() == 0, "another mailbox got messages")
+
+        # A user the admin may not proxy: a failed host2 login, 162.
+        args = with_admin(ferry_args(s, "user1", port2=proxy.port), 2, "admin", "adminpw")
+        r = run(args)
+        check(r.returncode == 162 and "PROXYAUTH user1 refused" in r.stderr,
+              "a refused PROXYAUTH should exit 162 naming it", r)
+        # A wrong admin password is a failed login too, and never shown.
+        args = with_admin(ferry_args(s, user, port2=proxy.port), 2, "admin", "wrong-pw")
+        r = run(args)
+        check(r.returncode == 162 and "wrong-pw" not in r.stderr + r.stdout,
+              "a refused admin LOGIN should exit 162", r)
+    finally:
+        proxy.close()
+
+    # host1 side: the source read through PROXYAUTH, with a NO giving 161.
+    s.host2.reset(user)
+    users1 = {u: s.host1.password(u) for u in ("user2",)}
+    proxy = fake_imapd.ProxyAuthImapd(s.host1.port, users1, admin="boss", admin_password="bosspw")
+    try:
+        args = ferry_args(s, user)
+        args[args.index("--port1") + 1] = str(proxy.port)
+        r = run(with_admin(args, 1, "boss", "bosspw"))
+        check(r.returncode == 0 and set(proxy.proxied) == {"user2"},
+              "--proxyauth1 run failed", r)
+        identical(s, user)
+        args = ferry_args(s, "user3")
+        args[args.index("--port1") + 1] = str(proxy.port)
+        r = run(with_admin(args, 1, "boss", "bosspw"))
+        check(r.returncode == 161 and "PROXYAUTH user3 refused" in r.stderr,
+              "a refused PROXYAUTH on host1 should exit 161", r)
+    finally:
+        proxy.close()
+
+    # Without --authuser: one line, exit 64, nothing sent.
+    r = run_ferry(s, user, "--proxyauth1")
+    check(r.returncode == 64 and r.stderr.strip().endswith("--proxyauth1 needs --authuser1")
+          and len(r.stderr.strip().splitlines()) == 1,
+          "--proxyauth1 without --authuser1 should be one usage line", r)
+    r = run_ferry(s, user, "--proxyauth2", "--authuser2", "a", "--authmech2", "PLAIN")
+    check(r.returncode == 64 and "drop --authmech2 PLAIN" in r.stderr,
+          "--proxyauth2 with --authmech2 PLAIN should be refused", r)
+
+
+if __name__ == "__main__":
+    sys.exit(itest.main([proxyauth_lands_in_the_proxied_mailbox]))
