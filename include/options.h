@@ -499,7 +499,7 @@ enum options_status {
       "hash form of --f1f2 (CGI)")                                                                 \
     X(JUSTFOLDERLISTS, "justfolderlists", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                        \
       "print both folder lists and the mapping, exit 0")                                           \
-    X(DELETE1EMPTYFOLDERS, "delete1emptyfolders", OPTIONS_FLAG, 0, O_REF(O_WHY_DELETE), O_NA,      \
+    X(DELETE1EMPTYFOLDERS, "delete1emptyfolders", OPTIONS_FLAG, 0, O_HON, O_NA,                    \
       "delete empty host1 folders without children (not INBOX)")                                   \
     X(CHECKNOABLETOSEARCH, "checknoabletosearch", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_LATER), O_ACC,   \
       "on: test SEARCH ALL on INBOX of both hosts; fall back to --noabletosearch")                 \

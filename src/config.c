@@ -246,6 +246,7 @@ static int folder_rule(const struct options *o, enum options_id id, const char *
 static int build_delete(const struct options *o, struct config *c, struct status *st)
 {
     c->delete1 = flag_or(o, OPT_DELETE1, 0);
+    c->delete1emptyfolders = o->v[OPT_DELETE1EMPTYFOLDERS].given;
     if (c->delete1 && c->delete2)
         return status_set(st, STATUS_USAGE,
                           "--delete1 and --delete2 together are refused (as imapsync does): "

@@ -7,6 +7,7 @@
 #include "caps.h"
 #include "copy.h"
 #include "delete_plan.h"
+#include "emptyfolders.h"
 #include "folder_plan.h"
 #include "imapc.h"
 #include "ledger.h"
@@ -1621,6 +1622,10 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         rc = verify_run(cfg, h, &plan, rep, st);
         goto out;
     }
+    unsigned emptied = 0;
+    if (cfg->delete1emptyfolders && emptyfolders_run(h[0], f[0], nf[0], ns[0].sep, cfg->dry, &plan,
+                                                     copy_error, rep, &emptied, st) < 0)
+        goto out;
     rep->folders_wanted = (unsigned)plan.npairs;
     /* imapsync's clock for the caps starts with the folder loop. */
     struct throttle th;
@@ -1632,6 +1637,11 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     progress_start((unsigned)plan.npairs, !cfg->noprogress);
     rc = run_workers(cfg, h, &plan, pre, &th, rep, st);
     free(pre);
+    /* --delete1 empties folders: imapsync looks for empty ones again. */
+    if (rc == 0 && cfg->delete1 == 1 && cfg->delete1emptyfolders &&
+        emptyfolders_run(h[0], f[0], nf[0], ns[0].sep, cfg->dry, &plan, copy_error, rep, &emptied,
+                         st) < 0)
+        rc = -1;
     if (rc == 0 && delete2_folders(cfg, h[1], f, nf, ns, rep, st) < 0)
         rc = -1;
     if (rc == 0 && cfg->verify)

@@ -100,5 +100,83 @@ def proxyauth_lands_in_the_proxied_mailbox(s):
           "--proxyauth2 with --authmech2 PLAIN should be refused", r)
 
 
+def folders(host, user):
+    """host's folder names for user, as LIST gives them (wire names)."""
+    conn = host.imap(user)
+    try:
+        typ, data = conn.list()
+        names = set()
+        for line in data:
+            m = re.match(rb'\(([^)]*)\) (?:"[^"]*"|NIL) (.*)$', line)
+            name = m.group(2).decode()
+            names.add(name[1:-1] if name.startswith('"') else name)
+        return names
+    finally:
+        conn.logout()
+
+
+def mail(tag):
+    return (b"From: a@dropin3.test\r\nMessage-ID: <%s@dropin3.test>\r\n"
+            b"Subject: %s\r\n\r\nBody %s\r\n" % (tag.encode(), tag.encode(), tag.encode()))
+
+
+def host1_tree(s, user, tree):
+    """host1 holds exactly tree {folder: number of messages}, host2 nothing."""
+    s.host1.reset(user)
+    s.host2.reset(user)
+    conn = s.host1.imap(user)
+    try:
+        for name, n in tree.items():
+            if name != "INBOX":
+                check(conn.create(name)[0] == "OK", "cannot create " + name)
+            for i in range(n):
+                corpus.append_one(conn, tuple(name.split("/")), mail("%s-%d" % (name, i)))
+    finally:
+        conn.logout()
+
+
+@test
+def delete1emptyfolders_removes_empty_leaves(s):
+    user = "user3"
+    tree = {"INBOX": 0, "Empty": 0, "Full": 1, "Parent": 0, "Parent/Kid": 1, "Chain": 0,
+            "Chain/Leaf": 0, "Other": 0}
+    host1_tree(s, user, tree)
+    everything = set(tree)
+    # --dry: the list of what would go, and nothing goes.
+    r = run_ferry(s, user, "--delete1emptyfolders", "--exclude", "^Other$", "--dry")
+    check(r.returncode == 0, "--dry --delete1emptyfolders failed", r)
+    would = re.findall(r"^Host1 deleted (\S+) \(not really since --dry mode\)$", r.stdout, re.M)
+    check(would == ["Empty", "Chain/Leaf", "Chain"],
+          "--dry should list Empty, Chain/Leaf, Chain, got %r" % would, r)
+    check(folders(s.host1, user) == everything, "--dry deleted a host1 folder", r)
+    check(snap(s.host2, user).total() == 0, "--dry copied something")
+
+    r = run_ferry(s, user, "--delete1emptyfolders", "--exclude", "^Other$")
+    check(r.returncode == 0, "--delete1emptyfolders failed", r)
+    check(re.search(r"^Host1: folder Parent has subfolders$", r.stdout, re.M) and
+          re.search(r"^Host1: Not deleting INBOX$", r.stdout, re.M),
+          "imapsync's lines for a kept parent and INBOX are missing", r)
+    left = folders(s.host1, user)
+    check(left == {"INBOX", "Full", "Parent", "Parent/Kid", "Other"},
+          "host1 folders left: %r" % sorted(left), r)
+    snap1, snap2 = snap(s.host1, user), snap(s.host2, user)
+    check(snap1.total() == 2 and snap2.total() == 2, "messages lost or not copied", r)
+    made = {"/".join(k) for k in snap2.keys()}
+    check(made == {"INBOX", "Full", "Parent", "Parent/Kid"},
+          "host2 got folders %r: a deleted one must not be created" % sorted(made), r)
+
+    # With --delete1, a folder emptied by the move goes after the loop.
+    host1_tree(s, user, {"INBOX": 1, "Moved": 2, "Kept": 0, "Kept/Kid": 1})
+    r = run_ferry(s, user, "--delete1", "--delete1emptyfolders", "--folder", "INBOX",
+                  "--folder", "Moved", "--folder", "Kept")
+    check(r.returncode == 0, "--delete1 --delete1emptyfolders failed", r)
+    left = folders(s.host1, user)
+    check(left == {"INBOX", "Kept", "Kept/Kid"}, "host1 folders left: %r" % sorted(left), r)
+    snap2 = snap(s.host2, user)
+    check(snap2.total() == 3 and snap(s.host1, user).total() == 1,
+          "the moved messages are not all on host2", r)
+
+
 if __name__ == "__main__":
-    sys.exit(itest.main([proxyauth_lands_in_the_proxied_mailbox]))
+    sys.exit(itest.main([proxyauth_lands_in_the_proxied_mailbox,
+                         delete1emptyfolders_removes_empty_leaves]))

@@ -194,8 +194,6 @@ static void test_statuses(void **state)
     REFUSED("--maxlinelengthcmd is not supported: piping messages through a command is not "
             "done; --maxlinelength skips them",
             "--maxlinelengthcmd", "reformime -r7");
-    REFUSED("--delete1emptyfolders is not supported: deleting comes in a later release",
-            "--delete1emptyfolders");
     REFUSED("--domain1 is not supported: imapferry has no NTLM", "--domain1", "D");
     REFUSED("--noabletosearch is not supported", "--noabletosearch");
     REFUSED("--tests is not supported: imapsync test hook", "--tests");
