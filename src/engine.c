@@ -89,6 +89,10 @@ struct folder_result {
     struct folder_status seen1;
     uint64_t exists2; /* host2's folder as SELECT (or the state) says, for imapsync's lines */
     uint64_t filtered, bytes_filtered; /* left out by --maxsize / --minsize */
+    /* imapsync's "Folder k/N" line: the pair's place in the plan (so the
+     * numbers stay right with --workers) and its wire names; of = 0: none. */
+    size_t num, of;
+    const char *wire1, *wire2;
 };
 
 /* A failure inside one folder: a lost session is the caller's to handle
@@ -805,6 +809,42 @@ static void save_state(const struct config *cfg, struct imapc *h2,
         log_err("imapferry: warning: %s; the next run compares this folder in full\n", st.msg);
 }
 
+/* imapsync's jux_utf8: "[wire]", or "[wire] = [UTF-8]" when they differ;
+ * control bytes shown as '?'. */
+static void jux(const char *wire, char *buf, size_t n)
+{
+    char show[512], raw[512];
+    show_name(wire, show, sizeof show);
+    snprintf(raw, sizeof raw, "%s", wire);
+    for (char *p = raw; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    if (strcmp(raw, show) == 0)
+        snprintf(buf, n, "[%s]", raw);
+    else
+        snprintf(buf, n, "[%s] = [%s]", raw, show);
+}
+
+/* The blanks that make s 35 characters wide (UTF-8), as Perl's %-35s. */
+static int pad35(const char *s)
+{
+    int chars = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        chars += (*p & 0xc0) != 0x80;
+    return chars < 35 ? 35 - chars : 0;
+}
+
+/* imapsync's "Folder    3/10 [A] -> [B]" line, numbered by plan order. */
+static void folder_number(size_t num, size_t of, const char *wire1, const char *wire2)
+{
+    char k[48], a[1100], b[1100];
+    snprintf(k, sizeof k, "%zu/%zu", num, of);
+    jux(wire1, a, sizeof a);
+    jux(wire2, b, sizeof b);
+    /* Perl pads its character strings by characters, not bytes. */
+    log_out("Folder %7s %s%*s -> %s%*s\n", k, a, pad35(a), "", b, pad35(b), "");
+}
+
 /* Adds one folder pair's result to the run's and logs it; unchanged: the
  * counts come from the pair's state, nothing was looked at. */
 static void account_folder(const struct config *cfg, struct report *rep, struct folder_result *res,
@@ -813,6 +853,15 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
 {
     /* One folder's lines stay together in the log. */
     pthread_mutex_lock(&rep_mu);
+    if (res->of) {
+        char a[512], b[512];
+        folder_number(res->num, res->of, res->wire1, res->wire2);
+        jux(res->wire1, a, sizeof a);
+        jux(res->wire2, b, sizeof b);
+        /* the messages listed (after --search and the like), as imapsync */
+        log_out("Host1: folder %s considering %llu messages\n", a, (unsigned long long)res->msgs1);
+        log_out("Host2: folder %s considering %llu messages\n", b, (unsigned long long)res->msgs2);
+    }
     /* What lost attempts copied is on host2 now and paired: count it as
      * copied, not skipped, and not as host2's state before the run. */
     uint64_t cm = carried->msgs < res->skipped ? carried->msgs : res->skipped;
@@ -896,10 +945,15 @@ struct prefetched {
 /* Reports a pair its state shows unchanged on both sides. */
 static void report_unchanged(const struct config *cfg, struct report *rep,
                              const struct state_pair *saved, const struct carried *carried,
-                             const char *show1, const char *show2, const char *created)
+                             const struct folder_plan *plan, size_t idx, const char *show1,
+                             const char *show2, const char *created)
 {
     struct folder_result res;
     memset(&res, 0, sizeof res);
+    res.num = idx + 1;
+    res.of = plan->npairs;
+    res.wire1 = plan->pairs[idx].name1;
+    res.wire2 = plan->pairs[idx].name2;
     counts_from_state(saved, &res);
     pthread_mutex_lock(&rep_mu);
     rep->folders_unchanged++;
@@ -925,7 +979,7 @@ static size_t skip_unchanged(const struct config *cfg, struct folder_plan *plan,
         show_name(fp->name1, show1, sizeof show1);
         show_name(fp->name2, show2, sizeof show2);
         struct carried none = {0, 0};
-        report_unchanged(cfg, rep, &saved, &none, show1, show2, "");
+        report_unchanged(cfg, rep, &saved, &none, plan, i, show1, show2, "");
         done[i] = 1;
         n++;
     }
@@ -958,9 +1012,10 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         if (empty < 0)
             return -1;
         if (empty) {
+            pthread_mutex_lock(&rep_mu);
+            folder_number(idx + 1, plan->npairs, fp->name1, fp->name2);
             log_out("Folder [%s] -> [%s]: empty on host1, skipped (--skipemptyfolders)\n", show1,
                     show2);
-            pthread_mutex_lock(&rep_mu);
             rep->folders_synced++;
             pthread_mutex_unlock(&rep_mu);
             return 0;
@@ -997,12 +1052,17 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     if (cfg->justfolders) {
         pthread_mutex_lock(&rep_mu);
         rep->folders_synced++;
-        pthread_mutex_unlock(&rep_mu);
+        folder_number(idx + 1, plan->npairs, fp->name1, fp->name2);
         log_out("Folder [%s] -> [%s]: %s\n", show1, show2, *created ? created : "exists");
+        pthread_mutex_unlock(&rep_mu);
         return 0;
     }
     struct folder_result res;
     memset(&res, 0, sizeof res);
+    res.num = idx + 1;
+    res.of = plan->npairs;
+    res.wire1 = fp->name1;
+    res.wire2 = fp->name2;
     struct folder_status now[2];
     struct state_pair saved;
     const struct state_pair *inc = NULL;
@@ -1019,7 +1079,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
             return -1;
         if (have_now && load_state(cfg, fp, &saved)) {
             if (state_unchanged(&saved, now, saved.rules, cfg->resyncflags)) {
-                report_unchanged(cfg, rep, &saved, carried, show1, show2, created);
+                report_unchanged(cfg, rep, &saved, carried, plan, idx, show1, show2, created);
                 return 0;
             }
             if (host2_as_left(cfg, &saved, now))
@@ -1635,8 +1695,11 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     if (prefetch_status(cfg, h, &plan, &pre, st) < 0)
         goto out;
     progress_start((unsigned)plan.npairs, !cfg->noprogress);
+    log_out("++++ Looping on each one of %zu folders to sync\n", plan.npairs);
     rc = run_workers(cfg, h, &plan, pre, &th, rep, st);
     free(pre);
+    if (rc == 0)
+        log_out("++++ End looping on each folder\n");
     /* --delete1 empties folders: imapsync looks for empty ones again. */
     if (rc == 0 && cfg->delete1 == 1 && cfg->delete1emptyfolders &&
         emptyfolders_run(h[0], f[0], nf[0], ns[0].sep, cfg->dry, &plan, copy_error, rep, &emptied,

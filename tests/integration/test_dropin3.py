@@ -177,6 +177,58 @@ def delete1emptyfolders_removes_empty_leaves(s):
           "the moved messages are not all on host2", r)
 
 
+def shown(jux):
+    """The display name in imapsync's "[wire]" or "[wire] = [UTF-8]"."""
+    m = re.fullmatch(r"\[(.*?)\](?: = \[(.*)\])?", jux)
+    return m.group(2) if m.group(2) is not None else m.group(1)
+
+
+@test
+def imapsync_folder_lines_numbered_in_plan_order(s):
+    user = "user1"
+    s.host1.reset(user)
+    s.host2.reset(user)
+    corpus.load(s.host1.imap(user), seed=31, count=60)
+    r = run_ferry(s, user, "--justfolderlists")
+    check(r.returncode == 0, "--justfolderlists failed", r)
+    plan = re.findall(r"^  \[(.*)\] -> \[(.*?)\]", r.stdout.split("Folder mapping")[1], re.M)
+    n = len(plan)
+    check(n >= 9, "too few folder pairs: %r" % plan, r)
+    counts1 = {"/".join(k): sum(v.values()) for k, v in snap(s.host1, user).items()}
+
+    for rerun in (0, 1):
+        r = run_ferry(s, user, "--workers", "4")
+        check(r.returncode == 0, "--workers 4 run failed", r)
+        out = r.stdout
+        check(("++++ Looping on each one of %d folders to sync\n" % n) in out and
+              "++++ End looping on each folder\n" in out, "no imapsync loop lines", r)
+        lines = re.findall(r"^Folder +(\d+)/(\d+) (\[.*?\](?: = \[.*?\])?) +-> "
+                           r"(\[.*?\](?: = \[.*?\])?) *$", out, re.M)
+        check(sorted(int(k) for k, _, _, _ in lines) == list(range(1, n + 1)),
+              "want Folder 1/%d .. %d/%d once each, got %r" % (n, n, n, lines), r)
+        for k, of, a, b in lines:
+            want = plan[int(k) - 1]
+            check(int(of) == n and (shown(a), shown(b)) == want,
+                  "Folder %s/%s names %s -> %s, the plan's #%s is %r" % (k, of, a, b, k, want), r)
+            line = "Folder %7s %-35s -> %-35s\n" % ("%s/%s" % (k, of), a, b)
+            check(line in out, "not imapsync's exact shape: %r" % line, r)
+            c1 = re.findall(r"^Host1: folder %s considering (\d+) messages$" % re.escape(a), out,
+                            re.M)
+            c2 = re.findall(r"^Host2: folder %s considering (\d+) messages$" % re.escape(b), out,
+                            re.M)
+            have = counts1.get(want[0], 0)
+            check(c1 == [str(have)] and c2 == [str(have if rerun else 0)],
+                  "considering lines of %s: host1 %r host2 %r, want %d" % (a, c1, c2, have), r)
+        check(re.search(r"^Folder +\d+/%d \[Entw&APw-rfe\] = \[Entwürfe\] +-> "
+                        r"\[INBOX\.Entw&APw-rfe\] = \[INBOX\.Entwürfe\] *$" % n, out, re.M),
+              "no jux_utf8 names for Entwürfe", r)
+        # The 2.229 lines are still there.
+        check(re.search(r"^Host1: folder \[Entwürfe\] has \d+ messages in total "
+                        r"\(mentioned by SELECT\)$", out, re.M), "the 2.229 line is gone", r)
+    identical(s, user)
+
+
 if __name__ == "__main__":
     sys.exit(itest.main([proxyauth_lands_in_the_proxied_mailbox,
-                         delete1emptyfolders_removes_empty_leaves]))
+                         delete1emptyfolders_removes_empty_leaves,
+                         imapsync_folder_lines_numbered_in_plan_order]))
