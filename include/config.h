@@ -100,6 +100,7 @@ struct config {
     int delete2duplicates; /* remove host2's extra copies (on with --delete2) */
     int delete2folders;    /* remove host2 folders no host1 folder maps to */
     int delete1emptyfolders; /* delete selected host1 folders left empty (emptyfolders.h) */
+    int synclabels, resynclabels; /* Gmail X-GM-LABELS (labels.h) */
     struct rx_rule *delete2foldersonly, *delete2foldersbutnot; /* owned; NULL = none */
     int workers; /* --workers: folder pairs synced at once (1..CONFIG_MAX_WORKERS) */
 

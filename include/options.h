@@ -216,10 +216,9 @@ enum options_status {
       "after APPEND, FETCH the new message flags and STORE again if they differ")                  \
     X(RESYNCFLAGS, "resyncflags", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                \
       "set host2 flags to host1 flags for messages already there (default on)")                    \
-    X(SYNCLABELS, "synclabels", OPTIONS_NEGFLAG, 0, O_REF("Gmail labels come in a later release"), \
-      O_ACC, "Gmail: copy X-GM-LABELS after APPEND (on with --gmail1 --gmail2)")                   \
-    X(RESYNCLABELS, "resynclabels", OPTIONS_NEGFLAG, 0,                                            \
-      O_REF("Gmail labels come in a later release"), O_ACC,                                        \
+    X(SYNCLABELS, "synclabels", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                  \
+      "Gmail: copy X-GM-LABELS after APPEND (on with --gmail1 --gmail2)")                          \
+    X(RESYNCLABELS, "resynclabels", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                              \
       "Gmail: re-store X-GM-LABELS on messages already there when they differ")                    \
     X(DELETE1, "delete1|delete", OPTIONS_NEGFLAG, 0, O_HON, O_ACC,                                 \
       "delete host1 messages once they are on host2 (implies --expunge1)")                         \

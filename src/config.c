@@ -247,6 +247,8 @@ static int build_delete(const struct options *o, struct config *c, struct status
 {
     c->delete1 = flag_or(o, OPT_DELETE1, 0);
     c->delete1emptyfolders = o->v[OPT_DELETE1EMPTYFOLDERS].given;
+    c->synclabels = flag_or(o, OPT_SYNCLABELS, 0);
+    c->resynclabels = flag_or(o, OPT_RESYNCLABELS, 0);
     if (c->delete1 && c->delete2)
         return status_set(st, STATUS_USAGE,
                           "--delete1 and --delete2 together are refused (as imapsync does): "

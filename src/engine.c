@@ -8,6 +8,7 @@
 #include "copy.h"
 #include "delete_plan.h"
 #include "emptyfolders.h"
+#include "labels.h"
 #include "folder_plan.h"
 #include "imapc.h"
 #include "ledger.h"
@@ -93,6 +94,7 @@ struct folder_result {
      * numbers stay right with --workers) and its wire names; of = 0: none. */
     size_t num, of;
     const char *wire1, *wire2;
+    uint64_t labels_stored, labels_refused; /* --synclabels / --resynclabels */
 };
 
 /* A failure inside one folder: a lost session is the caller's to handle
@@ -904,6 +906,11 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
     if (res->filtered)
         log_out("    %llu message%s left out by the message filters\n",
                 (unsigned long long)res->filtered, res->filtered == 1 ? "" : "s");
+    if (res->labels_stored || res->labels_refused)
+        log_out("    %llu message%s given host1's Gmail labels, %llu not (a label that is not "
+                "printable ASCII is never sent)\n",
+                (unsigned long long)res->labels_stored, res->labels_stored == 1 ? "" : "s",
+                (unsigned long long)res->labels_refused);
     if (res->keywords_dropped)
         log_out("    %llu keyword%s not stored: host2 accepts no new keywords in [%s] "
                 "(PERMANENTFLAGS); the messages are copied\n",
@@ -984,6 +991,20 @@ static size_t skip_unchanged(const struct config *cfg, struct folder_plan *plan,
         n++;
     }
     return n;
+}
+
+/* --synclabels / --resynclabels need X-GM-EXT-1 on both hosts; without
+ * it they are one notice for the run and nothing else. */
+static int want_labels(struct imapc *h1, struct imapc *h2)
+{
+    static int told;
+    if (imapc_has_gmail(h1) && imapc_has_gmail(h2))
+        return 1;
+    if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+        log_err("imapferry: notice: --synclabels/--resynclabels: host%d does not announce "
+                "X-GM-EXT-1; no labels are copied\n",
+                imapc_has_gmail(h1) ? 2 : 1);
+    return 0;
 }
 
 static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc *h2,
@@ -1089,6 +1110,22 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     int merged = fp->leader != idx;
     for (size_t j = idx + 1; j < plan->npairs && !merged; j++)
         merged = plan->pairs[j].leader == idx;
+    /* Labels: host2 UIDs from its UIDNEXT before the copy on are this run's. */
+    int labels = (cfg->synclabels || cfg->resynclabels) && !cfg->dry && want_labels(h1, h2);
+    uint32_t new_from = 0;
+    if (labels && exists2) {
+        struct folder_status s2;
+        if (have_now) {
+            new_from = now[1].uidnext;
+        } else if (imapc_status(h2, fp->name2, &s2, st) < 0) {
+            if (status_lost(st))
+                return -1;
+            rep_error(rep, st);
+            labels = 0;
+        } else {
+            new_from = s2.uidnext;
+        }
+    }
     if (sync_messages(cfg, h1, h2, fp, exists2, merged, inc, have_now ? now[0].uidnext : 0, th, rep,
                       &res, st) < 0) {
         pthread_mutex_lock(&rep_mu);
@@ -1098,6 +1135,22 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         carried->msgs += res.copied;
         carried->bytes += res.bytes;
         return -1;
+    }
+    if (labels) {
+        struct labels_job job = {fp->name1,         fp->name2, cfg->synclabels,
+                                 cfg->resynclabels, new_from,  cfg->use_size};
+        struct labels_result lr;
+        if (labels_folder(h1, h2, &job, &lr, st) < 0) {
+            if (status_lost(st))
+                return -1;
+            char what[1100];
+            snprintf(what, sizeof what, "folder [%s] -> [%s]: Gmail labels", show1, show2);
+            status_prefix(st, st->code, what);
+            rep_error(rep, st);
+            res.errors++;
+        }
+        res.labels_stored = lr.stored;
+        res.labels_refused = lr.refused;
     }
     account_folder(cfg, rep, &res, carried, show1, show2, created, 0);
     if (have_now && !cfg->dry && res.errors == 0 && res.missing == 0)

@@ -142,7 +142,9 @@ static void gmail12(struct bundle *b)
     /* imapsync's gmail12 adds it whatever --noexclude says. */
     push(b, OPT_EXCLUDE, "exclude", "\\[Gmail\\]$");
     gmail_last_folders(b);
-    sbuf_adds(&b->out, " --synclabels --resynclabels --useheader X-Gmail-Received"
+    set_flag(b, OPT_SYNCLABELS, "synclabels");
+    set_flag(b, OPT_RESYNCLABELS, "resynclabels");
+    sbuf_adds(&b->out, " --useheader X-Gmail-Received"
                        " --useheader Message-Id");
 }
 

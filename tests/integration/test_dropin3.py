@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import corpus  # noqa: E402
 import fake_imapd  # noqa: E402
+import gmail_proxy  # noqa: E402
 import itest  # noqa: E402
 from itest import check, ferry_args, identical, run_ferry, snap, test  # noqa: E402
 
@@ -228,7 +229,81 @@ def imapsync_folder_lines_numbered_in_plan_order(s):
     identical(s, user)
 
 
+def host2_labels(s, user, proxy2, folder="INBOX"):
+    """{Message-ID tag: set of labels} of host2's folder, as proxy2 holds them."""
+    conn = s.host2.imap(user)
+    try:
+        conn.select(folder, readonly=True)
+        typ, data = conn.uid("FETCH", "1:*", "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        out = {}
+        for item in data:
+            if not isinstance(item, tuple):
+                continue
+            uid = int(re.search(rb"UID (\d+)", item[0]).group(1))
+            tag = re.search(rb"<(.*)@dropin3.test>", item[1]).group(1).decode()
+            out[tag] = set(proxy2.labels.get((folder.encode(), uid), []))
+        return out
+    finally:
+        conn.logout()
+
+
+@test
+def gmail_labels_follow_the_messages(s):
+    user = "user2"
+    s.host1.reset(user)
+    s.host2.reset(user)
+    conn = s.host1.imap(user)
+    try:
+        for tag in ("m1", "m2", "m3", "m4"):
+            corpus.append_one(conn, ("INBOX",), mail(tag))
+    finally:
+        conn.logout()
+    g1, g2 = gmail_proxy.GmailProxy(s.host1.port), gmail_proxy.GmailProxy(s.host2.port)
+    try:
+        # host1's UIDs 1..4 are m1..m4 (a fresh mailbox).
+        g1.labels[(b"INBOX", 1)] = ["Work", "My Label"]
+        g1.labels[(b"INBOX", 2)] = ["\\Important"]
+        g1.labels[(b"INBOX", 4)] = ["Work", "Caf\u00e9"]  # not ASCII: never sent
+
+        def ferry(*extra):
+            args = ferry_args(s, user, *extra, port2=g2.port)
+            args[args.index("--port1") + 1] = str(g1.port)
+            return run(args)
+
+        r = ferry("--synclabels")
+        check(r.returncode == 0, "--synclabels run failed", r)
+        identical(s, user)
+        got = host2_labels(s, user, g2)
+        check(got == {"m1": {"Work", "My Label"}, "m2": {"\\Important"}, "m3": set(),
+                      "m4": set()}, "host2 labels after --synclabels: %r" % got, r)
+        check(re.search(r"^    2 messages given host1's Gmail labels, 1 not", r.stdout, re.M),
+              "want 2 stored and 1 refused reported", r)
+        check(any('"My Label"' in x for x in g2.stores), "a label with a blank went unquoted")
+        check(not any("Caf" in x for x in g2.stores), "a non-ASCII label was sent")
+
+        # Labels changed on host1: --synclabels alone leaves copies alone,
+        # --resynclabels brings them in line.
+        g1.labels[(b"INBOX", 1)] = ["Other"]
+        g1.labels[(b"INBOX", 3)] = ["New"]
+        r = ferry("--synclabels", "--nostate")
+        check(r.returncode == 0 and host2_labels(s, user, g2)["m1"] == {"Work", "My Label"},
+              "--synclabels changed a message it did not copy", r)
+        r = ferry("--resynclabels", "--nostate")
+        got = host2_labels(s, user, g2)
+        check(r.returncode == 0 and got["m1"] == {"Other"} and got["m3"] == {"New"}
+              and got["m2"] == {"\\Important"}, "host2 labels after --resynclabels: %r" % got, r)
+        identical(s, user)
+    finally:
+        g1.close()
+        g2.close()
+    # Without X-GM-EXT-1 (plain Dovecot): one notice, the copy goes on.
+    r = run_ferry(s, user, "--synclabels", "--nostate")
+    check(r.returncode == 0 and r.stderr.count("X-GM-EXT-1") == 1,
+          "want one notice that host1 has no X-GM-EXT-1", r)
+
+
 if __name__ == "__main__":
     sys.exit(itest.main([proxyauth_lands_in_the_proxied_mailbox,
                          delete1emptyfolders_removes_empty_leaves,
-                         imapsync_folder_lines_numbered_in_plan_order]))
+                         imapsync_folder_lines_numbered_in_plan_order,
+                         gmail_labels_follow_the_messages]))
