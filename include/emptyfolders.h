@@ -32,11 +32,12 @@ size_t emptyfolders_drop(struct folder_plan *plan, const char *const *names, siz
 typedef void (*emptyfolders_error_fn)(void *ctx, const struct status *st);
 
 /* The pass itself, on host1's session h1 (it selects INBOX first, so no
- * candidate is selected while it is deleted). f1 is host1's LIST. Prints
- * imapsync's lines. *deleted counts the folders deleted (or, under dry,
- * that would be). Returns -1 only when the session is lost. */
-int emptyfolders_run(struct imapc *h1, const struct folder *f1, size_t n1, char sep, int dry,
-                     struct folder_plan *plan, emptyfolders_error_fn on_error, void *ctx,
-                     unsigned *deleted, struct status *st);
+ * candidate is selected while it is deleted). f1 is host1's LIST; gone[n1]
+ * marks what earlier passes deleted and is updated. Prints imapsync's
+ * lines. *deleted counts the folders deleted (or, under dry, that would
+ * be). Returns -1 only when the session is lost. */
+int emptyfolders_run(struct imapc *h1, const struct folder *f1, size_t n1, unsigned char *gone,
+                     char sep, int dry, struct folder_plan *plan, emptyfolders_error_fn on_error,
+                     void *ctx, unsigned *deleted, struct status *st);
 
 #endif

@@ -125,9 +125,9 @@ static int one(struct imapc *h1, const struct folder *f1, size_t n1, unsigned ch
     return 1;
 }
 
-int emptyfolders_run(struct imapc *h1, const struct folder *f1, size_t n1, char sep, int dry,
-                     struct folder_plan *plan, emptyfolders_error_fn on_error, void *ctx,
-                     unsigned *deleted, struct status *st)
+int emptyfolders_run(struct imapc *h1, const struct folder *f1, size_t n1, unsigned char *gone,
+                     char sep, int dry, struct folder_plan *plan, emptyfolders_error_fn on_error,
+                     void *ctx, unsigned *deleted, struct status *st)
 {
     log_out("Host1 deleting empty folders\n");
     /* No candidate may be the selected folder: Dovecot drops a session
@@ -141,7 +141,6 @@ int emptyfolders_run(struct imapc *h1, const struct folder *f1, size_t n1, char 
         if (!listed((const char *const *)names, n, plan->pairs[i].name1))
             names[n++] = plan->pairs[i].name1;
     qsort(names, n, sizeof *names, cmp_desc);
-    unsigned char *gone = sbuf_xcalloc(n1 + 1, 1);
     char **done = sbuf_xcalloc(n + 1, sizeof *done);
     size_t ndone = 0;
     int rc = 0;
@@ -166,7 +165,6 @@ int emptyfolders_run(struct imapc *h1, const struct folder *f1, size_t n1, char 
     for (size_t i = 0; i < ndone; i++)
         free(done[i]);
     free(done);
-    free(gone);
     if (rc == 0)
         log_out("Host1 ended deleting empty folders\n");
     return rc;

@@ -1736,17 +1736,23 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         goto out;
     }
     unsigned emptied = 0;
-    if (cfg->delete1emptyfolders && emptyfolders_run(h[0], f[0], nf[0], ns[0].sep, cfg->dry, &plan,
-                                                     copy_error, rep, &emptied, st) < 0)
+    /* host1 folders --delete1emptyfolders deleted, across its two passes */
+    unsigned char *gone1 = cfg->delete1emptyfolders ? sbuf_xcalloc(nf[0] + 1, 1) : NULL;
+    if (cfg->delete1emptyfolders && emptyfolders_run(h[0], f[0], nf[0], gone1, ns[0].sep, cfg->dry,
+                                                     &plan, copy_error, rep, &emptied, st) < 0) {
+        free(gone1);
         goto out;
+    }
     rep->folders_wanted = (unsigned)plan.npairs;
     /* imapsync's clock for the caps starts with the folder loop. */
     struct throttle th;
     throttle_init(&th, cfg->maxmps, cfg->maxbps, cfg->maxbytesafter, cfg->maxsleep);
     th.exit_over = cfg->exitwhenover;
     struct prefetched *pre = NULL;
-    if (prefetch_status(cfg, h, &plan, &pre, st) < 0)
+    if (prefetch_status(cfg, h, &plan, &pre, st) < 0) {
+        free(gone1);
         goto out;
+    }
     progress_start((unsigned)plan.npairs, !cfg->noprogress);
     log_out("++++ Looping on each one of %zu folders to sync\n", plan.npairs);
     rc = run_workers(cfg, h, &plan, pre, &th, rep, st);
@@ -1755,9 +1761,10 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         log_out("++++ End looping on each folder\n");
     /* --delete1 empties folders: imapsync looks for empty ones again. */
     if (rc == 0 && cfg->delete1 == 1 && cfg->delete1emptyfolders &&
-        emptyfolders_run(h[0], f[0], nf[0], ns[0].sep, cfg->dry, &plan, copy_error, rep, &emptied,
-                         st) < 0)
+        emptyfolders_run(h[0], f[0], nf[0], gone1, ns[0].sep, cfg->dry, &plan, copy_error, rep,
+                         &emptied, st) < 0)
         rc = -1;
+    free(gone1);
     if (rc == 0 && delete2_folders(cfg, h[1], f, nf, ns, rep, st) < 0)
         rc = -1;
     if (rc == 0 && cfg->verify)

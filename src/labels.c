@@ -18,7 +18,8 @@ static int cmp_str(const void *a, const void *b)
 static size_t uniq(const char *const *a, size_t n, const char ***out)
 {
     const char **s = sbuf_xcalloc(n + 1, sizeof *s);
-    memcpy(s, a, n * sizeof *s);
+    if (n)
+        memcpy(s, a, n * sizeof *s);
     qsort(s, n, sizeof *s, cmp_str);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
