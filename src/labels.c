@@ -64,6 +64,8 @@ static int list_side(struct imapc *h, const char *name, int readonly, struct msg
     if (imapc_select(h, name, readonly, &box, st) < 0 ||
         imapc_fetch_meta(h, box.exists, m, nm, st) < 0)
         return -1;
+    if (box.exists == 0) /* nothing to ask: some servers refuse 1:* there */
+        return 0;
     if (imapc_fetch_labels(h, l, nl, st) < 0) {
         imapc_meta_free(*m, *nm);
         *m = NULL;
