@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """Drop-in options of issue 15, part 3, end to end: --proxyauth1/2,
---delete1emptyfolders and the per-folder lines of imapsync 2.290 that
-integrators scrape.
+--delete1emptyfolders, the per-folder lines of imapsync that integrators
+scrape, and Gmail labels (--synclabels, --resynclabels).
 
 Private Dovecot servers (harness.py) play host1 and host2. Dovecot has no
 PROXYAUTH, so fake_imapd.ProxyAuthImapd plays a Cyrus-like server in front
 of one of them: it takes the admin's LOGIN and, on PROXYAUTH, relays the
 session into the proxied user's real Dovecot mailbox, where the oracle
-reads what arrived. Assertions are on the servers' real state.
+reads what arrived. gmail_proxy.GmailProxy plays Gmail in front of each
+Dovecot the same way, keeping X-GM-LABELS itself. Assertions are on the
+servers' real state.
 
 Usage: test_dropin3.py --bin path/to/imapferry
 """
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -22,8 +25,6 @@ import fake_imapd  # noqa: E402
 import gmail_proxy  # noqa: E402
 import itest  # noqa: E402
 from itest import check, ferry_args, identical, run_ferry, snap, test  # noqa: E402
-
-import subprocess  # noqa: E402
 
 
 def run(args):
