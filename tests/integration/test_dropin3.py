@@ -286,6 +286,9 @@ def gmail_labels_follow_the_messages(s):
         # --resynclabels brings them in line.
         g1.labels[(b"INBOX", 1)] = ["Other"]
         g1.labels[(b"INBOX", 3)] = ["New"]
+        stores = len(g2.stores)
+        r = ferry("--resynclabels", "--nostate", "--dry")
+        check(r.returncode == 0 and len(g2.stores) == stores, "--dry stored labels", r)
         r = ferry("--synclabels", "--nostate")
         check(r.returncode == 0 and host2_labels(s, user, g2)["m1"] == {"Work", "My Label"},
               "--synclabels changed a message it did not copy", r)
