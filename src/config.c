@@ -348,6 +348,10 @@ static int build_side(const struct options *o, int n, int justconnect, struct co
         /* imapsync logs in with plain LOGIN as the admin, then switches. */
         if (s->authuser == NULL || !*s->authuser)
             return status_set(st, STATUS_USAGE, "--proxyauth%d needs --authuser%d", k, k);
+        if (o->v[id->oauth].given)
+            return status_set(st, STATUS_USAGE,
+                              "--proxyauth%d logs in with a password, not --oauthaccesstoken%d", k,
+                              k);
         if (o->v[id->authmech].str && strcmp(s->authmech, "LOGIN"))
             return status_set(st, STATUS_USAGE,
                               "--proxyauth%d logs in with LOGIN as --authuser%d; drop --authmech%d "

@@ -100,6 +100,12 @@ def proxyauth_lands_in_the_proxied_mailbox(s):
     r = run_ferry(s, user, "--proxyauth2", "--authuser2", "a", "--authmech2", "PLAIN")
     check(r.returncode == 64 and "drop --authmech2 PLAIN" in r.stderr,
           "--proxyauth2 with --authmech2 PLAIN should be refused", r)
+    r = run_ferry(s, user, "--proxyauth2", "--authuser2", "a", "--oauthaccesstoken2", "tok")
+    check(r.returncode == 64 and "not --oauthaccesstoken2" in r.stderr,
+          "--proxyauth2 with a token should be refused", r)
+    r = run_ferry(s, "user\x01", "--proxyauth1", "--authuser1", "a")
+    check(r.returncode == 64 and "printable ASCII" in r.stderr,
+          "a user name with a control byte should never reach PROXYAUTH", r)
 
 
 def folders(host, user):
