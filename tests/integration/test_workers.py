@@ -67,20 +67,21 @@ def server_allowing_two_sessions(s):
 def one_rate_limit_for_all_workers(s):
     """--maxbytespersecond is one cap for the run, shared by 4 workers, and
     the run keeps to it: measured over the whole run (start, logins and
-    listings included), within 20% of the cap either way. ~9 MB at 1.5 MB/s
-    is ~6 s of copying, so the second or so of fixed cost stays small."""
+    listings included), within 20% of the cap either way. ~9 MB at 1 MB/s
+    is ~9 s of copying, so the fixed cost (well under a second) stays small,
+    and a loaded CI machine still copies faster than the cap."""
     user = "user3"
     s.host1.reset(user)
     s.host2.reset(user)
     corpus.load(s.host1.imap(user), seed=13, count=300)
-    rate = 1500000
+    rate = 1000000
     t0 = time.monotonic()
     r = run_ferry(s, user, "--workers", "4", "--maxbytespersecond", str(rate), "--nostate")
     elapsed = time.monotonic() - t0
     check(r.returncode == 0, "run failed", r)
     check("4 workers" in r.stdout, "want 4 workers announced", r)
     size = stat(r.stdout, "Total bytes transferred")
-    check(size > 8 * rate // 2, "only %d bytes copied: too little to measure" % size, r)
+    check(size > 8 * rate, "only %d bytes copied: too little to measure" % size, r)
     got = size / elapsed
     print("    %d bytes in %.2f s: %.0f B/s for a cap of %d (%.1f%%)"
           % (size, elapsed, got, rate, 100.0 * got / rate), flush=True)
