@@ -20,6 +20,7 @@ struct config_side {
     char *password; /* secret: zeroed by config_free, never printed */
     char *authmech; /* upper case: LOGIN, PLAIN, CRAM-MD5, XOAUTH2 */
     char *authuser;
+    int proxyauth; /* --proxyauthN: LOGIN as authuser, then PROXYAUTH user */
     char *oauth_token; /* secret */
     /* --oauthrefreshcmdN: run through /bin/sh -c before each login, then
      * the token is read again from oauth_file (the --oauthaccesstokenN file,
@@ -100,6 +101,8 @@ struct config {
     int uidexpunge2;       /* -1, 0 or 1 */
     int delete2duplicates; /* remove host2's extra copies (on with --delete2) */
     int delete2folders;    /* remove host2 folders no host1 folder maps to */
+    int delete1emptyfolders; /* delete selected host1 folders left empty (emptyfolders.h) */
+    int synclabels, resynclabels; /* Gmail X-GM-LABELS (labels.h) */
     struct rx_rule *delete2foldersonly, *delete2foldersbutnot; /* owned; NULL = none */
     int workers; /* --workers: folder pairs synced at once (1..CONFIG_MAX_WORKERS) */
 

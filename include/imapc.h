@@ -29,6 +29,7 @@ struct imapc_conf {
     const char *password;
     const char *authmech;    /* "LOGIN" (also for NULL), "PLAIN", "CRAM-MD5", "XOAUTH2" */
     const char *authuser;    /* admin identity that authenticates for user, or NULL */
+    int proxyauth;           /* LOGIN as authuser, then PROXYAUTH user (Cyrus, Sun) */
     const char *oauth_token; /* XOAUTH2 access token */
     enum conn_tls tls;
     const char *cafile; /* extra trusted CA, or NULL */
@@ -210,6 +211,26 @@ int imapc_has_uidplus(const struct imapc *c);
 /* EXPUNGE of the selected folder: removes every message flagged \Deleted,
  * by us or anyone (--expunge1, --expunge2, or no UIDPLUS). */
 int imapc_expunge(struct imapc *c, struct status *st);
+/* Gmail labels (X-GM-EXT-1), for --synclabels / --resynclabels. */
+struct imapc_labels {
+    uint32_t uid;
+    char **label; /* as the server sent them (mUTF-7 or UTF-8), owned */
+    size_t n;
+};
+/* Whether the server announces X-GM-EXT-1. */
+int imapc_has_gmail(const struct imapc *c);
+/* UID FETCH 1:* (X-GM-LABELS) of the selected folder: *out is malloc'd,
+ * ascending UIDs; release with imapc_labels_free. */
+int imapc_fetch_labels(struct imapc *c, struct imapc_labels **out, size_t *n, struct status *st);
+void imapc_labels_free(struct imapc_labels *l, size_t n);
+/* UID STORE uid X-GM-LABELS.SILENT (labels): an exact replacement. The
+ * caller passes only labels imapc_label_sendable accepts. */
+int imapc_store_labels(struct imapc *c, uint32_t uid, const char *const *labels, size_t n,
+                       struct status *st);
+/* A label that may go into a command: 1 to 1000 printable ASCII bytes (a
+ * label is server data; anything else is never sent). */
+int imapc_label_sendable(const char *label);
+
 /* UNSUBSCRIBE and DELETE of a folder (--delete2folders). */
 int imapc_unsubscribe(struct imapc *c, const char *name, struct status *st);
 int imapc_delete(struct imapc *c, const char *name, struct status *st);

@@ -212,10 +212,9 @@ enum options_status {
       "after APPEND, FETCH the new message flags and STORE again if they differ")                  \
     X(RESYNCFLAGS, "resyncflags", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                \
       "set host2 flags to host1 flags for messages already there (default on)")                    \
-    X(SYNCLABELS, "synclabels", OPTIONS_NEGFLAG, 0, O_REF("Gmail labels come in a later release"), \
-      O_ACC, "Gmail: copy X-GM-LABELS after APPEND (on with --gmail1 --gmail2)")                   \
-    X(RESYNCLABELS, "resynclabels", OPTIONS_NEGFLAG, 0,                                            \
-      O_REF("Gmail labels come in a later release"), O_ACC,                                        \
+    X(SYNCLABELS, "synclabels", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                  \
+      "Gmail: copy X-GM-LABELS after APPEND (on with --gmail1 --gmail2)")                          \
+    X(RESYNCLABELS, "resynclabels", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                              \
       "Gmail: re-store X-GM-LABELS on messages already there when they differ")                    \
     X(DELETE1, "delete1|delete", OPTIONS_NEGFLAG, 0, O_HON, O_ACC,                                 \
       "delete host1 messages once they are on host2 (implies --expunge1)")                         \
@@ -357,10 +356,10 @@ enum options_status {
       "source: admin identity that logs in for --user1")                                           \
     X(AUTHUSER2, "authuser2", OPTIONS_STR, 0, O_HON, O_NA,                                         \
       "destination: admin identity for --user2")                                                   \
-    X(PROXYAUTH1, "proxyauth1", OPTIONS_FLAG, 0, O_REF("PROXYAUTH comes in a later release"),      \
-      O_NA, "log in as authuser1, then PROXYAUTH user1")                                           \
-    X(PROXYAUTH2, "proxyauth2", OPTIONS_FLAG, 0, O_REF("PROXYAUTH comes in a later release"),      \
-      O_NA, "same on host2")                                                                       \
+    X(PROXYAUTH1, "proxyauth1", OPTIONS_FLAG, 0, O_HON, O_NA,                                      \
+      "log in as authuser1, then PROXYAUTH user1")                                                 \
+    X(PROXYAUTH2, "proxyauth2", OPTIONS_FLAG, 0, O_HON, O_NA,                                      \
+      "same on host2")                                                                             \
     X(COMPRESS1, "compress1", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                    \
       "COMPRESS=DEFLATE on host1 when offered (on); --nocompress1: off")                           \
     X(COMPRESS2, "compress2", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                    \
@@ -494,7 +493,7 @@ enum options_status {
       "hash form of --f1f2 (CGI)")                                                                 \
     X(JUSTFOLDERLISTS, "justfolderlists", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                        \
       "print both folder lists and the mapping, exit 0")                                           \
-    X(DELETE1EMPTYFOLDERS, "delete1emptyfolders", OPTIONS_FLAG, 0, O_REF(O_WHY_DELETE), O_NA,      \
+    X(DELETE1EMPTYFOLDERS, "delete1emptyfolders", OPTIONS_FLAG, 0, O_HON, O_NA,                    \
       "delete empty host1 folders without children (not INBOX)")                                   \
     X(CHECKNOABLETOSEARCH, "checknoabletosearch", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_LATER), O_ACC,   \
       "on: test SEARCH ALL on INBOX of both hosts; fall back to --noabletosearch")                 \

@@ -9,8 +9,8 @@
  *   --noexclude, --noregexmess, --noregexflag, --nof1f2 keep the preset's
  *   list entries out. A TLS choice (--[no]sslN, --[no]tlsN) keeps the
  *   preset's --sslN out. Parts that need options imapferry refuses
- *   (--useheader, --addheader, --skipcrossduplicates, --synclabels,
- *   --resynclabels) are left out and named, and so is gmail2's --expunge1:
+ *   (--useheader, --addheader, --skipcrossduplicates) are left out and
+ *   named, and so is gmail2's --expunge1:
  *   nothing is deleted unless asked for by name.
  * - --sslargsN KEY=VALUE, IO::Socket::SSL's arguments: SSL_verify_mode=0 is
  *   --insecureN, 1 the default, SSL_ca_file=F is --cafileN F; any other key

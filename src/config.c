@@ -30,16 +30,16 @@ static char *dup_or_null(const char *s)
 /* The options of one side, so both sides share one validation. */
 struct side_ids {
     enum options_id host, port, user, password, ssl, tls, timeout, cafile, insecure, passfile,
-        authmech, authuser, oauth, reconnect, sep, prefix;
+        authmech, authuser, oauth, reconnect, sep, prefix, proxyauth;
 };
 
 static const struct side_ids side_ids[2] = {
     {OPT_HOST1, OPT_PORT1, OPT_USER1, OPT_PASSWORD1, OPT_SSL1, OPT_TLS1, OPT_TIMEOUT1, OPT_CAFILE1,
      OPT_INSECURE1, OPT_PASSFILE1, OPT_AUTHMECH1, OPT_AUTHUSER1, OPT_OAUTH1, OPT_RECONNECT1,
-     OPT_SEP1, OPT_PREFIX1},
+     OPT_SEP1, OPT_PREFIX1, OPT_PROXYAUTH1},
     {OPT_HOST2, OPT_PORT2, OPT_USER2, OPT_PASSWORD2, OPT_SSL2, OPT_TLS2, OPT_TIMEOUT2, OPT_CAFILE2,
      OPT_INSECURE2, OPT_PASSFILE2, OPT_AUTHMECH2, OPT_AUTHUSER2, OPT_OAUTH2, OPT_RECONNECT2,
-     OPT_SEP2, OPT_PREFIX2},
+     OPT_SEP2, OPT_PREFIX2, OPT_PROXYAUTH2},
 };
 
 /* A negatable flag: its value when given, dflt otherwise. */
@@ -249,6 +249,9 @@ static int folder_rule(const struct options *o, enum options_id id, const char *
 static int build_delete(const struct options *o, struct config *c, struct status *st)
 {
     c->delete1 = flag_or(o, OPT_DELETE1, 0);
+    c->delete1emptyfolders = o->v[OPT_DELETE1EMPTYFOLDERS].given;
+    c->synclabels = flag_or(o, OPT_SYNCLABELS, 0);
+    c->resynclabels = flag_or(o, OPT_RESYNCLABELS, 0);
     if (c->delete1 && c->delete2)
         return status_set(st, STATUS_USAGE,
                           "--delete1 and --delete2 together are refused (as imapsync does): "
@@ -428,6 +431,28 @@ static int build_side(const struct options *o, int n, int justconnect, struct co
                           "--authmech%d %s is not supported (LOGIN, PLAIN, CRAM-MD5, XOAUTH2)", k,
                           mech);
     s->authuser = dup_or_null(o->v[id->authuser].str);
+    if (o->v[id->proxyauth].given) {
+        /* imapsync logs in with plain LOGIN as the admin, then switches. */
+        if (s->authuser == NULL || !*s->authuser)
+            return status_set(st, STATUS_USAGE, "--proxyauth%d needs --authuser%d", k, k);
+        if (o->v[id->oauth].given)
+            return status_set(st, STATUS_USAGE,
+                              "--proxyauth%d logs in with a password, not --oauthaccesstoken%d", k,
+                              k);
+        if (o->v[id->authmech].str && strcmp(s->authmech, "LOGIN"))
+            return status_set(st, STATUS_USAGE,
+                              "--proxyauth%d logs in with LOGIN as --authuser%d; drop --authmech%d "
+                              "%s",
+                              k, k, k, o->v[id->authmech].str);
+        /* PROXYAUTH takes a quoted string we build; no literal fallback. */
+        for (const unsigned char *p = (const unsigned char *)s->user; *p; p++)
+            if (*p < 0x20 || *p >= 0x7f)
+                return status_set(st, STATUS_USAGE,
+                                  "--user%d: PROXYAUTH takes printable ASCII user names only", k);
+        free(s->authmech);
+        s->authmech = sbuf_xstrdup("LOGIN");
+        s->proxyauth = 1;
+    }
     s->oauth_refresh = dup_or_null(o->v[n == 0 ? OPT_OAUTHREFRESHCMD1 : OPT_OAUTHREFRESHCMD2].str);
     if (s->oauth_refresh && !o->v[id->oauth].given)
         return status_set(st, STATUS_USAGE,

@@ -8,6 +8,8 @@
 #include "copy.h"
 #include "crossdup.h"
 #include "delete_plan.h"
+#include "emptyfolders.h"
+#include "labels.h"
 #include "folder_plan.h"
 #include "imapc.h"
 #include "ledger.h"
@@ -93,6 +95,11 @@ struct folder_result {
     struct folder_status seen1;
     uint64_t exists2; /* host2's folder as SELECT (or the state) says, for imapsync's lines */
     uint64_t filtered, bytes_filtered; /* left out by --maxsize / --minsize */
+    /* imapsync's "Folder k/N" line: the pair's place in the plan (so the
+     * numbers stay right with --workers) and its wire names; of = 0: none. */
+    size_t num, of;
+    const char *wire1, *wire2;
+    uint64_t labels_stored, labels_refused; /* --synclabels / --resynclabels */
 };
 
 /* A failure inside one folder: a lost session is the caller's to handle
@@ -844,6 +851,42 @@ static void save_state(const struct config *cfg, struct imapc *h2,
         log_err("imapferry: warning: %s; the next run compares this folder in full\n", st.msg);
 }
 
+/* imapsync's jux_utf8: "[wire]", or "[wire] = [UTF-8]" when they differ;
+ * control bytes shown as '?'. */
+static void jux(const char *wire, char *buf, size_t n)
+{
+    char show[512], raw[512];
+    show_name(wire, show, sizeof show);
+    snprintf(raw, sizeof raw, "%s", wire);
+    for (char *p = raw; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    if (strcmp(raw, show) == 0)
+        snprintf(buf, n, "[%s]", raw);
+    else
+        snprintf(buf, n, "[%s] = [%s]", raw, show);
+}
+
+/* The blanks that make s 35 characters wide (UTF-8), as Perl's %-35s. */
+static int pad35(const char *s)
+{
+    int chars = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        chars += (*p & 0xc0) != 0x80;
+    return chars < 35 ? 35 - chars : 0;
+}
+
+/* imapsync's "Folder    3/10 [A] -> [B]" line, numbered by plan order. */
+static void folder_number(size_t num, size_t of, const char *wire1, const char *wire2)
+{
+    char k[48], a[1100], b[1100];
+    snprintf(k, sizeof k, "%zu/%zu", num, of);
+    jux(wire1, a, sizeof a);
+    jux(wire2, b, sizeof b);
+    /* Perl pads its character strings by characters, not bytes. */
+    log_out("Folder %7s %s%*s -> %s%*s\n", k, a, pad35(a), "", b, pad35(b), "");
+}
+
 /* Adds one folder pair's result to the run's and logs it; unchanged: the
  * counts come from the pair's state, nothing was looked at. */
 static void account_folder(const struct config *cfg, struct report *rep, struct folder_result *res,
@@ -852,6 +895,15 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
 {
     /* One folder's lines stay together in the log. */
     pthread_mutex_lock(&rep_mu);
+    if (res->of) {
+        char a[512], b[512];
+        folder_number(res->num, res->of, res->wire1, res->wire2);
+        jux(res->wire1, a, sizeof a);
+        jux(res->wire2, b, sizeof b);
+        /* the messages listed (after --search and the like), as imapsync */
+        log_out("Host1: folder %s considering %llu messages\n", a, (unsigned long long)res->msgs1);
+        log_out("Host2: folder %s considering %llu messages\n", b, (unsigned long long)res->msgs2);
+    }
     /* What lost attempts copied is on host2 now and paired: count it as
      * copied, not skipped, and not as host2's state before the run. */
     uint64_t cm = carried->msgs < res->skipped ? carried->msgs : res->skipped;
@@ -894,6 +946,11 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
     if (res->filtered)
         log_out("    %llu message%s left out by the message filters\n",
                 (unsigned long long)res->filtered, res->filtered == 1 ? "" : "s");
+    if (res->labels_stored || res->labels_refused)
+        log_out("    %llu message%s given host1's Gmail labels, %llu not (a label that is not "
+                "printable ASCII is never sent)\n",
+                (unsigned long long)res->labels_stored, res->labels_stored == 1 ? "" : "s",
+                (unsigned long long)res->labels_refused);
     if (res->keywords_dropped)
         log_out("    %llu keyword%s not stored: host2 accepts no new keywords in [%s] "
                 "(PERMANENTFLAGS); the messages are copied\n",
@@ -935,10 +992,15 @@ struct prefetched {
 /* Reports a pair its state shows unchanged on both sides. */
 static void report_unchanged(const struct config *cfg, struct report *rep,
                              const struct state_pair *saved, const struct carried *carried,
-                             const char *show1, const char *show2, const char *created)
+                             const struct folder_plan *plan, size_t idx, const char *show1,
+                             const char *show2, const char *created)
 {
     struct folder_result res;
     memset(&res, 0, sizeof res);
+    res.num = idx + 1;
+    res.of = plan->npairs;
+    res.wire1 = plan->pairs[idx].name1;
+    res.wire2 = plan->pairs[idx].name2;
     counts_from_state(saved, &res);
     pthread_mutex_lock(&rep_mu);
     rep->folders_unchanged++;
@@ -964,11 +1026,25 @@ static size_t skip_unchanged(const struct config *cfg, struct folder_plan *plan,
         show_name(fp->name1, show1, sizeof show1);
         show_name(fp->name2, show2, sizeof show2);
         struct carried none = {0, 0};
-        report_unchanged(cfg, rep, &saved, &none, show1, show2, "");
+        report_unchanged(cfg, rep, &saved, &none, plan, i, show1, show2, "");
         done[i] = 1;
         n++;
     }
     return n;
+}
+
+/* --synclabels / --resynclabels need X-GM-EXT-1 on both hosts; without
+ * it they are one notice for the run and nothing else. */
+static int want_labels(struct imapc *h1, struct imapc *h2)
+{
+    static int told;
+    if (imapc_has_gmail(h1) && imapc_has_gmail(h2))
+        return 1;
+    if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+        log_err("imapferry: notice: --synclabels/--resynclabels: host%d does not announce "
+                "X-GM-EXT-1; no labels are copied\n",
+                imapc_has_gmail(h1) ? 2 : 1);
+    return 0;
 }
 
 static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc *h2,
@@ -997,9 +1073,10 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         if (empty < 0)
             return -1;
         if (empty) {
+            pthread_mutex_lock(&rep_mu);
+            folder_number(idx + 1, plan->npairs, fp->name1, fp->name2);
             log_out("Folder [%s] -> [%s]: empty on host1, skipped (--skipemptyfolders)\n", show1,
                     show2);
-            pthread_mutex_lock(&rep_mu);
             rep->folders_synced++;
             pthread_mutex_unlock(&rep_mu);
             return 0;
@@ -1036,12 +1113,17 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     if (cfg->justfolders) {
         pthread_mutex_lock(&rep_mu);
         rep->folders_synced++;
-        pthread_mutex_unlock(&rep_mu);
+        folder_number(idx + 1, plan->npairs, fp->name1, fp->name2);
         log_out("Folder [%s] -> [%s]: %s\n", show1, show2, *created ? created : "exists");
+        pthread_mutex_unlock(&rep_mu);
         return 0;
     }
     struct folder_result res;
     memset(&res, 0, sizeof res);
+    res.num = idx + 1;
+    res.of = plan->npairs;
+    res.wire1 = fp->name1;
+    res.wire2 = fp->name2;
     struct folder_status now[2];
     struct state_pair saved;
     const struct state_pair *inc = NULL;
@@ -1058,7 +1140,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
             return -1;
         if (have_now && load_state(cfg, fp, &saved)) {
             if (state_unchanged(&saved, now, saved.rules, cfg->resyncflags)) {
-                report_unchanged(cfg, rep, &saved, carried, show1, show2, created);
+                report_unchanged(cfg, rep, &saved, carried, plan, idx, show1, show2, created);
                 return 0;
             }
             if (host2_as_left(cfg, &saved, now))
@@ -1068,6 +1150,22 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     int merged = fp->leader != idx;
     for (size_t j = idx + 1; j < plan->npairs && !merged; j++)
         merged = plan->pairs[j].leader == idx;
+    /* Labels: host2 UIDs from its UIDNEXT before the copy on are this run's. */
+    int labels = (cfg->synclabels || cfg->resynclabels) && !cfg->dry && want_labels(h1, h2);
+    uint32_t new_from = 0;
+    if (labels && exists2) {
+        struct folder_status s2;
+        if (have_now) {
+            new_from = now[1].uidnext;
+        } else if (imapc_status(h2, fp->name2, &s2, st) < 0) {
+            if (status_lost(st))
+                return -1;
+            rep_error(rep, st);
+            labels = 0;
+        } else {
+            new_from = s2.uidnext;
+        }
+    }
     if (sync_messages(cfg, h1, h2, fp, exists2, merged, inc, have_now ? now[0].uidnext : 0, th, rep,
                       &res, st) < 0) {
         pthread_mutex_lock(&rep_mu);
@@ -1077,6 +1175,22 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         carried->msgs += res.copied;
         carried->bytes += res.bytes;
         return -1;
+    }
+    if (labels) {
+        struct labels_job job = {fp->name1,         fp->name2, cfg->synclabels,
+                                 cfg->resynclabels, new_from,  cfg->use_size};
+        struct labels_result lr;
+        if (labels_folder(h1, h2, &job, &lr, st) < 0) {
+            if (status_lost(st))
+                return -1;
+            char what[1100];
+            snprintf(what, sizeof what, "folder [%s] -> [%s]: Gmail labels", show1, show2);
+            status_prefix(st, st->code, what);
+            rep_error(rep, st);
+            res.errors++;
+        }
+        res.labels_stored = lr.stored;
+        res.labels_refused = lr.refused;
     }
     account_folder(cfg, rep, &res, carried, show1, show2, created, 0);
     if (have_now && !cfg->dry && res.errors == 0 && res.missing == 0)
@@ -1095,6 +1209,7 @@ static void side_conf(const struct config *c, int side, struct imapc_conf *out)
     out->password = s->password;
     out->authmech = s->authmech;
     out->authuser = s->authuser;
+    out->proxyauth = s->proxyauth;
     out->oauth_token = s->oauth_token;
     out->tls = s->tls;
     out->cafile = s->cafile;
@@ -1662,21 +1777,40 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         rc = verify_run(cfg, h, &plan, rep, st);
         goto out;
     }
+    unsigned emptied = 0;
+    /* host1 folders --delete1emptyfolders deleted, across its two passes */
+    unsigned char *gone1 = cfg->delete1emptyfolders ? sbuf_xcalloc(nf[0] + 1, 1) : NULL;
+    if (cfg->delete1emptyfolders && emptyfolders_run(h[0], f[0], nf[0], gone1, ns[0].sep, cfg->dry,
+                                                     &plan, copy_error, rep, &emptied, st) < 0) {
+        free(gone1);
+        goto out;
+    }
     rep->folders_wanted = (unsigned)plan.npairs;
     /* imapsync's clock for the caps starts with the folder loop. */
     struct throttle th;
     throttle_init(&th, cfg->maxmps, cfg->maxbps, cfg->maxbytesafter, cfg->maxsleep);
     th.exit_over = cfg->exitwhenover;
     struct prefetched *pre = NULL;
-    if (prefetch_status(cfg, h, &plan, &pre, st) < 0)
+    if (prefetch_status(cfg, h, &plan, &pre, st) < 0) {
+        free(gone1);
         goto out;
+    }
     progress_start((unsigned)plan.npairs, !cfg->noprogress);
     if (cfg->skipcrossduplicates)
         run_crossdup = crossdup_new(cfg->use_size == MSG_PLAN_SIZE_STRICT);
+    log_out("++++ Looping on each one of %zu folders to sync\n", plan.npairs);
     rc = run_workers(cfg, h, &plan, pre, &th, rep, st);
     crossdup_free(run_crossdup);
     run_crossdup = NULL;
     free(pre);
+    if (rc == 0)
+        log_out("++++ End looping on each folder\n");
+    /* --delete1 empties folders: imapsync looks for empty ones again. */
+    if (rc == 0 && cfg->delete1 == 1 && cfg->delete1emptyfolders &&
+        emptyfolders_run(h[0], f[0], nf[0], gone1, ns[0].sep, cfg->dry, &plan, copy_error, rep,
+                         &emptied, st) < 0)
+        rc = -1;
+    free(gone1);
     if (rc == 0 && delete2_folders(cfg, h[1], f, nf, ns, rep, st) < 0)
         rc = -1;
     if (rc == 0 && cfg->verify)

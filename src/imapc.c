@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,25 @@ static int starttls(struct imapc *c, const struct imapc_conf *conf, const struct
     return 0;
 }
 
+/* PROXYAUTH (Cyrus, Sun; no RFC): the admin session becomes the user's.
+ * config let through only printable ASCII names, so a quoted string holds
+ * any of them. A NO or BAD means the user's mailbox is not ours: a login
+ * failure on that side. */
+static int proxyauth(struct imapc *c, const struct imapc_conf *conf, struct status *st)
+{
+    struct sbuf cmd = SBUF_INIT;
+    sbuf_adds(&cmd, "PROXYAUTH ");
+    appender_quote(&cmd, conf->user);
+    int r = mailimap_custom_command(c->s, cmd.data);
+    sbuf_free(&cmd);
+    if (r == MAILIMAP_NO_ERROR)
+        return 0;
+    if (r == MAILIMAP_ERROR_CUSTOM_COMMAND || r == MAILIMAP_ERROR_PROTOCOL)
+        return status_set(st, conf->err_auth, "%s: PROXYAUTH %s refused for %s on %s: %s",
+                          conf->label, conf->user, conf->authuser, conf->host, server_text(c));
+    return fail(c, r, conf->err_auth, st, "PROXYAUTH");
+}
+
 /* Logs in with the chosen mechanism. SASL mechanisms go through libetpan's
  * Cyrus SASL binding: login = authorization identity (the mailbox user),
  * auth_name = authentication identity (the admin with --authuserN). */
@@ -166,7 +186,11 @@ static int authenticate(struct imapc *c, const struct imapc_conf *conf, struct s
     const char *mech = conf->authmech ? conf->authmech : "LOGIN";
     const char *authcid = conf->authuser ? conf->authuser : conf->user;
     int r;
-    if (strcasecmp(mech, "LOGIN") == 0) {
+    if (conf->proxyauth) {
+        r = mailimap_login(c->s, conf->authuser, conf->password);
+        if (r == MAILIMAP_NO_ERROR)
+            return proxyauth(c, conf, st);
+    } else if (strcasecmp(mech, "LOGIN") == 0) {
         r = mailimap_login(c->s, conf->user, conf->password);
     } else if (strcasecmp(mech, "XOAUTH2") == 0) {
         if (!mailimap_has_xoauth2(c->s))
@@ -1665,4 +1689,181 @@ int imapc_delete(struct imapc *c, const char *name, struct status *st)
 {
     int r = mailimap_delete(c->s, name);
     return r == MAILIMAP_NO_ERROR ? 0 : fail(c, r, STATUS_OTHER, st, "DELETE");
+}
+
+/* libetpan reads X-GM-LABELS as astrings, so Gmail's unquoted system
+ * labels (\Inbox, \Important) fail its parse and with it the whole FETCH
+ * answer. This parser, registered after libetpan's own, is tried when that
+ * one fails: a label is a quoted string or a run of bytes up to a blank or
+ * a parenthesis, backslash included. Literals are left to libetpan. */
+static int gm_labels_parse(int calling_parser, mailstream *fd, MMAPString *buffer,
+                           struct mailimap_parser_context *ctx, size_t *indx,
+                           struct mailimap_extension_data **result, size_t progr_rate,
+                           progress_function *progr_fun);
+static void gm_labels_free(struct mailimap_extension_data *ext)
+{
+    if (ext == NULL)
+        return;
+    if (ext->ext_data)
+        mailimap_msg_att_xgmlabels_free(ext->ext_data);
+    free(ext);
+}
+static struct mailimap_extension_api gm_labels_ext = {"X-GM-LABELS (lenient)", -1, gm_labels_parse,
+                                                      gm_labels_free};
+
+static int gm_labels_parse(int calling_parser, mailstream *fd, MMAPString *buffer,
+                           struct mailimap_parser_context *ctx, size_t *indx,
+                           struct mailimap_extension_data **result, size_t progr_rate,
+                           progress_function *progr_fun)
+{
+    (void)fd;
+    (void)ctx;
+    (void)progr_rate;
+    (void)progr_fun;
+    if (calling_parser != MAILIMAP_EXTENDED_PARSER_FETCH_DATA || *indx > buffer->len)
+        return MAILIMAP_ERROR_PARSE;
+    const char *p = buffer->str + *indx, *end = buffer->str + buffer->len;
+    if ((size_t)(end - p) < 14 || strncasecmp(p, "X-GM-LABELS (", 13) != 0)
+        return MAILIMAP_ERROR_PARSE;
+    p += 13;
+    struct mailimap_msg_att_xgmlabels *att = mailimap_msg_att_xgmlabels_new_empty();
+    if (att == NULL)
+        return MAILIMAP_ERROR_MEMORY;
+    while (p < end && *p != ')') {
+        struct sbuf w = SBUF_INIT;
+        if (*p == '"') {
+            for (p++; p < end && *p != '"' && *p != '\r' && *p != '\n'; p++) {
+                if (*p == '\\' && p + 1 < end)
+                    p++;
+                sbuf_addc(&w, *p);
+            }
+            if (p >= end || *p != '"') {
+                sbuf_free(&w);
+                break;
+            }
+            p++;
+        } else {
+            for (; p < end && *p != ' ' && *p != '(' && *p != ')' && *p != '"' && *p != '{' &&
+                   (unsigned char)*p > 0x1f;
+                 p++)
+                sbuf_addc(&w, *p);
+        }
+        mailimap_msg_att_xgmlabels_add(att, sbuf_take(&w));
+        if (p < end && *p == ' ')
+            p++;
+        else if (p < end && *p != ')')
+            break;
+    }
+    if (p >= end || *p != ')') {
+        mailimap_msg_att_xgmlabels_free(att);
+        return MAILIMAP_ERROR_PARSE;
+    }
+    struct mailimap_extension_data *ext = mailimap_extension_data_new(&gm_labels_ext, 0, att);
+    if (ext == NULL) {
+        mailimap_msg_att_xgmlabels_free(att);
+        return MAILIMAP_ERROR_MEMORY;
+    }
+    *indx = (size_t)(p + 1 - buffer->str);
+    *result = ext;
+    return MAILIMAP_NO_ERROR;
+}
+
+static void gm_labels_register(void)
+{
+    mailimap_extension_register(&gm_labels_ext);
+}
+
+int imapc_has_gmail(const struct imapc *c)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, gm_labels_register);
+    return mailimap_has_extension(c->s, "X-GM-EXT-1");
+}
+
+void imapc_labels_free(struct imapc_labels *l, size_t n)
+{
+    for (size_t i = 0; l && i < n; i++) {
+        for (size_t k = 0; k < l[i].n; k++)
+            free(l[i].label[k]);
+        free(l[i].label);
+    }
+    free(l);
+}
+
+static int cmp_labels_uid(const void *a, const void *b)
+{
+    uint32_t x = ((const struct imapc_labels *)a)->uid, y = ((const struct imapc_labels *)b)->uid;
+    return (x > y) - (x < y);
+}
+
+int imapc_fetch_labels(struct imapc *c, struct imapc_labels **out, size_t *n, struct status *st)
+{
+    *out = NULL;
+    *n = 0;
+    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_xgmlabels());
+    struct mailimap_set *set = mailimap_set_new_interval(1, 0); /* 1:* */
+    clist *res = NULL;
+    int r = mailimap_uid_fetch(c->s, set, ft, &res);
+    mailimap_set_free(set);
+    mailimap_fetch_type_free(ft);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_FETCH, st, "UID FETCH of X-GM-LABELS");
+    size_t cnt = 0, cap = (size_t)clist_count(res) + 1;
+    struct imapc_labels *l = sbuf_xcalloc(cap, sizeof *l);
+    for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+        struct mailimap_msg_att *att = clist_content(it);
+        uint32_t uid = 0;
+        struct mailimap_msg_att_xgmlabels *xl = NULL;
+        for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
+            struct mailimap_msg_att_item *item = clist_content(j);
+            if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC &&
+                item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
+                uid = item->att_data.att_static->att_data.att_uid;
+            else if (item->att_type == MAILIMAP_MSG_ATT_ITEM_EXTENSION &&
+                     (item->att_data.att_extension_data->ext_extension ==
+                          &mailimap_extension_xgmlabels ||
+                      item->att_data.att_extension_data->ext_extension == &gm_labels_ext))
+                xl = item->att_data.att_extension_data->ext_data;
+        }
+        if (uid == 0 || xl == NULL || cnt == cap)
+            continue;
+        struct imapc_labels *e = &l[cnt++];
+        e->uid = uid;
+        e->label = sbuf_xcalloc((size_t)clist_count(xl->att_labels) + 1, sizeof *e->label);
+        for (clistiter *j = clist_begin(xl->att_labels); j; j = clist_next(j))
+            e->label[e->n++] = sbuf_xstrdup(clist_content(j));
+    }
+    mailimap_fetch_list_free(res);
+    qsort(l, cnt, sizeof *l, cmp_labels_uid);
+    *out = l;
+    *n = cnt;
+    return 0;
+}
+
+int imapc_label_sendable(const char *label)
+{
+    size_t len = 0;
+    for (const unsigned char *p = (const unsigned char *)label; *p; p++, len++)
+        if (*p < 0x20 || *p >= 0x7f)
+            return 0;
+    return len > 0 && len <= 1000;
+}
+
+int imapc_store_labels(struct imapc *c, uint32_t uid, const char *const *labels, size_t n,
+                       struct status *st)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!imapc_label_sendable(labels[i]))
+            return status_set(st, STATUS_INTERNAL, "%s: a label not fit to send", c->label);
+    struct mailimap_msg_att_xgmlabels *xl = mailimap_msg_att_xgmlabels_new_empty();
+    for (size_t i = 0; i < n; i++)
+        mailimap_msg_att_xgmlabels_add(xl, sbuf_xstrdup(labels[i]));
+    struct mailimap_set *set = mailimap_set_new_single(uid);
+    int r = mailimap_uid_store_xgmlabels(c->s, set, 0, 1, xl);
+    mailimap_set_free(set);
+    mailimap_msg_att_xgmlabels_free(xl);
+    return r == MAILIMAP_NO_ERROR ? 0
+                                  : fail(c, r, STATUS_ERR_FLAGS, st, "UID STORE of X-GM-LABELS");
 }

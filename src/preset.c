@@ -151,7 +151,8 @@ static void gmail12(struct bundle *b)
     push(b, OPT_EXCLUDE, "exclude", "\\[Gmail\\]$");
     gmail_last_folders(b);
     gmail_identity(b);
-    sbuf_adds(&b->out, " --synclabels --resynclabels");
+    set_flag(b, OPT_SYNCLABELS, "synclabels");
+    set_flag(b, OPT_RESYNCLABELS, "resynclabels");
 }
 
 static void gmail1(struct bundle *b)

@@ -65,22 +65,29 @@ def server_allowing_two_sessions(s):
 
 @test
 def one_rate_limit_for_all_workers(s):
-    user = "user1"
-    before = snap(s.host2, user)  # one worker's result, from the first test
+    """--maxbytespersecond is one cap for the run, shared by 4 workers, and
+    the run keeps to it: measured over the whole run (start, logins and
+    listings included), within 20% of the cap either way. ~9 MB at 1 MB/s
+    is ~9 s of copying, so the fixed cost (well under a second) stays small,
+    and a loaded CI machine still copies faster than the cap."""
+    user = "user3"
+    s.host1.reset(user)
     s.host2.reset(user)
-    rate = 1500000
+    corpus.load(s.host1.imap(user), seed=13, count=300)
+    rate = 1000000
     t0 = time.monotonic()
-    r = run_ferry(s, user, "--workers", "4", "--maxbytespersecond", str(rate), "--nostate",
-                  *MERGE)
+    r = run_ferry(s, user, "--workers", "4", "--maxbytespersecond", str(rate), "--nostate")
     elapsed = time.monotonic() - t0
     check(r.returncode == 0, "run failed", r)
-    got = stat(r.stdout, "Total bytes transferred") / elapsed
-    # imapsync's cap is an average over the run; with 4 workers sharing it
-    # the rate stays under it (20% slack for the last batch) and near it.
-    check(got < rate * 1.2, "4 workers went %.0f B/s, over the cap %d" % (got, rate), r)
-    check(got > rate * 0.4, "4 workers went only %.0f B/s for a cap of %d" % (got, rate), r)
-    check(oracle.compare(before, snap(s.host2, user)) == [],
-          "host2 differs from the one-worker copy")
+    check("4 workers" in r.stdout, "want 4 workers announced", r)
+    size = stat(r.stdout, "Total bytes transferred")
+    check(size > 8 * rate, "only %d bytes copied: too little to measure" % size, r)
+    got = size / elapsed
+    print("    %d bytes in %.2f s: %.0f B/s for a cap of %d (%.1f%%)"
+          % (size, elapsed, got, rate, 100.0 * got / rate), flush=True)
+    check(rate * 0.8 <= got <= rate * 1.2,
+          "4 workers went %.0f B/s, not within 20%% of the cap %d" % (got, rate), r)
+    itest.identical(s, user)
 
 
 if __name__ == "__main__":

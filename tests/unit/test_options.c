@@ -191,8 +191,6 @@ static void test_statuses(void **state)
     /* Refused, for the spelling given, even abbreviated or in another case. */
     REFUSED("--syncacls is not supported: copying ACLs comes in a later release", "--SyncAcls");
     REFUSED("--nomixfolders is not supported: comes in a later release", "--nomixf");
-    REFUSED("--delete1emptyfolders is not supported: deleting comes in a later release",
-            "--delete1emptyfolders");
     REFUSED("--domain1 is not supported: imapferry has no NTLM", "--domain1", "D");
     REFUSED("--noabletosearch is not supported", "--noabletosearch");
     REFUSED("--tests is not supported: imapsync test hook", "--tests");

@@ -101,6 +101,7 @@ static void test_gmail1(void **state)
     assert_int_equal(r.o.v[OPT_MAXBYTESPERSECOND].num, 300000);
     assert_int_equal(r.o.v[OPT_MAXBYTESAFTER].num, 3000000000L);
     assert_true(options_on(&r.o, OPT_AUTOMAP));
+    assert_false(r.o.v[OPT_SYNCLABELS].given); /* labels only with --gmail2 too */
     /* The user's rule first, then the preset's, as imapsync pushes. */
     ASSERT_LIST(&r, OPT_REGEXTRANS2, "s/x/y/\ns,\\[Gmail\\].,,");
     ASSERT_LIST(&r, OPT_FOLDERLAST, gmail_last);
@@ -177,6 +178,8 @@ static void test_gmail12(void **state)
     assert_false(r.o.v[OPT_REGEXMESS].given);
     assert_non_null(strstr(said(&r), "imapferry: --gmail1 --gmail2 is like: --host1"));
     assert_non_null(strstr(said(&r), "--synclabels --resynclabels"));
+    assert_true(options_on(&r.o, OPT_SYNCLABELS));
+    assert_true(options_on(&r.o, OPT_RESYNCLABELS));
     assert_null(strstr(said(&r), "office2"));
     /* gmail12 keys like gmail1 but keeps --skipcrossduplicates off. */
     ASSERT_LIST(&r, OPT_USEHEADER, "X-Gmail-Received\nMessage-Id");
