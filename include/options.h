@@ -48,12 +48,14 @@ enum options_status {
 #define O_WHY_CACHE "imapferry identifies messages by their headers and needs no cache; ignored"
 #define O_WHY_TEST "imapsync test hook"
 #define O_WHY_CGI "imapsync CGI/Docker plumbing"
-#define O_WHY_SELECT "message selection comes in a later release"
-#define O_WHY_IDENTITY "choosing the message identity comes in a later release"
-#define O_WHY_DELETE "deleting comes in a later release"
 #define O_WHY_EACH "imapferry expunges what --delete1 flagged once per folder, after its copy"
-#define O_WHY_RATE "rate and size limits come in a later release"
-#define O_WHY_LATER "comes in a later release"
+#define O_WHY_SIGNALS                                                                              \
+    "INT and TERM stop the run cleanly (statistics printed, state saved); other signals keep "     \
+    "their usual meaning"
+#define O_WHY_SEARCHALL                                                                            \
+    "imapferry lists messages with UID FETCH, never SEARCH ALL; only --search, --maxage and "      \
+    "--minage need SEARCH"
+#define O_WHY_REPORTMAIL "imapferry never writes its report into a mailbox; use --json FILE"
 #define O_WHY_TLS1 "imapferry verifies TLS itself; use --cafile1/--insecure1"
 #define O_WHY_TLS2 "imapferry verifies TLS itself; use --cafile2/--insecure2"
 
@@ -180,7 +182,8 @@ enum options_status {
       "on: map INBOX<->Inbox when one side has INBOX and the other Inbox")                         \
     X(REGEXTRANS2, "regextrans2", OPTIONS_LIST, 0, O_HON, O_NA,                                    \
       "Perl s/// or tr/// applied in order to each host2 folder name; repeatable")                 \
-    X(MIXFOLDERS, "mixfolders", OPTIONS_NEGFLAG, 0, O_HON, O_REF(O_WHY_LATER),                     \
+    X(MIXFOLDERS, "mixfolders", OPTIONS_NEGFLAG, 0, O_HON,                                         \
+      O_REF("imapferry merges them; give them distinct names with --f1f2"),                        \
       "merge host1 folders that map to one host2 folder (default on)")                             \
     X(SKIPEMPTYFOLDERS, "skipemptyfolders", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                      \
       "do not create host2 folders for empty host1 folders")                                       \
@@ -233,8 +236,9 @@ enum options_status {
       "APPEND with host1 INTERNALDATE (default on)")                                               \
     X(IDATEFROMHEADER, "idatefromheader", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                        \
       "APPEND with the Date: header as internal date")                                             \
-    X(SYNCACLS, "syncacls", OPTIONS_NEGFLAG, 0, O_REF("copying ACLs comes in a later release"),    \
-      O_ACC, "copy ACLs with GETACL/SETACL (off)")                                                 \
+    X(SYNCACLS, "syncacls", OPTIONS_NEGFLAG, 0,                                                    \
+      O_REF("ACLs name the source server's users; set them with host2's tools"), O_ACC,            \
+      "copy ACLs with GETACL/SETACL (off)")                                                        \
     X(MAXSIZE, "maxsize", OPTIONS_INT, 0, O_HON, O_NA,                                             \
       "skip host1 messages bigger than N bytes (lowered to host2 APPENDLIMIT)")                    \
     X(APPENDLIMIT, "appendlimit", OPTIONS_INT, 0, O_HON, O_NA,                                     \
@@ -282,9 +286,9 @@ enum options_status {
       "I/O timeout in seconds for both sides (120)")                                               \
     X(TIMEOUT1, "timeout1", OPTIONS_FLOAT, 0, O_HON, O_NA, "I/O timeout on host1")                 \
     X(TIMEOUT2, "timeout2", OPTIONS_FLOAT, 0, O_HON, O_NA, "I/O timeout on host2")                 \
-    X(SKIPHEADER, "skipheader", OPTIONS_STR, 0, O_HON, O_NA,                       \
+    X(SKIPHEADER, "skipheader", OPTIONS_STR, 0, O_HON, O_NA,                                       \
       "drop identity header lines matching this regex (case-insensitive)")                         \
-    X(USEHEADER, "useheader", OPTIONS_LIST, 0, O_HON, O_NA,                        \
+    X(USEHEADER, "useheader", OPTIONS_LIST, 0, O_HON, O_NA,                                        \
       "header fields forming the message identity (default Message-Id, Received; ALL); "           \
       "repeatable")                                                                                \
     X(WHOLEHEADERIFNEEDED, "wholeheaderifneeded", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                \
@@ -358,8 +362,7 @@ enum options_status {
       "destination: admin identity for --user2")                                                   \
     X(PROXYAUTH1, "proxyauth1", OPTIONS_FLAG, 0, O_HON, O_NA,                                      \
       "log in as authuser1, then PROXYAUTH user1")                                                 \
-    X(PROXYAUTH2, "proxyauth2", OPTIONS_FLAG, 0, O_HON, O_NA,                                      \
-      "same on host2")                                                                             \
+    X(PROXYAUTH2, "proxyauth2", OPTIONS_FLAG, 0, O_HON, O_NA, "same on host2")                     \
     X(COMPRESS1, "compress1", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                    \
       "COMPRESS=DEFLATE on host1 when offered (on); --nocompress1: off")                           \
     X(COMPRESS2, "compress2", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                    \
@@ -395,14 +398,11 @@ enum options_status {
       "pid file (default /tmp/imapferry.pid; \"\" for none)")                                      \
     X(PIDFILELOCKING, "pidfilelocking", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                          \
       "refuse to run while the pid file is held")                                                  \
-    X(SIGEXIT, "sigexit", OPTIONS_LIST, 0,                                                         \
-      O_REF("choosing signals comes in a later release; INT and TERM stop the run cleanly"), O_NA, \
+    X(SIGEXIT, "sigexit", OPTIONS_LIST, 0, O_REF(O_WHY_SIGNALS), O_NA,                             \
       "signals that print stats and exit (QUIT TERM)")                                             \
-    X(SIGRECONNECT, "sigreconnect", OPTIONS_LIST, 0,                                               \
-      O_REF("choosing signals comes in a later release; INT and TERM stop the run cleanly"), O_NA, \
+    X(SIGRECONNECT, "sigreconnect", OPTIONS_LIST, 0, O_REF(O_WHY_SIGNALS), O_NA,                   \
       "signals that reconnect both sides (INT)")                                                   \
-    X(SIGIGNORE, "sigignore", OPTIONS_LIST, 0,                                                     \
-      O_REF("choosing signals comes in a later release; INT and TERM stop the run cleanly"), O_NA, \
+    X(SIGIGNORE, "sigignore", OPTIONS_LIST, 0, O_REF(O_WHY_SIGNALS), O_NA,                         \
       "signals that print stats and continue")                                                     \
     X(RELEASECHECK, "releasecheck", OPTIONS_NEGFLAG, 0,                                            \
       O_NOTE("imapferry never contacts the internet"), O_ACC,                                      \
@@ -420,22 +420,25 @@ enum options_status {
       "give header-less host1 messages a \"Message-Id: <UID@imapsync>\" and copy them")            \
     X(EXITWHENOVER, "exitwhenover", OPTIONS_INT, 0, O_HON, O_NA,                                   \
       "stop after N bytes transferred (exit 118)")                                                 \
-    X(EXITONLOAD, "exitonload", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_LATER), O_ACC,                     \
+    X(EXITONLOAD, "exitonload", OPTIONS_NEGFLAG, 0,                                                \
+      O_REF("imapferry does not watch the load; bound it with --workers and --jobs"), O_ACC,       \
       "refuse to run under heavy load (exit 69; CGI, command line in 2.290)")                      \
     X(CHECKSELECTABLE, "checkselectable", OPTIONS_NEGFLAG, 0, O_ACC,                               \
       O_NOTE("\\Noselect folders are always left out"),                                            \
       "drop \\Noselect wanted folders (auto on up to 152 folders)")                                \
     X(CHECKFOLDERSEXIST, "checkfoldersexist", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                    \
       "drop wanted folders host1 does not list (default on)")                                      \
-    X(CHECKMESSAGEEXISTS, "checkmessageexists", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_LATER), O_ACC,     \
-      "UID SEARCH UID n before each copy (off)")                                                   \
+    X(CHECKMESSAGEEXISTS, "checkmessageexists", OPTIONS_NEGFLAG, 0,                                \
+      O_REF("one UID SEARCH per message costs a round trip each for nothing: both sides are "      \
+            "listed"),                                                                             \
+      O_ACC, "UID SEARCH UID n before each copy (off)")                                            \
     X(EXPUNGEAFTEREACH, "expungeaftereach", OPTIONS_NEGFLAG, 0, O_NOTE(O_WHY_EACH), O_ACC,         \
       "on: with --delete1, expunge after each message")                                            \
-    X(ABLETOSEARCH, "abletosearch", OPTIONS_NEGFLAG, 0, O_ACC, O_REF(O_WHY_LATER),                 \
+    X(ABLETOSEARCH, "abletosearch", OPTIONS_NEGFLAG, 0, O_ACC, O_NOTE(O_WHY_SEARCHALL),            \
       "on: list messages with UID SEARCH; --noabletosearch uses FETCH 1:* INTERNALDATE")           \
-    X(ABLETOSEARCH1, "abletosearch1", OPTIONS_NEGFLAG, 0, O_ACC, O_REF(O_WHY_LATER),               \
+    X(ABLETOSEARCH1, "abletosearch1", OPTIONS_NEGFLAG, 0, O_ACC, O_NOTE(O_WHY_SEARCHALL),          \
       "same, host1 only")                                                                          \
-    X(ABLETOSEARCH2, "abletosearch2", OPTIONS_NEGFLAG, 0, O_ACC, O_REF(O_WHY_LATER),               \
+    X(ABLETOSEARCH2, "abletosearch2", OPTIONS_NEGFLAG, 0, O_ACC, O_NOTE(O_WHY_SEARCHALL),          \
       "same, host2 only")                                                                          \
     X(SHOWPASSWORDS, "showpasswords", OPTIONS_NEGFLAG, 0,                                          \
       O_REF("imapferry never shows passwords"), O_ACC,                                             \
@@ -470,7 +473,8 @@ enum options_status {
       O_ACC, "print the cross-duplicates")                                                         \
     X(LOG, "log", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                                \
       "write a log file (default on; --nolog to skip)")                                            \
-    X(TAIL, "tail", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_LATER), O_ACC,                                 \
+    X(TAIL, "tail", OPTIONS_NEGFLAG, 0,                                                            \
+      O_REF("follow the running run's log file with tail -f: its first lines name it"), O_ACC,     \
       "with --pidfilelocking, tail -f the running log instead of exiting 8")                       \
     X(LOGFILE, "logfile", OPTIONS_STR, 0, O_HON, O_NA, "log file name, relative to --logdir")      \
     X(LOGDIR, "logdir", OPTIONS_STR, 0, O_HON, O_NA, "log folder (default LOG_imapferry)")         \
@@ -478,7 +482,8 @@ enum options_status {
       "exit after N errors (50) with the most frequent error code")                                \
     X(ERRORSDUMP, "errorsdump", OPTIONS_NEGFLAG, 0, O_ACC, O_ACC,                                  \
       "on: list all errors at the end")                                                            \
-    X(FETCH_HASH_SET, "fetch_hash_set", OPTIONS_STR, 0, O_REF(O_WHY_SELECT), O_NA,                 \
+    X(FETCH_HASH_SET, "fetch_hash_set", OPTIONS_STR, 0,                                            \
+      O_REF("imapferry always lists every message of a folder"), O_NA,                             \
       "UID set used with --noabletosearch (1:*)")                                                  \
     X(AUTOMAP, "automap", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                        \
       "map special-use folders (\\Sent \\Trash ...) onto the host2 folders with the same role")    \
@@ -495,17 +500,15 @@ enum options_status {
       "print both folder lists and the mapping, exit 0")                                           \
     X(DELETE1EMPTYFOLDERS, "delete1emptyfolders", OPTIONS_FLAG, 0, O_HON, O_NA,                    \
       "delete empty host1 folders without children (not INBOX)")                                   \
-    X(CHECKNOABLETOSEARCH, "checknoabletosearch", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_LATER), O_ACC,   \
-      "on: test SEARCH ALL on INBOX of both hosts; fall back to --noabletosearch")                 \
+    X(CHECKNOABLETOSEARCH, "checknoabletosearch", OPTIONS_NEGFLAG, 0, O_NOTE(O_WHY_SEARCHALL),     \
+      O_ACC, "on: test SEARCH ALL on INBOX of both hosts; fall back to --noabletosearch")          \
     X(DOCKERCONTEXT, "dockercontext", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_CGI), O_REF(O_WHY_CGI),      \
       "Docker plumbing (no log, no pidfile)")                                                      \
-    X(EMAILREPORTFROM, "emailreportfrom", OPTIONS_STR, 0,                                          \
-      O_REF("email reports come in a later release"), O_NA, "from: of the email reports")          \
-    X(EMAILREPORT1, "emailreport1", OPTIONS_NEGFLAG, 0,                                            \
-      O_REF("email reports come in a later release"), O_ACC,                                       \
+    X(EMAILREPORTFROM, "emailreportfrom", OPTIONS_STR, 0, O_REF(O_WHY_REPORTMAIL), O_NA,           \
+      "from: of the email reports")                                                                \
+    X(EMAILREPORT1, "emailreport1", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_REPORTMAIL), O_ACC,            \
       "APPEND a final report into host1 INBOX (off)")                                              \
-    X(EMAILREPORT2, "emailreport2", OPTIONS_NEGFLAG, 0,                                            \
-      O_REF("email reports come in a later release"), O_ACC,                                       \
+    X(EMAILREPORT2, "emailreport2", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_REPORTMAIL), O_ACC,            \
       "APPEND a final report into host2 INBOX (off)")                                              \
     X(VAR, "var", OPTIONS_LIST, 0, O_REF(O_WHY_CGI), O_NA, "CGI variables")                        \
     X(MEMORYSTRESS, "memorystress", OPTIONS_NEGFLAG, 0, O_REF(O_WHY_TEST), O_REF(O_WHY_TEST),      \

@@ -189,10 +189,11 @@ static void test_statuses(void **state)
     options_free(&o);
 
     /* Refused, for the spelling given, even abbreviated or in another case. */
-    REFUSED("--syncacls is not supported: copying ACLs comes in a later release", "--SyncAcls");
-    REFUSED("--nomixfolders is not supported: comes in a later release", "--nomixf");
+    REFUSED("--syncacls is not supported: ACLs name the source server's users", "--SyncAcls");
+    REFUSED("--nomixfolders is not supported: imapferry merges them", "--nomixf");
     REFUSED("--domain1 is not supported: imapferry has no NTLM", "--domain1", "D");
-    REFUSED("--noabletosearch is not supported", "--noabletosearch");
+    REFUSED("--emailreport2 is not supported: imapferry never writes its report into a mailbox",
+            "--emailreport2");
     REFUSED("--tests is not supported: imapsync test hook", "--tests");
     REFUSED("--notests is not supported: imapsync test hook", "--notests");
     REFUSED("--var is not supported: imapsync CGI/Docker plumbing", "--var", "x");
