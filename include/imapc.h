@@ -59,6 +59,15 @@ void imapc_set_add_header(struct imapc *c, int on);
 /* LOGOUT (errors ignored) and free. NULL is allowed. */
 void imapc_close(struct imapc *c);
 
+/* The round trips the session has waited for so far (the greeting, TLS,
+ * and one per command or pipelined group of commands; see transport).
+ * NULL: 0. */
+uint64_t imapc_round_trips(const struct imapc *c);
+/* The sum of imapc_round_trips over the sessions of side 0 ("host1") or 1
+ * ("host2") closed so far in this process: the run's total once every
+ * session is closed. */
+uint64_t imapc_round_trips_closed(int side);
+
 /* The personal namespace from NAMESPACE (or "" and the LIST separator when
  * the server has no NAMESPACE). Valid until imapc_close. */
 const struct folder_ns *imapc_namespace(const struct imapc *c);

@@ -1212,15 +1212,34 @@ static int reopen_side(const struct config *cfg, struct imapc **h, int side, int
     }
 }
 
+/* --debug: what a folder cost in round trips, the number latency
+ * multiplies (issue 16). */
+static void say_round_trips(const struct config *cfg, const char *name1, const uint64_t trips[2])
+{
+    if (!cfg->debug)
+        return;
+    char show[512];
+    show_name(name1, show, sizeof show);
+    log_out("Folder [%s]: round trips: host1 %llu, host2 %llu\n", show,
+            (unsigned long long)trips[0], (unsigned long long)trips[1]);
+}
+
 static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
                                 const struct prefetched *pre, struct folder_plan *plan, size_t idx,
                                 struct throttle *th, struct report *rep, struct status *st)
 {
     struct carried carried = {0, 0};
     int tries[2] = {0, 0};
+    uint64_t trips[2] = {0, 0};
     for (;;) {
-        if (sync_folder(cfg, h[0], h[1], pre, plan, idx, &carried, th, rep, st) == 0)
+        uint64_t was[2] = {imapc_round_trips(h[0]), imapc_round_trips(h[1])};
+        int r = sync_folder(cfg, h[0], h[1], pre, plan, idx, &carried, th, rep, st);
+        for (int i = 0; i < 2; i++)
+            trips[i] += imapc_round_trips(h[i]) - was[i];
+        if (r == 0) {
+            say_round_trips(cfg, plan->pairs[idx].name1, trips);
             return 0;
+        }
         int side = lost_side(st);
         if (side < 0 || stop_requested || cfg->side[side].reconnect == 0)
             return -1;
@@ -1641,5 +1660,9 @@ out:
         imapc_folders_free(f[i], nf[i]);
         imapc_close(h[i]);
     }
+    if (cfg->debug)
+        log_out("Round trips of the run (every session): host1 %llu, host2 %llu\n",
+                (unsigned long long)imapc_round_trips_closed(0),
+                (unsigned long long)imapc_round_trips_closed(1));
     return rc;
 }

@@ -314,10 +314,26 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
     return 0;
 }
 
+/* Round trips of the sessions closed so far, per side, for the run's total. */
+static uint64_t closed_trips[2];
+
+uint64_t imapc_round_trips(const struct imapc *c)
+{
+    return c ? transport_round_trips(c->t) : 0;
+}
+
+uint64_t imapc_round_trips_closed(int side)
+{
+    return side == 0 || side == 1 ? __atomic_load_n(&closed_trips[side], __ATOMIC_RELAXED) : 0;
+}
+
 void imapc_close(struct imapc *c)
 {
     if (c == NULL)
         return;
+    if (c->label[4] == '1' || c->label[4] == '2')
+        __atomic_fetch_add(&closed_trips[c->label[4] - '1'], imapc_round_trips(c),
+                           __ATOMIC_RELAXED);
     if (c->s) {
         /* LOGOUT is sent but its answer not read: nothing depends on it,
          * and libetpan 1.9.4 crashes on some mangled answers (found by

@@ -47,6 +47,10 @@ struct transport {
     int bol;          /* the next framing byte starts a line */
     char head[160];   /* the start of the current line, for backoff_scan_line */
     size_t headlen;
+    /* Round trips: a read after a write is a wait for the server's answer
+     * (pipelined commands pay one); the greeting is the first. */
+    uint64_t trips;
+    int sent;
 };
 
 /* A line (or the part before a literal) is complete: a throttling server
@@ -66,12 +70,14 @@ int transport_connect(const char *host, int port, double timeout, struct transpo
     struct transport *t = sbuf_xcalloc(1, sizeof *t);
     t->fd = fd;
     t->timeout_ms = timeout > 0 ? (int)(timeout * 1000) : -1;
+    t->sent = 1; /* the greeting is waited for like an answer */
     *out = t;
     return 0;
 }
 
 int transport_start_tls(struct transport *t, const struct tls_conf *conf, struct status *st)
 {
+    t->trips++; /* the handshake: one with TLS 1.3 */
     return tls_start(t->fd, conf, t->timeout_ms, &t->tls, st);
 }
 
@@ -230,6 +236,10 @@ static ssize_t unzip_read(struct transport *t, void *buf, size_t n)
 static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
 {
     struct transport *t = of(s);
+    if (t->sent) {
+        t->sent = 0;
+        t->trips++;
+    }
     ssize_t got = t->zip ? unzip_read(t, buf, n) : raw_read(t, buf, n);
     if (got > 0 && scan(t, buf, (size_t)got) < 0)
         return -1;
@@ -313,6 +323,7 @@ static ssize_t zip_write(struct transport *t, const void *buf, size_t n)
 static ssize_t low_write(mailstream_low *s, const void *buf, size_t n)
 {
     struct transport *t = of(s);
+    t->sent = 1;
     return t->zip ? zip_write(t, buf, n) : raw_write(t, buf, n);
 }
 
@@ -355,4 +366,9 @@ struct _mailstream_low *transport_low(struct transport *t)
 const char *transport_error(const struct transport *t)
 {
     return t->error;
+}
+
+uint64_t transport_round_trips(const struct transport *t)
+{
+    return t ? t->trips : 0;
 }
