@@ -123,6 +123,16 @@ int imapc_status_many(struct imapc *c, const char *const *names, size_t n,
                       struct folder_status *out, int *ok, struct status *st);
 
 int imapc_create(struct imapc *c, const char *name, struct status *st);
+/* CREATE (where create[i]) and then SUBSCRIBE (where subscribe[i]) of
+ * many folders, sent back to back in rounds of a few dozen commands: a
+ * few round trips for all. done[i] gets IMAPC_CREATED (made, or there
+ * already) and IMAPC_SUBSCRIBED as they succeeded; a refusal or a name
+ * that needs a literal leaves the bit unset (use imapc_create and
+ * imapc_subscribe for those). Fails only when the session is lost. */
+#define IMAPC_CREATED 1
+#define IMAPC_SUBSCRIBED 2
+int imapc_create_many(struct imapc *c, const char *const *names, const int *create,
+                      const int *subscribe, size_t n, int *done, struct status *st);
 int imapc_subscribe(struct imapc *c, const char *name, struct status *st);
 
 struct imapc_box {

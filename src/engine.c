@@ -1343,6 +1343,49 @@ static int prefetch_status(const struct config *cfg, struct imapc **h,
     return 0;
 }
 
+/* The host2 folders the run will create (and subscribe), all at once
+ * before the folder loop: a few round trips in all instead of one or two
+ * per folder. Not when the run may stop before a folder's turn
+ * (--exitwhenover, --maxbytesafter) or skip it (--skipemptyfolders): such
+ * a folder must stay uncreated. A refusal here leaves the pair to try again
+ * in its turn, which reports it. */
+static int create_ahead(const struct config *cfg, struct imapc *h2, struct folder_plan *plan,
+                        struct status *st)
+{
+    if (cfg->dry || cfg->exitwhenover || cfg->maxbytesafter || cfg->skipemptyfolders)
+        return 0;
+    size_t n = plan->npairs, k = 0;
+    const char **names = sbuf_xcalloc(n + 1, sizeof *names);
+    int *create = sbuf_xcalloc(n + 1, sizeof *create);
+    int *subscribe = sbuf_xcalloc(n + 1, sizeof *subscribe);
+    int *done = sbuf_xcalloc(n + 1, sizeof *done);
+    size_t *idx = sbuf_xcalloc(n + 1, sizeof *idx);
+    for (size_t i = 0; i < n; i++) {
+        struct folder_plan_pair *p = &plan->pairs[i];
+        if (p->leader != i || !(p->create == 1 || p->subscribe) || !sendable_name(p->name1) ||
+            !sendable_name(p->name2) || !seven_bit(p->name2))
+            continue;
+        names[k] = p->name2;
+        create[k] = p->create == 1;
+        subscribe[k] = p->subscribe != 0;
+        idx[k++] = i;
+    }
+    int rc = k ? imapc_create_many(h2, names, create, subscribe, k, done, st) : 0;
+    for (size_t j = 0; j < k && rc == 0; j++) {
+        struct folder_plan_pair *p = &plan->pairs[idx[j]];
+        if (create[j] && (done[j] & IMAPC_CREATED))
+            p->create = 2;
+        if (subscribe[j] && (done[j] & IMAPC_SUBSCRIBED))
+            p->subscribe = 0;
+    }
+    free(names);
+    free(create);
+    free(subscribe);
+    free(done);
+    free(idx);
+    return rc;
+}
+
 /* The folder loop, shared by --workers connection pairs. A job is a
  * folder pair together with the pairs merged into the same host2 folder
  * (they share its CREATE, so one worker does them in plan order). Worker 0
@@ -1645,7 +1688,7 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     throttle_init(&th, cfg->maxmps, cfg->maxbps, cfg->maxbytesafter, cfg->maxsleep);
     th.exit_over = cfg->exitwhenover;
     struct prefetched *pre = NULL;
-    if (prefetch_status(cfg, h, &plan, &pre, st) < 0)
+    if (create_ahead(cfg, h[1], &plan, st) < 0 || prefetch_status(cfg, h, &plan, &pre, st) < 0)
         goto out;
     progress_start((unsigned)plan.npairs, !cfg->noprogress);
     rc = run_workers(cfg, h, &plan, pre, &th, rep, st);

@@ -115,6 +115,15 @@ static void caps_fix(struct imapc *c)
         ci->imap_capability->cap_list = clist_new();
 }
 
+/* Whether the session holds a capability list with something in it (a
+ * greeting or a login answer carried one). */
+static int have_caps(const struct imapc *c)
+{
+    struct mailimap_connection_info *ci = c->s ? c->s->imap_connection_info : NULL;
+    return ci && ci->imap_capability && ci->imap_capability->cap_list &&
+           clist_count(ci->imap_capability->cap_list) > 0;
+}
+
 /* CAPABILITY, made safe against an answer without data. */
 static int ask_capability(struct imapc *c)
 {
@@ -278,8 +287,11 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
     for (char *p = c->greeting; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
+    int told = 0; /* the login answer carried the new capabilities */
     if (r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-        ask_capability(c);
+        /* The greeting's [CAPABILITY ...] (Dovecot, Cyrus) spares a round trip. */
+        if (!have_caps(c))
+            ask_capability(c);
         if ((conf->tls == CONN_TLS_AUTO || conf->tls == CONN_TLS_STARTTLS) &&
             starttls(c, conf, &tc, st) < 0) {
             imapc_close(c);
@@ -297,13 +309,19 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
             imapc_close(c);
             return -1;
         }
+        /* libetpan replaces its list with the one in a login answer's
+         * [CAPABILITY ...]: a new list means the server told us already. */
+        uintptr_t before = (uintptr_t)c->s->imap_connection_info->imap_capability;
         if (authenticate(c, conf, st) < 0) {
             imapc_close(c);
             return -1;
         }
+        told = (uintptr_t)c->s->imap_connection_info->imap_capability != before && have_caps(c);
     }
-    /* Capabilities change after login; ask again rather than trust the greeting's. */
-    ask_capability(c);
+    /* Capabilities change after login; ask again rather than trust the
+     * greeting's, unless the login answer gave them. */
+    if (!told)
+        ask_capability(c);
     if (conf->compress && mailimap_has_extension(c->s, "COMPRESS=DEFLATE") &&
         start_compress(c, conf, st) < 0) {
         imapc_close(c);
@@ -791,6 +809,65 @@ int imapc_create(struct imapc *c, const char *name, struct status *st)
     }
     if (r != MAILIMAP_NO_ERROR)
         return fail(c, r, STATUS_ERR_CREATE, st, "CREATE");
+    return 0;
+}
+
+/* One round of imapc_create_many: which folder and which verb each
+ * command was, where the outcome goes. */
+struct create_many {
+    struct imapc *c;
+    const size_t *folder;
+    const int *subscribe_cmd;
+    int *done;
+};
+
+static void create_one(void *ctx, size_t i, int refused)
+{
+    struct create_many *m = ctx;
+    if (m->subscribe_cmd[i]) {
+        if (!refused)
+            m->done[m->folder[i]] |= IMAPC_SUBSCRIBED;
+        return;
+    }
+    /* As imapc_create: a folder someone made meanwhile is there all the same. */
+    const char *t = server_text(m->c);
+    if (!refused || contains_nocase(t, "ALREADYEXISTS") || contains_nocase(t, "already exists"))
+        m->done[m->folder[i]] |= IMAPC_CREATED;
+}
+
+int imapc_create_many(struct imapc *c, const char *const *names, const int *create,
+                      const int *subscribe, size_t n, int *done, struct status *st)
+{
+    for (size_t i = 0; i < n; i++)
+        done[i] = 0;
+    const char *cmds[STATUS_PIPELINE];
+    struct sbuf b[STATUS_PIPELINE];
+    size_t folder[STATUS_PIPELINE];
+    int sub[STATUS_PIPELINE];
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        /* A folder's CREATE and SUBSCRIBE stay in one round, in that order. */
+        for (; i < n && k + 2 <= STATUS_PIPELINE; i++) {
+            if (!quotable(names[i]))
+                continue; /* left to imapc_create, which sends it as libetpan does */
+            for (int verb = 0; verb < 2; verb++) {
+                if (!(verb ? subscribe[i] : create[i]))
+                    continue;
+                b[k] = (struct sbuf)SBUF_INIT;
+                sbuf_adds(&b[k], verb ? "SUBSCRIBE " : "CREATE ");
+                appender_quote(&b[k], names[i]);
+                cmds[k] = b[k].data;
+                folder[k] = i;
+                sub[k++] = verb;
+            }
+        }
+        struct create_many round = {c, folder, sub, done};
+        int r = k ? appender_pipeline(c->s, cmds, k, create_one, &round) : MAILIMAP_NO_ERROR;
+        for (size_t j = 0; j < k; j++)
+            sbuf_free(&b[j]);
+        if (r != MAILIMAP_NO_ERROR)
+            return fail(c, r, STATUS_ERR_CREATE, st, "CREATE");
+    }
     return 0;
 }
 
