@@ -19,6 +19,7 @@
 #include "sbuf.h"
 #include "state.h"
 #include "stop.h"
+#include "throttle.h"
 #include "verify.h"
 
 #include <pthread.h>
@@ -1634,6 +1635,9 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         }
     if (cfg->justconnect)
         return justconnect_run(cfg, st);
+    /* A job of a --csv batch: the batch's one rate limit (and backoff). */
+    if (throttle_share_attach_env(st) < 0)
+        return -1;
     if (open_both(cfg, h, !cfg->justlogin, f, nf, st) < 0)
         goto out;
     if (cfg->justlogin) {
