@@ -492,17 +492,46 @@ void imapc_set_flag_rules(struct imapc *c, const struct rx_rule *const *rules, s
     c->nflag_rules = rules ? n : 0;
 }
 
+/* LIST and LSUB of imapc_list, sent back to back: what each answered. */
+struct list_pair {
+    struct imapc *c;
+    clist *l[2]; /* LIST's and LSUB's mailboxes, owned here */
+    int refused[2];
+};
+
+static void list_one(void *ctx, size_t i, int refused)
+{
+    struct list_pair *p = ctx;
+    struct mailimap_response_info *ri = p->c->s->imap_response_info;
+    p->refused[i] = refused;
+    clist **from = ri ? (i == 0 ? &ri->rsp_mailbox_list : &ri->rsp_mailbox_lsub) : NULL;
+    if (from) {
+        p->l[i] = *from;
+        *from = NULL;
+    }
+}
+
 int imapc_list(struct imapc *c, struct folder **out, size_t *n, struct status *st)
 {
     *out = NULL;
     *n = 0;
-    clist *l = NULL;
-    int r = mailimap_list(c->s, "", "*", &l);
-    if (r != MAILIMAP_NO_ERROR)
-        return fail(c, r, STATUS_ERR_SELECT, st, "LIST");
+    /* One round trip for both. */
+    static const char *const cmds[2] = {"LIST \"\" \"*\"", "LSUB \"\" \"*\""};
+    struct list_pair p = {c, {NULL, NULL}, {0, 0}};
+    int r = appender_pipeline(c->s, cmds, 2, list_one, &p);
+    if (r != MAILIMAP_NO_ERROR || p.refused[0] || p.refused[1]) {
+        for (int i = 0; i < 2; i++)
+            if (p.l[i])
+                mailimap_list_result_free(p.l[i]);
+        if (r != MAILIMAP_NO_ERROR)
+            return fail(c, r, STATUS_ERR_SELECT, st, "LIST");
+        return status_set(st, STATUS_ERR_SELECT, "%s: %s refused: %s", c->label,
+                          p.refused[0] ? "LIST" : "LSUB", server_text(c));
+    }
+    clist *l = p.l[0];
     size_t cnt = 0;
-    struct folder *f = sbuf_xcalloc(clist_count(l) + 1, sizeof *f);
-    for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
+    struct folder *f = sbuf_xcalloc((l ? clist_count(l) : 0) + 1, sizeof *f);
+    for (clistiter *it = l ? clist_begin(l) : NULL; it; it = clist_next(it)) {
         struct mailimap_mailbox_list *mb = clist_content(it);
         /* An empty name is no folder (LIST "" "" answers the separator
          * that way), and automap must never pick it as a target. */
@@ -513,20 +542,16 @@ int imapc_list(struct imapc *c, struct folder **out, size_t *n, struct status *s
         f[cnt].roles = list_roles(mb);
         cnt++;
     }
-    mailimap_list_result_free(l);
-    l = NULL;
-    r = mailimap_lsub(c->s, "", "*", &l);
-    if (r != MAILIMAP_NO_ERROR) {
-        imapc_folders_free(f, cnt);
-        return fail(c, r, STATUS_ERR_SELECT, st, "LSUB");
-    }
-    for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
+    l = p.l[1];
+    for (clistiter *it = l ? clist_begin(l) : NULL; it; it = clist_next(it)) {
         struct mailimap_mailbox_list *mb = clist_content(it);
-        for (size_t i = 0; i < cnt; i++)
+        for (size_t i = 0; i < cnt && mb->mb_name; i++)
             if (strcmp(f[i].name, mb->mb_name) == 0)
                 f[i].subscribed = 1;
     }
-    mailimap_list_result_free(l);
+    for (int i = 0; i < 2; i++)
+        if (p.l[i])
+            mailimap_list_result_free(p.l[i]);
     *out = f;
     *n = cnt;
     return 0;
@@ -698,6 +723,22 @@ struct status_many {
     int *ok;
 };
 
+/* Whether a STATUS answer names want: libetpan 1.9.4 hands a quoted
+ * mailbox name over with its quotes and escapes ("\"Project X\""). */
+static int same_mailbox(const char *got, const char *want)
+{
+    if (*got != '"')
+        return strcmp(got, want) == 0;
+    for (got++;; got++, want++) {
+        if (*got == '\\' && got[1] != '\0')
+            got++;
+        else if (*got == '"')
+            return got[1] == '\0' && *want == '\0';
+        if (*got == '\0' || *got != *want)
+            return 0;
+    }
+}
+
 static void status_one(void *ctx, size_t i, int refused)
 {
     struct status_many *m = ctx;
@@ -707,7 +748,7 @@ static void status_one(void *ctx, size_t i, int refused)
         ri->rsp_status = NULL;
     size_t k = i;
     /* Only an answer about the folder asked for counts. */
-    m->ok[k] = !refused && res && res->st_mailbox && strcmp(res->st_mailbox, m->names[k]) == 0 &&
+    m->ok[k] = !refused && res && res->st_mailbox && same_mailbox(res->st_mailbox, m->names[k]) &&
                status_convert(res, &m->out[k]) == 7;
     if (res)
         mailimap_mailbox_data_status_free(res);
