@@ -56,6 +56,7 @@ struct config {
     int family;      /* enum net_family: --inet4 / --inet6 */
     int use_size;    /* enum msg_plan_size: how RFC822.SIZE counts in the identity */
     int foldersizes; /* print per-folder counts and bytes of both hosts */
+    int debug;       /* --debug: the round trips per folder and for the run */
     char *pidfile;   /* NULL = none (--pidfile "") */
     int pidfilelocking;
     char *logpath;   /* NULL = --nolog */

@@ -68,6 +68,15 @@ void imapc_set_identity(struct imapc *c, const struct msgid_conf *conf);
 /* LOGOUT (errors ignored) and free. NULL is allowed. */
 void imapc_close(struct imapc *c);
 
+/* The round trips the session has waited for so far (the greeting, TLS,
+ * and one per command or pipelined group of commands; see transport).
+ * NULL: 0. */
+uint64_t imapc_round_trips(const struct imapc *c);
+/* The sum of imapc_round_trips over the sessions of side 0 ("host1") or 1
+ * ("host2") closed so far in this process: the run's total once every
+ * session is closed. */
+uint64_t imapc_round_trips_closed(int side);
+
 /* The personal namespace from NAMESPACE (or "" and the LIST separator when
  * the server has no NAMESPACE). Valid until imapc_close. */
 const struct folder_ns *imapc_namespace(const struct imapc *c);
@@ -123,6 +132,16 @@ int imapc_status_many(struct imapc *c, const char *const *names, size_t n,
                       struct folder_status *out, int *ok, struct status *st);
 
 int imapc_create(struct imapc *c, const char *name, struct status *st);
+/* CREATE (where create[i]) and then SUBSCRIBE (where subscribe[i]) of
+ * many folders, sent back to back in rounds of a few dozen commands: a
+ * few round trips for all. done[i] gets IMAPC_CREATED (made, or there
+ * already) and IMAPC_SUBSCRIBED as they succeeded; a refusal or a name
+ * that needs a literal leaves the bit unset (use imapc_create and
+ * imapc_subscribe for those). Fails only when the session is lost. */
+#define IMAPC_CREATED 1
+#define IMAPC_SUBSCRIBED 2
+int imapc_create_many(struct imapc *c, const char *const *names, const int *create,
+                      const int *subscribe, size_t n, int *done, struct status *st);
 int imapc_subscribe(struct imapc *c, const char *name, struct status *st);
 
 struct imapc_box {

@@ -64,8 +64,8 @@ enum options_status {
  * and the primary name upper-cased, non-alphanumerics as '_' (a few older
  * ids are shorter). `on` is the status of --x, `off` that of --nox. */
 #define OPTIONS_TABLE(X)                                                                           \
-    X(DEBUG, "debug", OPTIONS_NEGFLAG, 0, O_NOTE(O_WHY_DEBUG), O_ACC,                              \
-      "verbose trace of the whole run; forced on by any --debugimap*")                             \
+    X(DEBUG, "debug", OPTIONS_NEGFLAG, 0, O_HON, O_HON,                                            \
+      "the round trips waited for, per folder and for the run")                                    \
     X(DEBUGLIST, "debuglist", OPTIONS_NEGFLAG, 0, O_NOTE(O_WHY_DEBUG), O_ACC,                      \
       "print the UID lists of each folder")                                                        \
     X(DEBUGCONTENT, "debugcontent", OPTIONS_NEGFLAG, 0, O_NOTE(O_WHY_DEBUG), O_ACC,                \

@@ -9,6 +9,8 @@
 #ifndef IMAPFERRY_THROTTLE_H
 #define IMAPFERRY_THROTTLE_H
 
+#include "status.h"
+
 #include <stdint.h>
 #include <time.h>
 
@@ -38,5 +40,27 @@ void throttle_count(struct throttle *t, uint64_t bytes);
  * batch's k messages (imapsync pauses after every message), waking up for
  * a stop request. NULL is allowed (no cap). */
 void throttle_wait(const struct throttle *t, uint64_t k);
+
+/* One bucket for the jobs of a --csv batch: the batch parent creates a
+ * small file in its folder holding the counters, the clock and the end of
+ * the latest backoff, and each child maps it through an inherited fd named
+ * in THROTTLE_SHARE_ENV (internal: nothing a user types). Once attached,
+ * every throttle of the process counts into and waits on that bucket, and
+ * a backoff one job was asked for pauses all of them. */
+#define THROTTLE_SHARE_ENV "IMAPFERRY_RATE_FD"
+/* Batch parent: creates path (a new file, 0600), its clock started now.
+ * *fd is the open file, close-on-exec: the caller clears that flag in the
+ * child it hands the fd to and closes *fd when no child needs it. */
+int throttle_share_create(const char *path, int *fd, struct status *st);
+/* Child: maps the file on the fd THROTTLE_SHARE_ENV names, if it names
+ * one (then it unsets it). 0 when attached or none is named; -1 (st
+ * filled) when the fd is not such a file. */
+int throttle_share_attach_env(struct status *st);
+/* Whether this process counts into a shared bucket. */
+int throttle_shared(void);
+/* For backoff: the latest end of a pause any job noted, seconds of
+ * CLOCK_MONOTONIC (0: none, or not shared); and noting one. */
+double throttle_share_backoff_until(void);
+void throttle_share_backoff(double until);
 
 #endif

@@ -50,4 +50,9 @@ int transport_peek_line(struct transport *t, char *line, size_t n);
 /* The reason for the last I/O failure ("" if none). */
 const char *transport_error(const struct transport *t);
 
+/* The times this connection waited for the server after sending: the
+ * greeting, the TLS handshake and each read that follows a write (commands
+ * sent back to back cost one). NULL: 0. */
+uint64_t transport_round_trips(const struct transport *t);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include "log.h"
 #include "stop.h"
+#include "throttle.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ void backoff_note(unsigned ms)
     if (t > until)
         until = t;
     pthread_mutex_unlock(&mu);
+    throttle_share_backoff(t); /* the other jobs of a batch pause too */
 }
 
 /* Case-insensitive search in the first len bytes of s. */
@@ -67,7 +69,10 @@ void backoff_scan_line(const char *line, size_t len)
 
 void backoff_wait(void)
 {
+    double other = throttle_share_backoff_until();
     pthread_mutex_lock(&mu);
+    if (other > until)
+        until = other;
     double end = until, t = now();
     int say = end > t && end > announced;
     if (say)

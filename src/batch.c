@@ -12,6 +12,7 @@
 #include "secret.h"
 #include "status.h"
 #include "stop.h"
+#include "throttle.h"
 #include "version.h"
 
 #include <errno.h>
@@ -61,6 +62,7 @@ struct job {
     int exit_code;                                 /* -1 = not run */
     int workers;                                   /* sessions it opens on each host (--workers) */
     int killed_by;                                 /* signal that ended it, 0 = none */
+    int shared_rate; /* its child counts into the batch's rate limit file */
     double start, duration;
 };
 
@@ -68,7 +70,8 @@ struct batch {
     const struct options *cmd; /* the command line */
     const char *csv;
     const char *argv0;
-    char *dir; /* the output folder */
+    char *dir;   /* the output folder */
+    int rate_fd; /* the batch's one rate limit (throttle_share_create), -1 = none */
     int jobs, maxconns, nolog;
     struct job *job;
     size_t njob;
@@ -377,20 +380,26 @@ static int child_words(struct batch *b, struct job *j, const struct csv_line *l,
                 return -1;
         }
     }
-    /* The rate caps of the command line are the batch's: each of the
-     * --jobs accounts running at once gets its share. A line's own cap is
-     * that account's. */
+    /* The rate caps of the command line are the batch's: one bucket, the
+     * rate limit file, for all its jobs, so each child gets the whole cap
+     * and counts into that file. Without the file each of the --jobs
+     * accounts running at once gets its share. A line's own cap is that
+     * account's: such a child counts alone. */
+    int own = line->v[OPT_MAXBYTESPERSECOND].given || line->v[OPT_MAXMESSAGESPERSECOND].given;
+    j->shared_rate =
+        !own && b->rate_fd >= 0 &&
+        (cmd->v[OPT_MAXBYTESPERSECOND].given || cmd->v[OPT_MAXMESSAGESPERSECOND].given);
+    long parts = j->shared_rate || b->jobs <= 1 ? 1 : b->jobs;
     if (line->v[OPT_MAXBYTESPERSECOND].given)
         add(w, "--maxbytespersecond=%ld", line->v[OPT_MAXBYTESPERSECOND].num);
     else if (cmd->v[OPT_MAXBYTESPERSECOND].given) {
-        long share = cmd->v[OPT_MAXBYTESPERSECOND].num / (b->jobs > 1 ? b->jobs : 1);
+        long share = cmd->v[OPT_MAXBYTESPERSECOND].num / parts;
         add(w, "--maxbytespersecond=%ld", share > 0 ? share : 1); /* 0 would mean no cap */
     }
     if (line->v[OPT_MAXMESSAGESPERSECOND].given)
         add(w, "--maxmessagespersecond=%g", line->v[OPT_MAXMESSAGESPERSECOND].fnum);
     else if (cmd->v[OPT_MAXMESSAGESPERSECOND].given)
-        add(w, "--maxmessagespersecond=%g",
-            cmd->v[OPT_MAXMESSAGESPERSECOND].fnum / (b->jobs > 1 ? b->jobs : 1));
+        add(w, "--maxmessagespersecond=%g", cmd->v[OPT_MAXMESSAGESPERSECOND].fnum / (double)parts);
     if (j->workers > 0 && pick(line, cmd, OPT_WORKERS) == NULL)
         add(w, "--workers=%d", j->workers);
     if (line->v[OPT_PIDFILE].given)
@@ -538,6 +547,22 @@ static int read_csv(struct batch *b, struct status *st)
 
 /* ---- the output folder ---- */
 
+/* --maxbytespersecond / --maxmessagespersecond on the command line: one
+ * bucket for every job, in the batch folder (throttle). Without it each
+ * job gets its share of the caps instead. */
+static void share_rate(struct batch *b)
+{
+    if (!b->cmd->v[OPT_MAXBYTESPERSECOND].given && !b->cmd->v[OPT_MAXMESSAGESPERSECOND].given)
+        return;
+    struct sbuf p = SBUF_INIT;
+    sbuf_addf(&p, "%s/ratelimit", b->dir);
+    struct status st;
+    if (throttle_share_create(p.data, &b->rate_fd, &st) < 0)
+        log_out("imapferry: note: %s; each of the %d jobs gets its share of the rate caps\n",
+                st.msg, b->jobs);
+    sbuf_free(&p);
+}
+
 static int make_dir(struct batch *b, struct status *st)
 {
     const struct options_value *ld = b->cmd->v[OPT_LOGDIR].given ? &b->cmd->v[OPT_LOGDIR] : NULL;
@@ -661,9 +686,15 @@ static int start_job(struct batch *b, struct job *j, struct status *st)
     if (rc == 0 && pid < 0)
         rc = status_set(st, STATUS_OTHER, "fork: %s", strerror(errno));
     if (pid == 0) {
-        /* Only the pipes named in argv cross the exec. */
+        /* Only the pipes named in argv cross the exec, and the rate limit
+         * file for a child that counts into it. */
         for (int i = 0; i < h.n; i++)
             fcntl(h.fd[i], F_SETFD, 0);
+        if (j->shared_rate && fcntl(b->rate_fd, F_SETFD, 0) == 0) {
+            char fdnum[16];
+            snprintf(fdnum, sizeof fdnum, "%d", b->rate_fd);
+            setenv(THROTTLE_SHARE_ENV, fdnum, 1);
+        }
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, 0);
@@ -1079,6 +1110,7 @@ int batch_run(const struct options *o, const char *argv0)
 {
     struct batch b;
     memset(&b, 0, sizeof b);
+    b.rate_fd = -1;
     b.cmd = o;
     b.argv0 = argv0 ? argv0 : "imapferry";
     struct status st;
@@ -1126,6 +1158,7 @@ int batch_run(const struct options *o, const char *argv0)
     log_out("\nBatch folder is %s\n", b.dir);
     if (notes[0])
         log_out("%s\n", notes);
+    share_rate(&b);
     double t0 = now();
     b.t0 = t0;
     b.table = progress_table_start(!o->v[OPT_NOPROGRESS].given);
@@ -1151,6 +1184,8 @@ int batch_run(const struct options *o, const char *argv0)
         log_err("imapferry: batch stopped by a signal; lines not run are in failures.csv\n");
     log_close();
 out:
+    if (b.rate_fd >= 0)
+        close(b.rate_fd);
     lock_release(lk);
     free(failures);
     for (size_t i = 0; i < b.njob; i++)

@@ -117,6 +117,7 @@ static int build_folders(const struct options *o, struct config *c, struct statu
     f->subscribeall = flag_or(o, OPT_SUBSCRIBEALL, 0);
     c->skipemptyfolders = flag_or(o, OPT_SKIPEMPTYFOLDERS, 0);
     c->justfoldersizes = flag_or(o, OPT_JUSTFOLDERSIZES, 0);
+    c->debug = flag_or(o, OPT_DEBUG, 0);
     c->justfolderlists = flag_or(o, OPT_JUSTFOLDERLISTS, 0);
     c->justautomap = flag_or(o, OPT_JUSTAUTOMAP, 0);
     return 0;

@@ -16,9 +16,13 @@
 #include <string.h>
 
 /* A batch: few enough messages that one FETCH answer stays small in memory,
- * enough that round trips stop mattering on a LAN. */
-#define BATCH_MSGS 50
+ * enough that round trips stop mattering on a LAN. A folder's first batch
+ * is small, so host2 starts appending early; the next ones grow to
+ * BATCH_BYTES_MAX, so a big folder pays fewer round trips (each batch is
+ * one on each side: what counts on a distant server, issue 16). */
+#define BATCH_MSGS 100
 #define BATCH_BYTES (1u << 20)
+#define BATCH_BYTES_MAX (2u << 20)
 
 /* Where appended messages go, and where their outcome is counted. */
 struct batch {
@@ -141,6 +145,7 @@ struct pipeline {
     size_t n;
     const struct transform *tf; /* NULL: bodies go out as fetched */
     const char *mailbox;        /* host2's, for messages */
+    uint64_t cap;               /* bytes of the next batch (BATCH_BYTES up to _MAX) */
 };
 
 static void fetched_free(struct fetched *f)
@@ -187,8 +192,8 @@ static void fetch_batch(struct pipeline *p, size_t *k, struct fetched *f)
     struct imapc_body body[BATCH_MSGS];
     size_t cnt = 0;
     uint64_t bytes = 0;
-    while (*k + cnt < p->n && cnt < BATCH_MSGS &&
-           (cnt == 0 || bytes + p->m1[p->idx[*k + cnt]].size <= BATCH_BYTES)) {
+    while (*k + cnt < p->n && cnt < (*k == 0 ? BATCH_MSGS / 2 : BATCH_MSGS) &&
+           (cnt == 0 || bytes + p->m1[p->idx[*k + cnt]].size <= p->cap)) {
         meta[cnt] = &p->m1[p->idx[*k + cnt]];
         uids[cnt] = meta[cnt]->uid;
         bytes += meta[cnt]->size;
@@ -196,6 +201,8 @@ static void fetch_batch(struct pipeline *p, size_t *k, struct fetched *f)
     }
     *k += cnt;
     f->end = *k >= p->n;
+    if (p->cap < BATCH_BYTES_MAX)
+        p->cap *= 2;
     /* On a refused batch FETCH every body is NULL: the loop below then
      * fetches one at a time, which finds the message the server refuses. */
     if (imapc_fetch_bodies(p->h1, uids, cnt, body, &f->lost_st) < 0 && status_lost(&f->lost_st)) {
@@ -309,6 +316,7 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
     p.n = n;
     p.tf = transform_active(tf) ? tf : NULL;
     p.mailbox = mailbox;
+    p.cap = BATCH_BYTES;
     /* Signals go to the main thread; the fetcher notices stop_requested. */
     sigset_t block, old;
     sigemptyset(&block);

@@ -22,6 +22,7 @@
 #include "sbuf.h"
 #include "state.h"
 #include "stop.h"
+#include "throttle.h"
 #include "verify.h"
 
 #include <pthread.h>
@@ -1369,15 +1370,34 @@ static int reopen_side(const struct config *cfg, struct imapc **h, int side, int
     }
 }
 
+/* --debug: what a folder cost in round trips, the number latency
+ * multiplies (issue 16). */
+static void say_round_trips(const struct config *cfg, const char *name1, const uint64_t trips[2])
+{
+    if (!cfg->debug)
+        return;
+    char show[512];
+    show_name(name1, show, sizeof show);
+    log_out("Folder [%s]: round trips: host1 %llu, host2 %llu\n", show,
+            (unsigned long long)trips[0], (unsigned long long)trips[1]);
+}
+
 static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
                                 const struct prefetched *pre, struct folder_plan *plan, size_t idx,
                                 struct throttle *th, struct report *rep, struct status *st)
 {
     struct carried carried = {0, 0};
     int tries[2] = {0, 0};
+    uint64_t trips[2] = {0, 0};
     for (;;) {
-        if (sync_folder(cfg, h[0], h[1], pre, plan, idx, &carried, th, rep, st) == 0)
+        uint64_t was[2] = {imapc_round_trips(h[0]), imapc_round_trips(h[1])};
+        int r = sync_folder(cfg, h[0], h[1], pre, plan, idx, &carried, th, rep, st);
+        for (int i = 0; i < 2; i++)
+            trips[i] += imapc_round_trips(h[i]) - was[i];
+        if (r == 0) {
+            say_round_trips(cfg, plan->pairs[idx].name1, trips);
             return 0;
+        }
         int side = lost_side(st);
         if (side < 0 || stop_requested || cfg->side[side].reconnect == 0)
             return -1;
@@ -1479,6 +1499,49 @@ static int prefetch_status(const struct config *cfg, struct imapc **h,
     }
     *out = pre;
     return 0;
+}
+
+/* The host2 folders the run will create (and subscribe), all at once
+ * before the folder loop: a few round trips in all instead of one or two
+ * per folder. Not when the run may stop before a folder's turn
+ * (--exitwhenover, --maxbytesafter) or skip it (--skipemptyfolders): such
+ * a folder must stay uncreated. A refusal here leaves the pair to try again
+ * in its turn, which reports it. */
+static int create_ahead(const struct config *cfg, struct imapc *h2, struct folder_plan *plan,
+                        struct status *st)
+{
+    if (cfg->dry || cfg->exitwhenover || cfg->maxbytesafter || cfg->skipemptyfolders)
+        return 0;
+    size_t n = plan->npairs, k = 0;
+    const char **names = sbuf_xcalloc(n + 1, sizeof *names);
+    int *create = sbuf_xcalloc(n + 1, sizeof *create);
+    int *subscribe = sbuf_xcalloc(n + 1, sizeof *subscribe);
+    int *done = sbuf_xcalloc(n + 1, sizeof *done);
+    size_t *idx = sbuf_xcalloc(n + 1, sizeof *idx);
+    for (size_t i = 0; i < n; i++) {
+        struct folder_plan_pair *p = &plan->pairs[i];
+        if (p->leader != i || !(p->create == 1 || p->subscribe) || !sendable_name(p->name1) ||
+            !sendable_name(p->name2) || !seven_bit(p->name2))
+            continue;
+        names[k] = p->name2;
+        create[k] = p->create == 1;
+        subscribe[k] = p->subscribe != 0;
+        idx[k++] = i;
+    }
+    int rc = k ? imapc_create_many(h2, names, create, subscribe, k, done, st) : 0;
+    for (size_t j = 0; j < k && rc == 0; j++) {
+        struct folder_plan_pair *p = &plan->pairs[idx[j]];
+        if (create[j] && (done[j] & IMAPC_CREATED))
+            p->create = 2;
+        if (subscribe[j] && (done[j] & IMAPC_SUBSCRIBED))
+            p->subscribe = 0;
+    }
+    free(names);
+    free(create);
+    free(subscribe);
+    free(done);
+    free(idx);
+    return rc;
 }
 
 /* The folder loop, shared by --workers connection pairs. A job is a
@@ -1729,6 +1792,9 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
         }
     if (cfg->justconnect)
         return justconnect_run(cfg, st);
+    /* A job of a --csv batch: the batch's one rate limit (and backoff). */
+    if (throttle_share_attach_env(st) < 0)
+        return -1;
     if (open_both(cfg, h, !cfg->justlogin, f, nf, st) < 0)
         goto out;
     if (cfg->justlogin) {
@@ -1791,7 +1857,7 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     throttle_init(&th, cfg->maxmps, cfg->maxbps, cfg->maxbytesafter, cfg->maxsleep);
     th.exit_over = cfg->exitwhenover;
     struct prefetched *pre = NULL;
-    if (prefetch_status(cfg, h, &plan, &pre, st) < 0) {
+    if (create_ahead(cfg, h[1], &plan, st) < 0 || prefetch_status(cfg, h, &plan, &pre, st) < 0) {
         free(gone1);
         goto out;
     }
@@ -1821,5 +1887,9 @@ out:
         imapc_folders_free(f[i], nf[i]);
         imapc_close(h[i]);
     }
+    if (cfg->debug)
+        log_out("Round trips of the run (every session): host1 %llu, host2 %llu\n",
+                (unsigned long long)imapc_round_trips_closed(0),
+                (unsigned long long)imapc_round_trips_closed(1));
     return rc;
 }

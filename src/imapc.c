@@ -118,6 +118,15 @@ static void caps_fix(struct imapc *c)
         ci->imap_capability->cap_list = clist_new();
 }
 
+/* Whether the session holds a capability list with something in it (a
+ * greeting or a login answer carried one). */
+static int have_caps(const struct imapc *c)
+{
+    struct mailimap_connection_info *ci = c->s ? c->s->imap_connection_info : NULL;
+    return ci && ci->imap_capability && ci->imap_capability->cap_list &&
+           clist_count(ci->imap_capability->cap_list) > 0;
+}
+
 /* CAPABILITY, made safe against an answer without data. */
 static int ask_capability(struct imapc *c)
 {
@@ -322,8 +331,11 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
     for (char *p = c->greeting; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
+    int told = 0; /* the login answer carried the new capabilities */
     if (r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-        ask_capability(c);
+        /* The greeting's [CAPABILITY ...] (Dovecot, Cyrus) spares a round trip. */
+        if (!have_caps(c))
+            ask_capability(c);
         if ((conf->tls == CONN_TLS_AUTO || conf->tls == CONN_TLS_STARTTLS) &&
             starttls(c, conf, &tc, st) < 0) {
             imapc_close(c);
@@ -341,13 +353,19 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
             imapc_close(c);
             return -1;
         }
+        /* libetpan replaces its list with the one in a login answer's
+         * [CAPABILITY ...]: a new list means the server told us already. */
+        uintptr_t before = (uintptr_t)c->s->imap_connection_info->imap_capability;
         if (authenticate(c, conf, st) < 0) {
             imapc_close(c);
             return -1;
         }
+        told = (uintptr_t)c->s->imap_connection_info->imap_capability != before && have_caps(c);
     }
-    /* Capabilities change after login; ask again rather than trust the greeting's. */
-    ask_capability(c);
+    /* Capabilities change after login; ask again rather than trust the
+     * greeting's, unless the login answer gave them. */
+    if (!told)
+        ask_capability(c);
     if (conf->compress && mailimap_has_extension(c->s, "COMPRESS=DEFLATE") &&
         start_compress(c, conf, st) < 0) {
         imapc_close(c);
@@ -358,10 +376,26 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
     return 0;
 }
 
+/* Round trips of the sessions closed so far, per side, for the run's total. */
+static uint64_t closed_trips[2];
+
+uint64_t imapc_round_trips(const struct imapc *c)
+{
+    return c ? transport_round_trips(c->t) : 0;
+}
+
+uint64_t imapc_round_trips_closed(int side)
+{
+    return side == 0 || side == 1 ? __atomic_load_n(&closed_trips[side], __ATOMIC_RELAXED) : 0;
+}
+
 void imapc_close(struct imapc *c)
 {
     if (c == NULL)
         return;
+    if (c->label[4] == '1' || c->label[4] == '2')
+        __atomic_fetch_add(&closed_trips[c->label[4] - '1'], imapc_round_trips(c),
+                           __ATOMIC_RELAXED);
     if (c->s) {
         /* LOGOUT is sent but its answer not read: nothing depends on it,
          * and libetpan 1.9.4 crashes on some mangled answers (found by
@@ -507,17 +541,46 @@ void imapc_set_flag_rules(struct imapc *c, const struct rx_rule *const *rules, s
     c->nflag_rules = rules ? n : 0;
 }
 
+/* LIST and LSUB of imapc_list, sent back to back: what each answered. */
+struct list_pair {
+    struct imapc *c;
+    clist *l[2]; /* LIST's and LSUB's mailboxes, owned here */
+    int refused[2];
+};
+
+static void list_one(void *ctx, size_t i, int refused)
+{
+    struct list_pair *p = ctx;
+    struct mailimap_response_info *ri = p->c->s->imap_response_info;
+    p->refused[i] = refused;
+    clist **from = ri ? (i == 0 ? &ri->rsp_mailbox_list : &ri->rsp_mailbox_lsub) : NULL;
+    if (from) {
+        p->l[i] = *from;
+        *from = NULL;
+    }
+}
+
 int imapc_list(struct imapc *c, struct folder **out, size_t *n, struct status *st)
 {
     *out = NULL;
     *n = 0;
-    clist *l = NULL;
-    int r = mailimap_list(c->s, "", "*", &l);
-    if (r != MAILIMAP_NO_ERROR)
-        return fail(c, r, STATUS_ERR_SELECT, st, "LIST");
+    /* One round trip for both. */
+    static const char *const cmds[2] = {"LIST \"\" \"*\"", "LSUB \"\" \"*\""};
+    struct list_pair p = {c, {NULL, NULL}, {0, 0}};
+    int r = appender_pipeline(c->s, cmds, 2, list_one, &p);
+    if (r != MAILIMAP_NO_ERROR || p.refused[0] || p.refused[1]) {
+        for (int i = 0; i < 2; i++)
+            if (p.l[i])
+                mailimap_list_result_free(p.l[i]);
+        if (r != MAILIMAP_NO_ERROR)
+            return fail(c, r, STATUS_ERR_SELECT, st, "LIST");
+        return status_set(st, STATUS_ERR_SELECT, "%s: %s refused: %s", c->label,
+                          p.refused[0] ? "LIST" : "LSUB", server_text(c));
+    }
+    clist *l = p.l[0];
     size_t cnt = 0;
-    struct folder *f = sbuf_xcalloc(clist_count(l) + 1, sizeof *f);
-    for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
+    struct folder *f = sbuf_xcalloc((l ? clist_count(l) : 0) + 1, sizeof *f);
+    for (clistiter *it = l ? clist_begin(l) : NULL; it; it = clist_next(it)) {
         struct mailimap_mailbox_list *mb = clist_content(it);
         /* An empty name is no folder (LIST "" "" answers the separator
          * that way), and automap must never pick it as a target. */
@@ -528,20 +591,16 @@ int imapc_list(struct imapc *c, struct folder **out, size_t *n, struct status *s
         f[cnt].roles = list_roles(mb);
         cnt++;
     }
-    mailimap_list_result_free(l);
-    l = NULL;
-    r = mailimap_lsub(c->s, "", "*", &l);
-    if (r != MAILIMAP_NO_ERROR) {
-        imapc_folders_free(f, cnt);
-        return fail(c, r, STATUS_ERR_SELECT, st, "LSUB");
-    }
-    for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
+    l = p.l[1];
+    for (clistiter *it = l ? clist_begin(l) : NULL; it; it = clist_next(it)) {
         struct mailimap_mailbox_list *mb = clist_content(it);
-        for (size_t i = 0; i < cnt; i++)
+        for (size_t i = 0; i < cnt && mb->mb_name; i++)
             if (strcmp(f[i].name, mb->mb_name) == 0)
                 f[i].subscribed = 1;
     }
-    mailimap_list_result_free(l);
+    for (int i = 0; i < 2; i++)
+        if (p.l[i])
+            mailimap_list_result_free(p.l[i]);
     *out = f;
     *n = cnt;
     return 0;
@@ -713,6 +772,22 @@ struct status_many {
     int *ok;
 };
 
+/* Whether a STATUS answer names want: libetpan 1.9.4 hands a quoted
+ * mailbox name over with its quotes and escapes ("\"Project X\""). */
+static int same_mailbox(const char *got, const char *want)
+{
+    if (*got != '"')
+        return strcmp(got, want) == 0;
+    for (got++;; got++, want++) {
+        if (*got == '\\' && got[1] != '\0')
+            got++;
+        else if (*got == '"')
+            return got[1] == '\0' && *want == '\0';
+        if (*got == '\0' || *got != *want)
+            return 0;
+    }
+}
+
 static void status_one(void *ctx, size_t i, int refused)
 {
     struct status_many *m = ctx;
@@ -722,7 +797,7 @@ static void status_one(void *ctx, size_t i, int refused)
         ri->rsp_status = NULL;
     size_t k = i;
     /* Only an answer about the folder asked for counts. */
-    m->ok[k] = !refused && res && res->st_mailbox && strcmp(res->st_mailbox, m->names[k]) == 0 &&
+    m->ok[k] = !refused && res && res->st_mailbox && same_mailbox(res->st_mailbox, m->names[k]) &&
                status_convert(res, &m->out[k]) == 7;
     if (res)
         mailimap_mailbox_data_status_free(res);
@@ -824,6 +899,65 @@ int imapc_create(struct imapc *c, const char *name, struct status *st)
     }
     if (r != MAILIMAP_NO_ERROR)
         return fail(c, r, STATUS_ERR_CREATE, st, "CREATE");
+    return 0;
+}
+
+/* One round of imapc_create_many: which folder and which verb each
+ * command was, where the outcome goes. */
+struct create_many {
+    struct imapc *c;
+    const size_t *folder;
+    const int *subscribe_cmd;
+    int *done;
+};
+
+static void create_one(void *ctx, size_t i, int refused)
+{
+    struct create_many *m = ctx;
+    if (m->subscribe_cmd[i]) {
+        if (!refused)
+            m->done[m->folder[i]] |= IMAPC_SUBSCRIBED;
+        return;
+    }
+    /* As imapc_create: a folder someone made meanwhile is there all the same. */
+    const char *t = server_text(m->c);
+    if (!refused || contains_nocase(t, "ALREADYEXISTS") || contains_nocase(t, "already exists"))
+        m->done[m->folder[i]] |= IMAPC_CREATED;
+}
+
+int imapc_create_many(struct imapc *c, const char *const *names, const int *create,
+                      const int *subscribe, size_t n, int *done, struct status *st)
+{
+    for (size_t i = 0; i < n; i++)
+        done[i] = 0;
+    const char *cmds[STATUS_PIPELINE];
+    struct sbuf b[STATUS_PIPELINE];
+    size_t folder[STATUS_PIPELINE];
+    int sub[STATUS_PIPELINE];
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        /* A folder's CREATE and SUBSCRIBE stay in one round, in that order. */
+        for (; i < n && k + 2 <= STATUS_PIPELINE; i++) {
+            if (!quotable(names[i]))
+                continue; /* left to imapc_create, which sends it as libetpan does */
+            for (int verb = 0; verb < 2; verb++) {
+                if (!(verb ? subscribe[i] : create[i]))
+                    continue;
+                b[k] = (struct sbuf)SBUF_INIT;
+                sbuf_adds(&b[k], verb ? "SUBSCRIBE " : "CREATE ");
+                appender_quote(&b[k], names[i]);
+                cmds[k] = b[k].data;
+                folder[k] = i;
+                sub[k++] = verb;
+            }
+        }
+        struct create_many round = {c, folder, sub, done};
+        int r = k ? appender_pipeline(c->s, cmds, k, create_one, &round) : MAILIMAP_NO_ERROR;
+        for (size_t j = 0; j < k; j++)
+            sbuf_free(&b[j]);
+        if (r != MAILIMAP_NO_ERROR)
+            return fail(c, r, STATUS_ERR_CREATE, st, "CREATE");
+    }
     return 0;
 }
 

@@ -49,6 +49,10 @@ struct transport {
     size_t headlen;
     unsigned char *pend; /* read by transport_peek_line, not yet handed out */
     size_t pendlen, pendoff;
+    /* Round trips: a read after a write is a wait for the server's answer
+     * (pipelined commands pay one); the greeting is the first. */
+    uint64_t trips;
+    int sent;
 };
 
 /* A line (or the part before a literal) is complete: a throttling server
@@ -68,12 +72,14 @@ int transport_connect(const char *host, int port, double timeout, struct transpo
     struct transport *t = sbuf_xcalloc(1, sizeof *t);
     t->fd = fd;
     t->timeout_ms = timeout > 0 ? (int)(timeout * 1000) : -1;
+    t->sent = 1; /* the greeting is waited for like an answer */
     *out = t;
     return 0;
 }
 
 int transport_start_tls(struct transport *t, const struct tls_conf *conf, struct status *st)
 {
+    t->trips++; /* the handshake: one with TLS 1.3 */
     return tls_start(t->fd, conf, t->timeout_ms, &t->tls, st);
 }
 
@@ -233,6 +239,10 @@ static ssize_t unzip_read(struct transport *t, void *buf, size_t n)
 static ssize_t low_read(mailstream_low *s, void *buf, size_t n)
 {
     struct transport *t = of(s);
+    if (t->sent) {
+        t->sent = 0;
+        t->trips++;
+    }
     ssize_t got = t->zip ? unzip_read(t, buf, n) : raw_read(t, buf, n);
     if (got > 0 && scan(t, buf, (size_t)got) < 0)
         return -1;
@@ -327,6 +337,7 @@ static ssize_t zip_write(struct transport *t, const void *buf, size_t n)
 static ssize_t low_write(mailstream_low *s, const void *buf, size_t n)
 {
     struct transport *t = of(s);
+    t->sent = 1;
     return t->zip ? zip_write(t, buf, n) : raw_write(t, buf, n);
 }
 
@@ -390,4 +401,9 @@ int transport_peek_line(struct transport *t, char *line, size_t n)
 const char *transport_error(const struct transport *t)
 {
     return t->error;
+}
+
+uint64_t transport_round_trips(const struct transport *t)
+{
+    return t ? t->trips : 0;
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Integration tests of --workers: several connection pairs syncing folder
 pairs at once must leave host2 exactly as one worker does (merged folders
-included), finish when the server refuses the extra sessions, and share one
-rate limit. Assertions are on the servers' real state through the oracle.
+included), finish when the server refuses the extra sessions, wait for few
+round trips (--debug counts them) and share one rate limit. Assertions are on the servers' real state through the oracle.
 Usage: test_workers.py --bin path/to/imapferry
 """
 import os
@@ -63,6 +63,58 @@ def server_allowing_two_sessions(s):
     itest.identical(s, "user3")
 
 
+def folder_budget(snapshot):
+    """logical folder name -> the body batches its first copy needs at most
+    (50 messages or 1 MiB each, copy.c)."""
+    out = {}
+    for f, c in snapshot.items():
+        n = sum(c.values())
+        b = sum(k * snapshot.sizes[key[0]] for key, k in c.items())
+        out["/".join(f)] = -(-n // 50) + -(-b // (1 << 20))
+    return out
+
+
+@test
+def round_trips_counted_and_few(s):
+    """--debug counts the round trips each folder waited for: a first copy
+    costs host1 its SELECT, one metadata FETCH and the body FETCHes, host2
+    its SELECT, the APPEND batches and one STATUS (its CREATE and SUBSCRIBE
+    went out for all folders at once, before the folder loop); a rerun with
+    state costs five for the whole run, whatever the folder count: the
+    greeting, LOGIN, NAMESPACE, LIST with LSUB, and one STATUS round."""
+    user = "user3"
+    s.host2.reset(user)
+    corpus.load(s.host1.imap(user), seed=13, count=200)
+    budget = folder_budget(snap(s.host1, user))
+    r = run_ferry(s, user, "--workers", "1", "--debug", "--statedir",
+                  os.path.join(itest.WORK, "state-rt"))
+    check(r.returncode == 0, "first copy failed", r)
+    itest.identical(s, user)
+    got = {m[0]: (int(m[1]), int(m[2])) for m in
+           re.findall(r"^Folder \[(.*)\]: round trips: host1 (\d+), host2 (\d+)$", r.stdout, re.M)}
+    check(set(got) == set(budget), "want a round trip line per folder, got %r" % sorted(got), r)
+    for f, (h1, h2) in got.items():
+        check(1 <= h1 <= 2 + budget[f] and 1 <= h2 <= 2 + budget[f],
+              "folder %s: %d/%d round trips, budget %d + 2" % (f, h1, h2, budget[f]), r)
+    total = re.search(r"^Round trips of the run \(every session\): host1 (\d+), host2 (\d+)$",
+                      r.stdout, re.M)
+    check(total, "no run total", r)
+    # one session per side: greeting, LOGIN, NAMESPACE, LIST, LSUB, the
+    # CREATE round (host2) and the STATUS round, besides the folders'
+    for side in (0, 1):
+        folders = sum(v[side] for v in got.values())
+        check(folders < int(total.group(side + 1)) <= folders + 8,
+              "host%d: run total %s for %d in the folders" % (side + 1, total.group(side + 1),
+                                                               folders), r)
+    r = run_ferry(s, user, "--workers", "4", "--debug", "--statedir",
+                  os.path.join(itest.WORK, "state-rt"))
+    check(stat(r.stdout, "Messages transferred") == 0, "rerun copied", r)
+    total = re.search(r"^Round trips of the run \(every session\): host1 (\d+), host2 (\d+)$",
+                      r.stdout, re.M)
+    check(total and int(total.group(1)) <= 5 and int(total.group(2)) <= 5,
+          "a rerun with nothing new should wait for 5 round trips a side", r)
+
+
 @test
 def one_rate_limit_for_all_workers(s):
     """--maxbytespersecond is one cap for the run, shared by 4 workers, and
@@ -92,4 +144,4 @@ def one_rate_limit_for_all_workers(s):
 
 if __name__ == "__main__":
     sys.exit(itest.main([four_workers_same_as_one, server_allowing_two_sessions,
-                         one_rate_limit_for_all_workers]))
+                         round_trips_counted_and_few, one_rate_limit_for_all_workers]))
