@@ -21,6 +21,11 @@ void net_use_family(enum net_family f);
  * *fd belongs to the caller (close it). */
 int net_connect(const char *host, int port, double timeout, int *fd, struct status *st);
 
+/* While on (in this thread), a stop request does not cut net_wait short:
+ * the answer to an APPEND already sent is waited for (within the timeout),
+ * or the server would keep messages the run never counted. */
+void net_hold_stop(int on);
+
 /* Wait until fd is readable (events = POLLIN) or writable (POLLOUT).
  * Returns 1 when ready, 0 on timeout, -1 on error. timeout_ms < 0 = forever. */
 int net_wait(int fd, short events, int timeout_ms);

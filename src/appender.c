@@ -9,6 +9,7 @@
 #include "appender.h"
 
 #include "crashpoint.h"
+#include "net.h"
 #include "hdrdate.h"
 #include "sbuf.h"
 
@@ -169,9 +170,12 @@ int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *cons
     if (r != MAILIMAP_NO_ERROR)
         return r;
     crashpoint("APPEND sent, not answered");
-    if (mailimap_read_line(s) == NULL)
-        return MAILIMAP_ERROR_STREAM;
-    r = appender_answer(s, refused);
+    net_hold_stop(1);
+    const char *line = mailimap_read_line(s);
+    r = line ? appender_answer(s, refused) : MAILIMAP_ERROR_STREAM;
+    net_hold_stop(0);
+    if (line == NULL)
+        return r;
     crashpoint("APPEND answered");
     return r;
 }
@@ -206,9 +210,12 @@ int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int
         mailstream_flush(s->imap_stream) == -1)
         return MAILIMAP_ERROR_STREAM;
     crashpoint("APPEND sent, not answered");
-    if (mailimap_read_line(s) == NULL)
-        return MAILIMAP_ERROR_STREAM;
-    r = appender_answer(s, refused);
+    net_hold_stop(1);
+    const char *line = mailimap_read_line(s);
+    r = line ? appender_answer(s, refused) : MAILIMAP_ERROR_STREAM;
+    net_hold_stop(0);
+    if (line == NULL)
+        return r;
     crashpoint("APPEND answered");
     return r;
 }

@@ -18,12 +18,19 @@
  * must notice stop_requested too. */
 #define SLICE_MS 200
 
+static _Thread_local int held;
+
+void net_hold_stop(int on)
+{
+    held = on;
+}
+
 int net_wait(int fd, short events, int timeout_ms)
 {
     struct pollfd p = {.fd = fd, .events = events, .revents = 0};
     int left = timeout_ms;
     for (;;) {
-        if (stop_requested) {
+        if (stop_requested && !held) {
             errno = EINTR;
             return -1;
         }
