@@ -140,6 +140,8 @@ def flag_change_on_host1_is_seen(s):
     check(looked_at(r.stdout) == ["Sent"], "want only Sent compared", r)
     check(re.search(r"^Folder \[Sent\] .* 1 flag update\b", r.stdout, re.M),
           "want one flag update in Sent", r)
+    check(INCREMENTAL in r.stdout,
+          "host2 did not move: the UID map should place the change without listing it", r)
     identical(s, USER)
 
 
