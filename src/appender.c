@@ -104,23 +104,26 @@ static void set_uids(struct mailimap_set *set, struct appender_uids *got)
     got->ok = k == got->n && k > 0;
 }
 
-/* APPENDUID (RFC 4315) from the tagged OK's response code: libetpan's
- * UIDPLUS parser gives it as an extension code; a build without that
- * parser leaves it as an atom and its text. */
-static void appenduid(const struct mailimap_resp_text *text, struct appender_uids *got)
+/* APPENDUID (RFC 4315) from the tagged OK's response code. libetpan's
+ * UIDPLUS parser moves it from the response to the session's extension
+ * list while parsing; a libetpan without that parser leaves it in the
+ * response as an atom and its text. */
+static void appenduid(mailimap *s, const struct mailimap_resp_text *text, struct appender_uids *got)
 {
-    const struct mailimap_resp_text_code *code = text ? text->rsp_code : NULL;
-    if (code == NULL)
-        return;
-    if (code->rc_type == MAILIMAP_RESP_TEXT_CODE_EXTENSION && code->rc_data.rc_ext_data &&
-        code->rc_data.rc_ext_data->ext_extension->ext_id == MAILIMAP_EXTENSION_UIDPLUS &&
-        code->rc_data.rc_ext_data->ext_type == MAILIMAP_UIDPLUS_RESP_CODE_APND) {
-        const struct mailimap_uidplus_resp_code_apnd *a = code->rc_data.rc_ext_data->ext_data;
-        got->validity = a->uid_uidvalidity;
-        set_uids(a->uid_set, got);
-        return;
+    clist *ext = s->imap_response_info ? s->imap_response_info->rsp_extension_list : NULL;
+    for (clistiter *it = ext ? clist_begin(ext) : NULL; it; it = clist_next(it)) {
+        const struct mailimap_extension_data *d = clist_content(it);
+        if (d->ext_extension->ext_id == MAILIMAP_EXTENSION_UIDPLUS &&
+            d->ext_type == MAILIMAP_UIDPLUS_RESP_CODE_APND) {
+            const struct mailimap_uidplus_resp_code_apnd *a = d->ext_data;
+            got->validity = a->uid_uidvalidity;
+            set_uids(a->uid_set, got);
+            return;
+        }
     }
-    if (code->rc_type != MAILIMAP_RESP_TEXT_CODE_OTHER || code->rc_data.rc_atom.atom_name == NULL ||
+    const struct mailimap_resp_text_code *code = text ? text->rsp_code : NULL;
+    if (code == NULL || code->rc_type != MAILIMAP_RESP_TEXT_CODE_OTHER ||
+        code->rc_data.rc_atom.atom_name == NULL ||
         strcasecmp(code->rc_data.rc_atom.atom_name, "APPENDUID") != 0 ||
         code->rc_data.rc_atom.atom_value == NULL)
         return;
@@ -170,7 +173,7 @@ static int answer_uids(mailimap *s, int *refused, struct appender_uids *got)
     int ok = tagged && resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type ==
                            MAILIMAP_RESP_COND_STATE_OK;
     if (ok && got)
-        appenduid(resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_text, got);
+        appenduid(s, resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_text, got);
     mailimap_response_free(resp);
     if (!tagged) /* BYE: the server is closing the connection */
         return MAILIMAP_ERROR_FATAL;

@@ -644,6 +644,8 @@ join:
         goto folder_error;
     if (msg_plan_build(m1, n1, m2, n2, cfg->use_size, &plan, st) < 0)
         goto folder_error;
+    if (pm && !inc)
+        pairmap_keep_pairs(pm, m1, m2, n2, &plan);
     res->msgs1 = n1;
     res->bytes1 = total_bytes(m1, n1);
     res->msgs2 = n2;

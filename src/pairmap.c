@@ -164,3 +164,85 @@ void pairmap_close(struct pairmap *pm)
     pm->changes = NULL;
     pm->nchanges = 0;
 }
+
+static int host1_order(const struct msg_meta *m1, const struct msg_plan_pair *a,
+                       const struct msg_plan_pair *b)
+{
+    return m1[a->i1].uid < m1[b->i1].uid ? -1 : m1[a->i1].uid > m1[b->i1].uid;
+}
+
+/* Index of uid in m (ascending UIDs, as listed), or SIZE_MAX. */
+static size_t index_of(const struct msg_meta *m, size_t n, uint32_t uid)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m[mid].uid < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && m[lo].uid == uid ? lo : SIZE_MAX;
+}
+
+size_t pairmap_keep_pairs(const struct pairmap *pm, const struct msg_meta *m1,
+                          const struct msg_meta *m2, size_t n2, struct msg_plan *plan)
+{
+    if (!pm->have_old || pm->old.n == 0 || plan->ncopy == 0 || plan->only_on_2 == 0)
+        return 0;
+    for (size_t i = 1; i < n2; i++)
+        if (m2[i - 1].uid >= m2[i].uid)
+            return 0;                         /* not as listed: leave the plan as it is */
+    unsigned char *alone = calloc(n2 + 1, 1); /* host2 messages nobody pairs yet */
+    if (alone == NULL)
+        return 0;
+    for (size_t i = 0; i < plan->only_on_2; i++)
+        alone[plan->only2[i]] = 1;
+    size_t kept = 0, k = 0;
+    struct msg_plan_pair *pairs = NULL;
+    for (size_t i = 0; i < plan->ncopy; i++) {
+        size_t i1 = plan->copy[i];
+        const struct uidmap_entry *e = uidmap_find(&pm->old, m1[i1].uid);
+        size_t i2 = e ? index_of(m2, n2, e->uid2) : SIZE_MAX;
+        if (i2 == SIZE_MAX || !alone[i2]) {
+            plan->copy[k++] = i1;
+            continue;
+        }
+        if (pairs == NULL) {
+            pairs = calloc(plan->npairs + plan->ncopy, sizeof *pairs);
+            if (pairs == NULL) {
+                plan->copy[k++] = i1;
+                continue;
+            }
+            if (plan->npairs)
+                memcpy(pairs, plan->pairs, plan->npairs * sizeof *pairs);
+        }
+        alone[i2] = 0;
+        pairs[plan->npairs + kept++] = (struct msg_plan_pair){i1, i2};
+    }
+    if (kept == 0) {
+        free(alone);
+        free(pairs);
+        return 0;
+    }
+    plan->ncopy = k;
+    free(plan->pairs);
+    plan->pairs = pairs;
+    plan->npairs += kept;
+    /* The plan keeps its pairs in host1 UID order: insertion sort, the
+     * kept ones are few and already in that order among themselves. */
+    for (size_t i = plan->npairs - kept; i < plan->npairs; i++) {
+        struct msg_plan_pair p = plan->pairs[i];
+        size_t j = i;
+        for (; j > 0 && host1_order(m1, &plan->pairs[j - 1], &p) > 0; j--)
+            plan->pairs[j] = plan->pairs[j - 1];
+        plan->pairs[j] = p;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < plan->only_on_2; i++)
+        if (alone[plan->only2[i]])
+            plan->only2[o++] = plan->only2[i];
+    plan->only_on_2 = o;
+    free(alone);
+    return kept;
+}

@@ -1,7 +1,6 @@
 /* uidmap: the per-folder-pair UID map, in memory and on disk (uidmap.h). */
 #include "uidmap.h"
 
-#include "crashpoint.h"
 #include "ownfile.h"
 #include "sbuf.h"
 
@@ -214,7 +213,6 @@ int uidmap_save(const char *path, struct uidmap *m, struct status *st)
         return -1;
     }
     close(fd);
-    crashpoint("UID map written, not renamed");
     if (rename(tmp, path) < 0) {
         status_set(st, STATUS_OTHER, "UID map %s: %s", path, strerror(errno));
         unlink(tmp);
