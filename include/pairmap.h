@@ -60,7 +60,8 @@ size_t pairmap_keep_pairs(const struct pairmap *pm, const struct msg_meta *m1,
  * flags become host1's when resync) plus this run's APPENDUIDs. */
 void pairmap_from_plan(struct pairmap *pm, const struct msg_meta *m1, const struct msg_meta *m2,
                        const struct msg_plan *plan, int resync);
-/* After the copy of an incremental run: next = old plus this run's. */
+/* After the copy of an incremental run: next = old plus this run's (old
+ * is moved into next). Both this and pairmap_from_plan free old. */
 void pairmap_from_old(struct pairmap *pm);
 /* Writes next when complete (else removes the map: a partial one would
  * hide copies), then removes the journal. After a clean sync only. */

@@ -121,6 +121,9 @@ static void add_fresh(struct pairmap *pm)
 void pairmap_from_plan(struct pairmap *pm, const struct msg_meta *m1, const struct msg_meta *m2,
                        const struct msg_plan *plan, int resync)
 {
+    /* The plan has what old had to say (pairmap_keep_pairs): one map in
+     * memory at a time. */
+    uidmap_free(&pm->old);
     uidmap_free(&pm->next);
     for (size_t i = 0; i < plan->npairs; i++) {
         const struct msg_meta *a = &m1[plan->pairs[i].i1], *b = &m2[plan->pairs[i].i2];
@@ -133,8 +136,8 @@ void pairmap_from_plan(struct pairmap *pm, const struct msg_meta *m1, const stru
 void pairmap_from_old(struct pairmap *pm)
 {
     uidmap_free(&pm->next);
-    for (size_t i = 0; i < pm->old.n; i++)
-        uidmap_add(&pm->next, pm->old.e[i].uid1, pm->old.e[i].uid2, pm->old.e[i].flags);
+    pm->next = pm->old; /* moved, not copied: one map in memory at a time */
+    memset(&pm->old, 0, sizeof pm->old);
     add_fresh(pm);
     pm->next_ok = pm->next_ok && pm->have_old;
 }
