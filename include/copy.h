@@ -24,14 +24,15 @@ struct copy_result {
 };
 
 /* Around each APPEND command (state's journal, journal.h): before() just
- * before m[0..n) are sent, after() once the server answered, with host2's
- * UIDs for them (APPENDUID) or NULL (none given, or refused: then nothing
- * was stored). When the session is lost in between, after() is not
+ * before m[0..n) are sent, after() once the server answered: stored = it
+ * said OK, uid2 = host2's UIDs for them (APPENDUID) or NULL (none given,
+ * or refused). When the session is lost in between, after() is not
  * called: that batch's fate is unknown. */
 struct copy_hooks {
     void *ctx;
     void (*before)(void *ctx, const struct msg_meta *const *m, size_t n);
-    void (*after)(void *ctx, const struct msg_meta *const *m, size_t n, const uint32_t *uid2);
+    void (*after)(void *ctx, const struct msg_meta *const *m, size_t n, int stored,
+                  const uint32_t *uid2);
 };
 
 /* Called once for each message-level failure (the run goes on). */

@@ -47,7 +47,7 @@ static void after(struct batch *b, const struct msg_meta *const *m, size_t n, in
     const uint32_t *uids = NULL;
     if (!stored || imapc_appended_uids(b->h2, &validity, &uids) != n)
         uids = NULL;
-    b->hooks->after(b->hooks->ctx, m, n, uids);
+    b->hooks->after(b->hooks->ctx, m, n, stored, uids);
 }
 
 static void done(struct batch *b, const struct msg_meta *m, size_t len)

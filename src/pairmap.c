@@ -76,7 +76,8 @@ static void before(void *ctx, const struct msg_meta *const *m, size_t n)
         free(uids);
 }
 
-static void after(void *ctx, const struct msg_meta *const *m, size_t n, const uint32_t *uid2)
+static void after(void *ctx, const struct msg_meta *const *m, size_t n, int stored,
+                  const uint32_t *uid2)
 {
     struct pairmap *pm = ctx;
     uint32_t small[64], *uids = n <= 64 ? small : calloc(n, sizeof *uids);
@@ -90,10 +91,8 @@ static void after(void *ctx, const struct msg_meta *const *m, size_t n, const ui
                 pm->uidnext2 = uid2[i] + 1;
         }
     }
-    /* Stored without a UID (no UIDPLUS): the map cannot be complete. A
-     * refusal stored nothing and passes uid2 = NULL too; counting it
-     * costs only the next run's shortcut. */
-    if (uid2 == NULL)
+    /* Stored without a UID (no UIDPLUS): the map cannot be complete. */
+    if (stored && uid2 == NULL)
         pm->fresh_missing = 1;
     struct status st;
     if (pm->j && journal_done(pm->j, uids, uid2, n, &st) < 0)

@@ -68,6 +68,10 @@ def cut_at_every_step(s, prepare, user=USER):
         server_done(s, user)
         again = run(s, None, user)
         check(again.returncode == 0, "the rerun after a crash at step %d failed" % n, again)
+        if "(APPEND sent, not answered)" in r.stderr:
+            # The journal told the rerun that batch's fate was unknown.
+            check("unanswered; what host2 holds" in again.stdout,
+                  "the rerun did not notice the unanswered APPEND of step %d" % n, again)
         identical(s, user)
     raise AssertionError("the run never got through %d steps" % MAX_STEPS)
 
