@@ -33,6 +33,10 @@ struct uidmap {
     size_t n, cap;
 };
 
+/* A flags word no message has (system flags fit in 5 bits): the flags of
+ * that copy are not known, so any flags differ from them. */
+#define UIDMAP_FLAGS_UNKNOWN 0xffffffffu
+
 /* The flags word of a message's system flags and sorted keywords. */
 uint32_t uidmap_flags(unsigned sysflags, const char *keywords);
 

@@ -37,9 +37,10 @@ void pairmap_open(struct pairmap *pm, const char *dir, const char *name1, const 
         pm->notice = st;
     pm->unfinished = jf.unfinished;
     pm->unfinished_uidnext2 = jf.uidnext2;
-    /* A run that ended before its save: its APPENDUIDs still pair. */
+    /* A run that ended before its save: its APPENDUIDs still pair, but
+     * the flags they were stored with are not known. */
     for (size_t i = 0; pm->have_old && i < jf.done.n; i++)
-        uidmap_add(&pm->old, jf.done.e[i].uid1, jf.done.e[i].uid2, 0);
+        uidmap_add(&pm->old, jf.done.e[i].uid1, jf.done.e[i].uid2, UIDMAP_FLAGS_UNKNOWN);
     uidmap_sort(&pm->old);
     uidmap_free(&jf.done);
     pm->old.uidvalidity1 = uidvalidity1;

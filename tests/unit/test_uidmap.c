@@ -70,6 +70,7 @@ static void flags_word(void **state)
     assert_int_not_equal(uidmap_flags(5, "$Label1"), 5);
     assert_int_equal(uidmap_flags(5, "$Label1") & 0xff, 5);
     assert_int_not_equal(uidmap_flags(0, "$Label1"), uidmap_flags(0, "$Label2"));
+    assert_int_not_equal(uidmap_flags(0x1f, "$Label1 $Label2 $Junk"), UIDMAP_FLAGS_UNKNOWN);
 }
 
 static void round_trip(void **state)
