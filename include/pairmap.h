@@ -51,9 +51,10 @@ void pairmap_open(struct pairmap *pm, const char *dir, const char *name1, const 
  * the hooks for copy_messages (valid while pm is). */
 struct copy_hooks pairmap_hooks(struct pairmap *pm, uint32_t uidvalidity2, uint32_t uidnext2);
 /* Before the copy of a full compare: a host1 message the plan would copy
- * whose copy the map names among host2's unpaired messages stays paired
- * with it (a copy the server stored with other bytes, under
- * --noskipsize). m2 as listed (ascending UIDs). Returns how many. */
+ * whose copy the map names among host2's unpaired messages, with the same
+ * identity, stays paired with it (a copy the server stored with other
+ * bytes, under --noskipsize). m2 as listed (ascending UIDs). Returns how
+ * many. */
 size_t pairmap_keep_pairs(const struct pairmap *pm, const struct msg_meta *m1,
                           const struct msg_meta *m2, size_t n2, struct msg_plan *plan);
 /* After the copy of a full compare: next = the plan's pairs (host2's

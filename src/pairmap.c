@@ -207,7 +207,9 @@ size_t pairmap_keep_pairs(const struct pairmap *pm, const struct msg_meta *m1,
         size_t i1 = plan->copy[i];
         const struct uidmap_entry *e = uidmap_find(&pm->old, m1[i1].uid);
         size_t i2 = e ? index_of(m2, n2, e->uid2) : SIZE_MAX;
-        if (i2 == SIZE_MAX || !alone[i2]) {
+        /* Only the same message by identity with other bytes: a map that
+         * a lying server filled must never stop a copy of another one. */
+        if (i2 == SIZE_MAX || !alone[i2] || msgid_key_cmp(&m1[i1].key, &m2[i2].key) != 0) {
             plan->copy[k++] = i1;
             continue;
         }
