@@ -15,18 +15,30 @@
 
 #include <libetpan/libetpan.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* Where the writers put host2's APPENDUID (RFC 4315), for the caller's
+ * UID map: uids has room for n, one per message sent. ok = 1 when the
+ * tagged OK carried exactly n UIDs (in the order sent); else nothing is
+ * known (no UIDPLUS, or a refusal). */
+struct appender_uids {
+    uint32_t validity;
+    uint32_t *uids;
+    size_t n;
+    int ok;
+};
 
 /* MULTIAPPEND of n messages with non-synchronising literals (RFC 3502,
  * RFC 7888): one round trip. The caller checks LITERAL+ (and MULTIAPPEND
  * when n > 1). Bodies must not contain NUL. */
 int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *const *m,
                    const char *const *data, const size_t *len, size_t n, int keywords_ok,
-                   int *refused);
+                   int *refused, struct appender_uids *got);
 
 /* One message with a synchronising literal: for servers without LITERAL+
- * and for messages holding NUL. */
+ * and for messages holding NUL. got may be NULL in both. */
 int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int keywords_ok,
-                 const char *data, size_t len, int *refused);
+                 const char *data, size_t len, int *refused, struct appender_uids *got);
 
 /* A command libetpan cannot build (imapsync's raw --search criteria), sent
  * as given after the tag; the answer's untagged data stays in the session

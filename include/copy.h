@@ -23,6 +23,18 @@ struct copy_result {
     uint64_t skipped, bytes_skipped; /* left out by --skipmess / --maxlinelength */
 };
 
+/* Around each APPEND command (state's journal, journal.h): before() just
+ * before m[0..n) are sent, after() once the server answered: stored = it
+ * said OK, uid2 = host2's UIDs for them (APPENDUID) or NULL (none given,
+ * or refused). When the session is lost in between, after() is not
+ * called: that batch's fate is unknown. */
+struct copy_hooks {
+    void *ctx;
+    void (*before)(void *ctx, const struct msg_meta *const *m, size_t n);
+    void (*after)(void *ctx, const struct msg_meta *const *m, size_t n, int stored,
+                  const uint32_t *uid2);
+};
+
 /* Called once for each message-level failure (the run goes on). */
 typedef void (*copy_error_fn)(void *ctx, const struct status *st);
 
@@ -30,12 +42,14 @@ typedef void (*copy_error_fn)(void *ctx, const struct status *st);
  * says (NULL: no cap; borrowed). Each body is rewritten by tf first (NULL or
  * inactive: sent exactly as fetched; borrowed); a message a rule fails on
  * is reported and skipped, one a filter leaves out is logged and counted in
- * skipped. The bytes counted are those sent. Returns -1
+ * skipped. hooks may be NULL (borrowed). The bytes counted are those
+ * sent. Returns -1
  * only when a session is lost or the run is interrupted (st filled);
  * message failures go to on_error. */
 int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
                   const struct msg_meta *m1, const size_t *idx, size_t n, int keywords_ok,
                   copy_error_fn on_error, void *ctx, struct throttle *th,
-                  const struct transform *tf, struct copy_result *res, struct status *st);
+                  const struct transform *tf, const struct copy_hooks *hooks,
+                  struct copy_result *res, struct status *st);
 
 #endif

@@ -172,6 +172,20 @@ int imapc_fetch_meta_uids(struct imapc *c, uint32_t first, uint32_t next, struct
 int imapc_changed_since(struct imapc *c, uint32_t below, uint64_t modseq, size_t *n,
                         struct status *st);
 
+/* The same, with each changed message's host1 UID and flags (after the
+ * --regexflag rules, as imapc_fetch_meta gives them): *out has *n
+ * entries, malloc'd (imapc_flag_changes_free); uid = 0 marks an answer
+ * that names no UID below `below` (an unsolicited change: treat the
+ * folder as changed in ways unknown). */
+struct imapc_flag_change {
+    uint32_t uid;
+    unsigned sysflags;
+    char *keywords; /* owned; NULL = none */
+};
+int imapc_changed_flags(struct imapc *c, uint32_t below, uint64_t modseq,
+                        struct imapc_flag_change **out, size_t *n, struct status *st);
+void imapc_flag_changes_free(struct imapc_flag_change *ch, size_t n);
+
 /* BODY.PEEK[] of one message (never sets \Seen). *data is released with
  * imapc_body_free. */
 int imapc_fetch_body(struct imapc *c, uint32_t uid, char **data, size_t *len, struct status *st);
@@ -214,6 +228,12 @@ int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_me
 /* APPEND with m's flags (keywords only when keywords_ok) and INTERNALDATE. */
 int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m, int keywords_ok,
                  const char *data, size_t len, struct status *st);
+
+/* host2's UIDs for the messages of the last successful imapc_append or
+ * imapc_append_batch, in the order sent (APPENDUID, RFC 4315): their
+ * count, or 0 when the server gave none (no UIDPLUS). *uids is valid
+ * until the next APPEND on c. */
+size_t imapc_appended_uids(const struct imapc *c, uint32_t *validity, const uint32_t **uids);
 
 /* UID STORE FLAGS.SILENT: sets exactly sysflags + keywords on the given
  * UIDs (sorted or not), in commands of bounded length. */

@@ -36,6 +36,11 @@ struct state_pair {
 /* FNV-1a over bytes, chained: start with h = 0. */
 uint64_t state_fingerprint(uint64_t h, const void *data, size_t n);
 
+/* The path of one of the pair's files in dir: "state", "map" (uidmap.h)
+ * or "journal" (journal.h), named after a hash of both names. */
+void state_pair_file(const char *dir, const char *name1, const char *name2, const char *suffix,
+                     char *buf, size_t n);
+
 /* Reads dir's file for the pair name1 -> name2. Returns 1 when there is
  * none, 0 when read, -1 when it exists but cannot be used (st says why:
  * the caller reports it as a notice and compares in full). */

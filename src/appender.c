@@ -13,7 +13,10 @@
 #include "hdrdate.h"
 #include "sbuf.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* The INTERNALDATE for APPEND in its original zone, so host2 shows what
@@ -81,7 +84,87 @@ void appender_quote(struct sbuf *b, const char *s)
     sbuf_addc(b, '"');
 }
 
-int appender_answer(mailimap *s, int *refused)
+/* The UIDs of a uid-set in the order given, exactly got->n of them, or
+ * none: a set of another length does not say which message got which. */
+static void set_uids(struct mailimap_set *set, struct appender_uids *got)
+{
+    size_t k = 0;
+    for (clistiter *it = set ? clist_begin(set->set_list) : NULL; it; it = clist_next(it)) {
+        const struct mailimap_set_item *item = clist_content(it);
+        uint32_t a = item->set_first, b = item->set_last;
+        if (a > b) {
+            uint32_t t = a;
+            a = b;
+            b = t;
+        }
+        if (a == 0 || (uint64_t)(b - a) + 1 > got->n - k)
+            return;
+        for (uint64_t u = a; u <= b; u++)
+            got->uids[k++] = (uint32_t)u;
+    }
+    got->ok = k == got->n && k > 0;
+}
+
+/* APPENDUID (RFC 4315) from the tagged OK's response code. libetpan's
+ * UIDPLUS parser moves it from the response to the session's extension
+ * list while parsing; a libetpan without that parser leaves it in the
+ * response as an atom and its text. */
+static void appenduid(mailimap *s, const struct mailimap_resp_text *text, struct appender_uids *got)
+{
+    clist *ext = s->imap_response_info ? s->imap_response_info->rsp_extension_list : NULL;
+    for (clistiter *it = ext ? clist_begin(ext) : NULL; it; it = clist_next(it)) {
+        const struct mailimap_extension_data *d = clist_content(it);
+        if (d->ext_extension->ext_id == MAILIMAP_EXTENSION_UIDPLUS &&
+            d->ext_type == MAILIMAP_UIDPLUS_RESP_CODE_APND) {
+            const struct mailimap_uidplus_resp_code_apnd *a = d->ext_data;
+            got->validity = a->uid_uidvalidity;
+            set_uids(a->uid_set, got);
+            return;
+        }
+    }
+    const struct mailimap_resp_text_code *code = text ? text->rsp_code : NULL;
+    if (code == NULL || code->rc_type != MAILIMAP_RESP_TEXT_CODE_OTHER ||
+        code->rc_data.rc_atom.atom_name == NULL ||
+        strcasecmp(code->rc_data.rc_atom.atom_name, "APPENDUID") != 0 ||
+        code->rc_data.rc_atom.atom_value == NULL)
+        return;
+    /* "validity uid-set", the set as "a", "a:b" and commas */
+    const char *v = code->rc_data.rc_atom.atom_value;
+    char *end;
+    errno = 0;
+    unsigned long validity = strtoul(v, &end, 10);
+    if (errno || end == v || *end != ' ' || validity > UINT32_MAX)
+        return;
+    size_t k = 0;
+    for (const char *p = end + 1;;) {
+        unsigned long a = strtoul(p, &end, 10), b = a;
+        if (end == p || errno || a == 0 || a > UINT32_MAX)
+            return;
+        p = end;
+        if (*p == ':') {
+            b = strtoul(p + 1, &end, 10);
+            if (end == p + 1 || errno || b == 0 || b > UINT32_MAX)
+                return;
+            p = end;
+        }
+        if (a > b) {
+            unsigned long t = a;
+            a = b;
+            b = t;
+        }
+        if (b - a + 1 > got->n - k)
+            return;
+        for (unsigned long u = a; u <= b; u++)
+            got->uids[k++] = (uint32_t)u;
+        if (*p != ',')
+            break;
+        p++;
+    }
+    got->validity = (uint32_t)validity;
+    got->ok = k == got->n && k > 0;
+}
+
+static int answer_uids(mailimap *s, int *refused, struct appender_uids *got)
 {
     struct mailimap_response *resp = NULL;
     int r = mailimap_parse_response(s, &resp);
@@ -90,11 +173,18 @@ int appender_answer(mailimap *s, int *refused)
     int tagged = resp->rsp_resp_done->rsp_type == MAILIMAP_RESP_DONE_TYPE_TAGGED;
     int ok = tagged && resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type ==
                            MAILIMAP_RESP_COND_STATE_OK;
+    if (ok && got)
+        appenduid(s, resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_text, got);
     mailimap_response_free(resp);
     if (!tagged) /* BYE: the server is closing the connection */
         return MAILIMAP_ERROR_FATAL;
     *refused = !ok;
     return MAILIMAP_NO_ERROR;
+}
+
+int appender_answer(mailimap *s, int *refused)
+{
+    return answer_uids(s, refused, NULL);
 }
 
 int appender_command(mailimap *s, const char *cmd, int *refused)
@@ -150,7 +240,7 @@ int appender_pipeline(mailimap *s, const char *const *cmds, size_t n, appender_d
 
 int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *const *m,
                    const char *const *data, const size_t *len, size_t n, int keywords_ok,
-                   int *refused)
+                   int *refused, struct appender_uids *got)
 {
     *refused = 0;
     struct sbuf b = SBUF_INIT;
@@ -172,7 +262,7 @@ int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *cons
     crashpoint("APPEND sent, not answered");
     net_hold_stop(1);
     const char *line = mailimap_read_line(s);
-    r = line ? appender_answer(s, refused) : MAILIMAP_ERROR_STREAM;
+    r = line ? answer_uids(s, refused, got) : MAILIMAP_ERROR_STREAM;
     net_hold_stop(0);
     if (line == NULL)
         return r;
@@ -181,7 +271,7 @@ int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *cons
 }
 
 int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int keywords_ok,
-                 const char *data, size_t len, int *refused)
+                 const char *data, size_t len, int *refused, struct appender_uids *got)
 {
     *refused = 0;
     struct sbuf b = SBUF_INIT;
@@ -212,7 +302,7 @@ int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int
     crashpoint("APPEND sent, not answered");
     net_hold_stop(1);
     const char *line = mailimap_read_line(s);
-    r = line ? appender_answer(s, refused) : MAILIMAP_ERROR_STREAM;
+    r = line ? answer_uids(s, refused, got) : MAILIMAP_ERROR_STREAM;
     net_hold_stop(0);
     if (line == NULL)
         return r;

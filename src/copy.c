@@ -32,8 +32,27 @@ struct batch {
     copy_error_fn on_error;
     void *ctx;
     struct copy_result *res;
-    struct throttle *th; /* NULL: no rate cap */
+    struct throttle *th;            /* NULL: no rate cap */
+    const struct copy_hooks *hooks; /* NULL: none */
 };
+
+static void before(struct batch *b, const struct msg_meta *const *m, size_t n)
+{
+    if (b->hooks && b->hooks->before)
+        b->hooks->before(b->hooks->ctx, m, n);
+}
+
+/* After an answer: host2's UIDs when it gave exactly one per message. */
+static void after(struct batch *b, const struct msg_meta *const *m, size_t n, int stored)
+{
+    if (b->hooks == NULL || b->hooks->after == NULL)
+        return;
+    uint32_t validity = 0;
+    const uint32_t *uids = NULL;
+    if (!stored || imapc_appended_uids(b->h2, &validity, &uids) != n)
+        uids = NULL;
+    b->hooks->after(b->hooks->ctx, m, n, stored, uids);
+}
 
 static void done(struct batch *b, const struct msg_meta *m, size_t len)
 {
@@ -61,12 +80,16 @@ static int append_each(struct batch *b, const struct msg_meta *const *m,
                        const struct imapc_body *body, size_t n, struct status *st)
 {
     for (size_t i = 0; i < n; i++) {
+        before(b, m + i, 1);
         if (imapc_append(b->h2, b->mailbox, m[i], b->keywords_ok, body[i].data, body[i].len, st) <
             0) {
-            if (failed(b, m[i], st) < 0)
+            if (status_lost(st))
                 return -1;
+            after(b, m + i, 1, 0);
+            failed(b, m[i], st);
             continue;
         }
+        after(b, m + i, 1, 1);
         done(b, m[i], body[i].len);
     }
     return 0;
@@ -91,14 +114,17 @@ static int append_batch(struct batch *b, const struct msg_meta *const *m,
         size_t k = 1;
         while (i + k < n && k < per && !memchr(body[i + k].data, '\0', body[i + k].len))
             k++;
+        before(b, m + i, k);
         if (imapc_append_batch(b->h2, b->mailbox, m + i, body + i, k, b->keywords_ok, st) < 0) {
             if (status_lost(st))
                 return -1;
+            after(b, m + i, k, 0);
             /* MULTIAPPEND stores all or nothing: retry one by one to keep the
              * good ones and name the bad one. */
             if (append_each(b, m + i, body + i, k, st) < 0)
                 return -1;
         } else {
+            after(b, m + i, k, 1);
             for (size_t j = 0; j < k; j++)
                 done(b, m[i + j], body[i + j].len);
         }
@@ -300,12 +326,13 @@ static struct fetched *take(struct pipeline *p)
 int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
                   const struct msg_meta *m1, const size_t *idx, size_t n, int keywords_ok,
                   copy_error_fn on_error, void *ctx, struct throttle *th,
-                  const struct transform *tf, struct copy_result *res, struct status *st)
+                  const struct transform *tf, const struct copy_hooks *hooks,
+                  struct copy_result *res, struct status *st)
 {
     memset(res, 0, sizeof *res);
     if (n == 0)
         return 0;
-    struct batch b = {h2, mailbox, keywords_ok, on_error, ctx, res, th};
+    struct batch b = {h2, mailbox, keywords_ok, on_error, ctx, res, th, hooks};
     struct pipeline p;
     memset(&p, 0, sizeof p);
     pthread_mutex_init(&p.mu, NULL);

@@ -18,6 +18,7 @@
 #include "msg_plan.h"
 #include "mutf7.h"
 #include "oauthrefresh.h"
+#include "pairmap.h"
 #include "progress.h"
 #include "sbuf.h"
 #include "state.h"
@@ -480,13 +481,30 @@ static void add_state_counts(const struct state_pair *saved, struct folder_resul
  * message gone, no flag changed: CHANGEDSINCE). 1 = *m1 holds exactly
  * those; 0 = the shortcut does not hold, compare in full; -1 = failed. */
 static int new_on_host1(const struct config *cfg, struct imapc *h1, const struct state_pair *inc,
-                        uint32_t uidnext, const struct imapc_box *b1, struct msg_meta **m1,
-                        size_t *n1, struct status *st)
+                        uint32_t uidnext, const struct imapc_box *b1, struct pairmap *pm,
+                        struct msg_meta **m1, size_t *n1, struct status *st)
 {
     const struct folder_status *old = &inc->sts[0];
     if (b1->uidvalidity != old->uidvalidity || b1->exists < old->messages || uidnext < old->uidnext)
         return 0;
-    if (cfg->resyncflags) {
+    if (cfg->resyncflags && pm && pm->have_old) {
+        /* The map says where each changed message's copy is: host2 need
+         * not be listed. A change the map cannot place means a full
+         * compare. */
+        struct imapc_flag_change *ch = NULL;
+        size_t n = 0;
+        if (imapc_changed_flags(h1, old->uidnext, old->modseq, &ch, &n, st) < 0)
+            return status_lost(st) ? -1 : 0;
+        int placed = 1;
+        for (size_t i = 0; i < n && placed; i++)
+            placed = ch[i].uid != 0 && uidmap_find(&pm->old, ch[i].uid) != NULL;
+        if (!placed) {
+            imapc_flag_changes_free(ch, n);
+            return 0;
+        }
+        pm->changes = ch;
+        pm->nchanges = n;
+    } else if (cfg->resyncflags) {
         size_t changed = 0;
         if (imapc_changed_since(h1, old->uidnext, old->modseq, &changed, st) < 0)
             return status_lost(st) ? -1 : 0;
@@ -502,6 +520,34 @@ static int new_on_host1(const struct config *cfg, struct imapc *h1, const struct
         return 0;
     }
     return 1;
+}
+
+/* The flag changes new_on_host1 found, sent to the copies the map names.
+ * 0 = done; 1 = they cannot be placed without listing host2 (host2 keeps
+ * keywords of its own: see msg_plan_flag_fixes); -1 = lost. */
+static int changes_by_map(const struct config *cfg, struct imapc *h2, struct pairmap *pm,
+                          int keywords_ok, struct report *rep, struct folder_result *res,
+                          struct status *st)
+{
+    if (!keywords_ok && pm->nchanges)
+        return 1;
+    for (size_t i = 0; i < pm->nchanges; i++) {
+        const struct imapc_flag_change *c = &pm->changes[i];
+        struct uidmap_entry *e = uidmap_find(&pm->old, c->uid);
+        uint32_t flags = uidmap_flags(c->sysflags, c->keywords);
+        if (e == NULL || e->flags == flags)
+            continue;
+        pm->flag_updates++;
+        if (cfg->dry)
+            continue;
+        if (imapc_store_flags(h2, &e->uid2, 1, c->sysflags, c->keywords, st) < 0) {
+            if (folder_failure(rep, res, st) < 0)
+                return -1;
+            continue;
+        }
+        e->flags = flags;
+    }
+    return 0;
 }
 
 /* host2's side of a folder pair's listing, run beside host1's. */
@@ -540,8 +586,9 @@ static void *list_host2(void *arg)
  * with host1's UIDNEXT now in uidnext; NULL = compare in full. */
 static int sync_messages(const struct config *cfg, struct imapc *h1, struct imapc *h2,
                          const struct folder_plan_pair *fp, int exists2, int merged,
-                         const struct state_pair *inc, uint32_t uidnext, struct throttle *th,
-                         struct report *rep, struct folder_result *res, struct status *st)
+                         const struct state_pair *inc, uint32_t uidnext, struct pairmap *pm,
+                         struct throttle *th, struct report *rep, struct folder_result *res,
+                         struct status *st)
 {
     struct imapc_box b1, b2;
     memset(&b2, 0, sizeof b2);
@@ -573,7 +620,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
             goto join;
     }
     if (inc) {
-        int r = new_on_host1(cfg, h1, inc, uidnext, &b1, &m1, &n1, st);
+        int r = new_on_host1(cfg, h1, inc, uidnext, &b1, pm, &m1, &n1, st);
         if (r < 0)
             goto join;
         if (r == 0)
@@ -606,6 +653,24 @@ join:
         *st = l2.st;
         goto folder_error;
     }
+    if (inc && pm && pm->nchanges) {
+        int r = changes_by_map(cfg, h2, pm, b2.keywords_ok, rep, res, st);
+        if (r < 0) {
+            rc = -1;
+            goto out;
+        }
+        if (r > 0) {
+            /* Both sides are listed after all: host1 again, in full. */
+            inc = NULL;
+            imapc_meta_free(m1, n1);
+            m1 = NULL;
+            n1 = 0;
+            res->seen1.uidnext = b1.uidnext;
+            if (imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0 ||
+                imapc_search_keep(h1, cfg->search[0], m1, &n1, st) < 0)
+                goto folder_error;
+        }
+    }
     /* The state's shortcut did not hold on host1 after all: host2 is
      * listed in full now (it is selected already). */
     if (inc == NULL && !l2.full && exists2 &&
@@ -614,6 +679,8 @@ join:
         goto folder_error;
     if (msg_plan_build(m1, n1, m2, n2, cfg->use_size, &plan, st) < 0)
         goto folder_error;
+    if (pm && !inc)
+        pairmap_keep_pairs(pm, m1, m2, n2, &plan);
     res->msgs1 = n1;
     res->bytes1 = total_bytes(m1, n1);
     res->msgs2 = n2;
@@ -649,6 +716,8 @@ join:
         rc = -1;
         goto out;
     }
+    if (inc && pm)
+        res->flag_updates += pm->flag_updates; /* sent by changes_by_map */
     int all_copied = 1;
     if (cfg->dry) {
         for (size_t k = 0; k < plan.ncopy; k++) {
@@ -660,8 +729,15 @@ join:
     } else {
         progress_folder(fp->name1, m1, plan.copy, plan.ncopy);
         struct copy_result cr;
+        struct copy_hooks hooks;
+        if (pm)
+            hooks = pairmap_hooks(pm, b2.uidvalidity, b2.uidnext);
         rc = copy_messages(h1, h2, fp->name2, m1, plan.copy, plan.ncopy, b2.keywords_ok, copy_error,
-                           rep, th, &cfg->transform, &cr, st);
+                           rep, th, &cfg->transform, pm ? &hooks : NULL, &cr, st);
+        if (rc == 0 && pm && inc)
+            pairmap_from_old(pm);
+        else if (rc == 0 && pm)
+            pairmap_from_plan(pm, m1, m2, &plan, cfg->resyncflags);
         res->copied = cr.copied;
         res->bytes = cr.bytes;
         res->errors += cr.failed;
@@ -823,7 +899,7 @@ static int host2_as_left(const struct config *cfg, const struct state_pair *save
  * from now. Failing to write costs the next run its shortcut only. */
 static void save_state(const struct config *cfg, struct imapc *h2,
                        const struct folder_plan_pair *fp, const struct folder_status now[2],
-                       const struct folder_result *res)
+                       const struct folder_result *res, struct pairmap *pm)
 {
     struct state_pair p;
     memset(&p, 0, sizeof p);
@@ -848,6 +924,10 @@ static void save_state(const struct config *cfg, struct imapc *h2,
         .dup1 = res->dup1,
         .dup2 = res->dup2 - res->deleted_dups, /* each was a later copy of its identity */
     };
+    /* The map before the state: a state newer than its map would let the
+     * next run trust a map that lacks this run's copies. */
+    if (pm && pairmap_save(pm, &st) < 0)
+        log_err("imapferry: warning: %s; the next run pairs this folder by identity\n", st.msg);
     if (state_save(cfg->statepath, fp->name1, fp->name2, &p, &st) < 0)
         log_err("imapferry: warning: %s; the next run compares this folder in full\n", st.msg);
 }
@@ -1148,6 +1228,22 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
                 inc = &saved;
         }
     }
+    struct pairmap pm, *pmp = NULL;
+    if (have_now > 0 && !cfg->dry) {
+        pmp = &pm;
+        pairmap_open(&pm, cfg->statepath, fp->name1, fp->name2, now[0].uidvalidity,
+                     now[1].uidvalidity);
+        if (pm.notice.code)
+            log_out("imapferry: note: %s; the folder is paired by identity\n", pm.notice.msg);
+        if (pm.unfinished) {
+            /* Never a blind copy: whatever of that batch reached host2
+             * pairs with its host1 message like any other copy. */
+            log_out("imapferry: note: an earlier run ended with an APPEND into [%s] unanswered; "
+                    "what host2 holds (from UID %u on) is paired by identity first\n",
+                    show2, (unsigned)pm.unfinished_uidnext2);
+            inc = NULL;
+        }
+    }
     int merged = fp->leader != idx;
     for (size_t j = idx + 1; j < plan->npairs && !merged; j++)
         merged = plan->pairs[j].leader == idx;
@@ -1159,22 +1255,27 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         if (have_now) {
             new_from = now[1].uidnext;
         } else if (imapc_status(h2, fp->name2, &s2, st) < 0) {
-            if (status_lost(st))
+            if (status_lost(st)) {
+                if (pmp)
+                    pairmap_close(pmp);
                 return -1;
+            }
             rep_error(rep, st);
             labels = 0;
         } else {
             new_from = s2.uidnext;
         }
     }
-    if (sync_messages(cfg, h1, h2, fp, exists2, merged, inc, have_now ? now[0].uidnext : 0, th, rep,
-                      &res, st) < 0) {
+    if (sync_messages(cfg, h1, h2, fp, exists2, merged, inc, have_now ? now[0].uidnext : 0, pmp, th,
+                      rep, &res, st) < 0) {
         pthread_mutex_lock(&rep_mu);
         rep->transferred += res.copied;
         rep->bytes += res.bytes;
         pthread_mutex_unlock(&rep_mu);
         carried->msgs += res.copied;
         carried->bytes += res.bytes;
+        if (pmp)
+            pairmap_close(pmp);
         return -1;
     }
     if (labels) {
@@ -1182,8 +1283,11 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
                                  cfg->resynclabels, new_from,  cfg->use_size};
         struct labels_result lr;
         if (labels_folder(h1, h2, &job, &lr, st) < 0) {
-            if (status_lost(st))
+            if (status_lost(st)) {
+                if (pmp)
+                    pairmap_close(pmp);
                 return -1;
+            }
             char what[1100];
             snprintf(what, sizeof what, "folder [%s] -> [%s]: Gmail labels", show1, show2);
             status_prefix(st, st->code, what);
@@ -1195,7 +1299,9 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     }
     account_folder(cfg, rep, &res, carried, show1, show2, created, 0);
     if (have_now && !cfg->dry && res.errors == 0 && res.missing == 0)
-        save_state(cfg, h2, fp, now, &res);
+        save_state(cfg, h2, fp, now, &res, pmp);
+    if (pmp)
+        pairmap_close(pmp);
     return 0;
 }
 /* The imapc settings of side 0 or 1 (strings borrowed from c). */

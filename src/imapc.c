@@ -42,6 +42,10 @@ struct imapc {
     char greeting[512];   /* the server's greeting text, control bytes as '?' */
     /* See imapc_set_identity. */
     const struct msgid_conf *identity;
+
+    /* The last APPEND's APPENDUIDs (imapc_appended_uids); uids owned. */
+    struct appender_uids appended;
+    size_t appended_cap;
 };
 
 /* The server's last response text, made safe for a one-line message. */
@@ -413,6 +417,7 @@ void imapc_close(struct imapc *c)
         mailimap_free(c->s);
     }
     free(c->ns_prefix);
+    free(c->appended.uids);
     free(c);
 }
 
@@ -1435,6 +1440,79 @@ int imapc_changed_since(struct imapc *c, uint32_t below, uint64_t modseq, size_t
     return 0;
 }
 
+/* UID and flags of one CHANGEDSINCE answer (0: no UID, unsolicited). */
+static int convert_change(const struct imapc *c, const struct mailimap_msg_att *att,
+                          struct imapc_flag_change *out)
+{
+    memset(out, 0, sizeof *out);
+    int have_uid = 0, have_flags = 0;
+    struct sbuf kw = SBUF_INIT;
+    for (clistiter *it = clist_begin(att->att_list); it; it = clist_next(it)) {
+        struct mailimap_msg_att_item *item = clist_content(it);
+        if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+            add_flag_text(&kw, item->att_data.att_dyn);
+            have_flags = 1;
+        } else if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC &&
+                   item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID) {
+            out->uid = item->att_data.att_static->att_data.att_uid;
+            have_uid = 1;
+        }
+    }
+    char *raw = sbuf_take(&kw);
+    if (have_uid && have_flags && c->nflag_rules) {
+        char *flags = flagrule_rewrite(raw ? raw : "", c->flag_rules, c->nflag_rules);
+        flagrule_parse(flags, &out->sysflags, &out->keywords);
+        free(flags);
+    } else if (have_uid && have_flags) {
+        flagrule_parse(raw ? raw : "", &out->sysflags, &out->keywords);
+    }
+    free(raw);
+    return have_uid && have_flags;
+}
+
+int imapc_changed_flags(struct imapc *c, uint32_t below, uint64_t modseq,
+                        struct imapc_flag_change **out, size_t *n, struct status *st)
+{
+    *out = NULL;
+    *n = 0;
+    if (below <= 1)
+        return 0;
+    if (!mailimap_has_condstore(c->s) || modseq == 0)
+        return status_set(st, STATUS_ERR_FETCH, "%s: no CONDSTORE, so no CHANGEDSINCE", c->label);
+    struct mailimap_set *set = mailimap_set_new_interval(1, below - 1);
+    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
+    clist *res = NULL;
+    int r = mailimap_uid_fetch_changedsince(c->s, set, ft, modseq, &res);
+    mailimap_set_free(set);
+    mailimap_fetch_type_free(ft);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_FETCH, st, "UID FETCH CHANGEDSINCE");
+    size_t cnt = 0;
+    struct imapc_flag_change *ch = sbuf_xcalloc(clist_count(res) + 1, sizeof *ch);
+    for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+        /* An answer without a UID is another client's change as it
+         * happens: it counts too (a false alarm costs a full compare). */
+        if (!convert_change(c, clist_content(it), &ch[cnt]) || ch[cnt].uid >= below) {
+            free(ch[cnt].keywords);
+            ch[cnt].uid = 0;
+        }
+        cnt++;
+    }
+    mailimap_fetch_list_free(res);
+    *out = ch;
+    *n = cnt;
+    return 0;
+}
+
+void imapc_flag_changes_free(struct imapc_flag_change *ch, size_t n)
+{
+    for (size_t i = 0; ch && i < n; i++)
+        free(ch[i].keywords);
+    free(ch);
+}
+
 void imapc_meta_free(struct msg_meta *m, size_t n)
 {
     if (m == NULL)
@@ -1766,6 +1844,28 @@ int imapc_can_batch(const struct imapc *c, size_t *max_per_command)
 
 /* Turns the appender's answer into our status: a libetpan error ends the
  * session, a NO refuses the messages. */
+/* Room for the APPENDUIDs of the next APPEND of n messages. */
+static struct appender_uids *expect_uids(struct imapc *c, size_t n)
+{
+    if (n > c->appended_cap) {
+        free(c->appended.uids);
+        c->appended.uids = sbuf_xcalloc(n, sizeof *c->appended.uids);
+        c->appended_cap = n;
+    }
+    c->appended.n = n;
+    c->appended.ok = 0;
+    return &c->appended;
+}
+
+size_t imapc_appended_uids(const struct imapc *c, uint32_t *validity, const uint32_t **uids)
+{
+    if (!c->appended.ok)
+        return 0;
+    *validity = c->appended.validity;
+    *uids = c->appended.uids;
+    return c->appended.n;
+}
+
 static int appended(struct imapc *c, int r, int refused, const char *mailbox, size_t n,
                     struct status *st)
 {
@@ -1788,7 +1888,8 @@ int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_me
         len[i] = bodies[i].len;
     }
     int refused = 0;
-    int r = appender_batch(c->s, mailbox, m, data, len, n, keywords_ok, &refused);
+    int r =
+        appender_batch(c->s, mailbox, m, data, len, n, keywords_ok, &refused, expect_uids(c, n));
     free(data);
     free(len);
     return appended(c, r, refused, mailbox, n, st);
@@ -1798,7 +1899,7 @@ int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m,
                  const char *data, size_t len, struct status *st)
 {
     int refused = 0;
-    int r = appender_one(c->s, mailbox, m, keywords_ok, data, len, &refused);
+    int r = appender_one(c->s, mailbox, m, keywords_ok, data, len, &refused, expect_uids(c, 1));
     return appended(c, r, refused, mailbox, 1, st);
 }
 

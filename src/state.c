@@ -31,11 +31,17 @@ uint64_t state_fingerprint(uint64_t h, const void *data, size_t n)
 
 /* The file of a pair is named after a hash of both names; the names are
  * stored inside too, so two pairs that share a hash never share state. */
-static void pair_path(const char *dir, const char *name1, const char *name2, char *buf, size_t n)
+void state_pair_file(const char *dir, const char *name1, const char *name2, const char *suffix,
+                     char *buf, size_t n)
 {
     uint64_t h = state_fingerprint(0, name1, strlen(name1) + 1);
     h = state_fingerprint(h, name2, strlen(name2));
-    snprintf(buf, n, "%s/pair-%016llx.state", dir, (unsigned long long)h);
+    snprintf(buf, n, "%s/pair-%016llx.%s", dir, (unsigned long long)h, suffix);
+}
+
+static void pair_path(const char *dir, const char *name1, const char *name2, char *buf, size_t n)
+{
+    state_pair_file(dir, name1, name2, "state", buf, n);
 }
 
 static void add_hex(struct sbuf *b, const char *s)

@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """Crash tests, mbsync's way: a copy is run once per N with the hidden hook
-IMAPFERRY_TEST_CRASH_AT=N, which ends the process at its Nth step (an APPEND
-sent but not answered, just answered, a state file written but not yet in
-place, just in place: see src/crashpoint.c), and the rerun after each crash
-must leave host2 identical to host1: nothing missing, nothing twice. Both a
-first copy and a delta run over existing state are cut at every step.
+IMAPFERRY_TEST_CRASH_AT=N, which ends the process at its Nth step (a batch
+journaled but its APPEND not sent, the APPEND sent but not answered, just
+answered, its answer journaled, a state file written but not yet in place,
+just in place: see src/crashpoint.c), and the rerun after each crash must
+leave host2 identical to host1: nothing missing, nothing twice. A first
+copy, a first copy of one folder that takes several APPEND batches, and a
+delta run over existing state (new mail and flag changes, sent through the
+UID map) are cut at every step.
 Usage: test_crash.py --bin path/to/imapferry
 """
 import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,29 +31,48 @@ def state_dir():
     return os.path.join(itest.WORK, "crash-state")
 
 
-def run(s, n=None):
+def run(s, n=None, user=USER):
     env = dict(os.environ)
     env.pop("IMAPFERRY_TEST_CRASH_AT", None)
     if n is not None:
         env["IMAPFERRY_TEST_CRASH_AT"] = str(n)
-    args = ferry_args(s, USER, "--workers", "1", "--statedir", state_dir())
+    args = ferry_args(s, user, "--workers", "1", "--statedir", state_dir())
     return subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
 
 
-def cut_at_every_step(s, prepare):
+def server_done(s, user):
+    """Waits until host2 has closed the killed run's session. A batch sent
+    in full before the kill is still being stored by the server for a
+    moment after; a rerun started within that moment cannot see it (nor
+    could any client), so the test, like a real rerun minutes later,
+    starts once the server has let go of the dead session."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        out = s.host2.doveadm("who", "-1", user, check=False)
+        if user not in out:
+            return
+        time.sleep(0.05)
+
+
+def cut_at_every_step(s, prepare, user=USER):
     """prepare() sets up the servers for one attempt; returns the number of
     steps the run took when it finally ran through."""
     for n in range(1, MAX_STEPS):
         prepare()
-        r = run(s, n)
+        r = run(s, n, user)
         if r.returncode != CRASHED:
             check(r.returncode == 0, "the run without a crash failed", r)
-            identical(s, USER)
+            identical(s, user)
             return n - 1
         check("test crash at step %d" % n in r.stderr, "crashed elsewhere than step %d" % n, r)
-        again = run(s)
+        server_done(s, user)
+        again = run(s, None, user)
         check(again.returncode == 0, "the rerun after a crash at step %d failed" % n, again)
-        identical(s, USER)
+        if "(APPEND sent, not answered)" in r.stderr:
+            # The journal told the rerun that batch's fate was unknown.
+            check("unanswered; what host2 holds" in again.stdout,
+                  "the rerun did not notice the unanswered APPEND of step %d" % n, again)
+        identical(s, user)
     raise AssertionError("the run never got through %d steps" % MAX_STEPS)
 
 
@@ -67,6 +90,28 @@ def first_copy_cut_at_every_step(s):
 
 
 @test
+def batches_of_one_folder_cut_at_every_step(s):
+    """120 messages in one folder: three APPEND batches (50 at most each),
+    so a cut lands between batches of one folder too, with the journal
+    holding finished batches and an unfinished one."""
+    user = "user1"
+    conn = s.host1.imap(user)
+    rng = corpus.random.Random(31)
+    for i in range(120):
+        corpus.append_one(conn, ("INBOX",), corpus.make_message(rng, size=2000),
+                          (r"\Seen",) if i % 3 else (), None)
+    conn.logout()
+
+    def prepare():
+        s.host2.reset(user)
+        shutil.rmtree(state_dir(), ignore_errors=True)
+
+    steps = cut_at_every_step(s, prepare, user)
+    check(steps >= 12, "only %d steps for three batches" % steps)
+    print("     three batches in one folder: %d steps; each one cut and rerun" % steps)
+
+
+@test
 def delta_run_cut_at_every_step(s):
     r = run(s)
     check(r.returncode == 0, "setup run failed", r)
@@ -81,6 +126,12 @@ def delta_run_cut_at_every_step(s):
             corpus.append_one(conn, folder,
                               corpus.make_message(corpus.random.Random(9000 + added[0])),
                               (r"\Seen",), '"06-Jun-2024 07:08:09 +0200"')
+        # And a flag change in a third folder, where host2 stays as the
+        # last run left it: that one goes through the UID map.
+        conn.select("Drafts")
+        typ, data = conn.uid("SEARCH", None, "ALL")
+        uid = data[0].split()[0]
+        conn.uid("STORE", uid, "FLAGS" if added[0] % 4 else "-FLAGS", r"(\Flagged)")
         conn.logout()
 
     steps = cut_at_every_step(s, prepare)
@@ -88,4 +139,5 @@ def delta_run_cut_at_every_step(s):
 
 
 if __name__ == "__main__":
-    sys.exit(itest.main([first_copy_cut_at_every_step, delta_run_cut_at_every_step]))
+    sys.exit(itest.main([first_copy_cut_at_every_step, batches_of_one_folder_cut_at_every_step,
+                         delta_run_cut_at_every_step]))

@@ -41,6 +41,18 @@ def state_files():
     return glob.glob(os.path.join(itest.WORK, "state", "*", "pair-*.state"))
 
 
+def map_files():
+    return glob.glob(os.path.join(itest.WORK, "state", "*", "pair-*.map"))
+
+
+def flags_of(host, user, folder, uid):
+    conn = host.imap(user)
+    conn.select(folder)
+    typ, data = conn.uid("FETCH", uid, "(FLAGS)")
+    conn.logout()
+    return re.search(rb"FLAGS \(([^)]*)\)", data[0]).group(1).decode().split()
+
+
 def first_uid(conn, folder, criteria="ALL"):
     typ, _ = conn.select(folder)
     check(typ == "OK", "cannot select %s" % folder)
@@ -58,6 +70,9 @@ def setup(s):
     check(stat(r.stdout, "Messages transferred") == COUNT, "first run should copy all", r)
     check(unchanged_folders(r.stdout) == [], "a first run has nothing to skip", r)
     check(state_files(), "no state written after a clean run", r)
+    # Dovecot has UIDPLUS: every copy's APPENDUID is known, so every
+    # folder pair gets its UID map.
+    check(len(map_files()) == len(state_files()), "want a UID map beside each state file", r)
     identical(s, USER)
 
 
@@ -140,6 +155,8 @@ def flag_change_on_host1_is_seen(s):
     check(looked_at(r.stdout) == ["Sent"], "want only Sent compared", r)
     check(re.search(r"^Folder \[Sent\] .* 1 flag update\b", r.stdout, re.M),
           "want one flag update in Sent", r)
+    check(INCREMENTAL in r.stdout,
+          "host2 did not move: the UID map should place the change without listing it", r)
     identical(s, USER)
 
 
@@ -201,6 +218,137 @@ def damaged_state_is_a_note_not_a_copy(s):
 
 
 @test
+def flag_change_goes_to_the_mapped_copy(s):
+    """host1 changed flags, host2 did not move: the map names the copy, so
+    host2 is not listed and the copy gets exactly host1's flags."""
+    conn = s.host1.imap(USER)
+    uid1 = first_uid(conn, "INBOX", "UNANSWERED")
+    conn.uid("STORE", uid1, "+FLAGS", r"(\Answered $Label7)")
+    conn.logout()
+    r = run_ferry(s, USER)
+    check(r.returncode == 0, "run failed", r)
+    check(looked_at(r.stdout) == ["INBOX"], "want only INBOX looked at", r)
+    check(INCREMENTAL in r.stdout, "want the map to place the change", r)
+    check(re.search(r"^Folder \[INBOX\] .* 1 flag update\b", r.stdout, re.M),
+          "want one flag update in INBOX", r)
+    want = sorted(flags_of(s.host1, USER, "INBOX", uid1))
+    check("\\Answered" in want and "$Label7" in want, "host1 flags: %s" % want)
+    got = [sorted(flags_of(s.host2, USER, "INBOX", u.decode()))
+           for u in host2_uids(s, "INBOX")]
+    check(want in got, "no host2 copy has host1's new flags %s" % want, r)
+    identical(s, USER)
+
+
+def host2_uids(s, folder):
+    conn = s.host2.imap(USER)
+    conn.select(folder)
+    typ, data = conn.uid("SEARCH", None, "ALL")
+    conn.logout()
+    return data[0].split()
+
+
+@test
+def damaged_map_is_a_note_not_a_copy(s):
+    files = map_files()
+    check(files, "no UID map files")
+    for f in files:
+        with open(f, "r+b") as fh:
+            data = bytearray(fh.read())
+            data[-12] ^= 0xFF  # inside the last entry: the checksum no longer holds
+            fh.seek(0)
+            fh.write(data)
+    conn = s.host1.imap(USER)
+    uid = first_uid(conn, "INBOX", "UNFLAGGED")
+    conn.uid("STORE", uid, "+FLAGS", r"(\Flagged)")
+    conn.logout()
+    r = run_ferry(s, USER)
+    check(r.returncode == 0, "run failed", r)
+    check("UID map" in r.stdout and "is not one imapferry wrote" in r.stdout,
+          "want a note naming the damaged map", r)
+    check(INCREMENTAL not in r.stdout, "a damaged map was trusted", r)
+    check(stat(r.stdout, "Messages transferred") == 0, "a damaged map caused copies", r)
+    identical(s, USER)
+    # Rewritten by that run: the next flag change goes through it again.
+    conn = s.host1.imap(USER)
+    conn.select("INBOX")
+    conn.uid("STORE", uid, "-FLAGS", r"(\Flagged)")
+    conn.logout()
+    r = run_ferry(s, USER)
+    check(INCREMENTAL in r.stdout, "the map was not rewritten", r)
+    identical(s, USER)
+
+
+@test
+def uidvalidity_change_on_host2_repairs_by_identity(s):
+    """host2's Sent is recreated with the same messages (a new UIDVALIDITY):
+    its map is void, the folder is paired by identity, nothing is copied
+    twice, and the new map serves the next run."""
+    conn = s.host2.imap(USER)
+    typ, data = conn.select("INBOX.Sent")
+    old_validity = conn.response("UIDVALIDITY")[1][0]
+    typ, data = conn.uid("FETCH", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
+    msgs = []
+    for item in data:
+        if not isinstance(item, tuple):
+            continue
+        meta = item[0].decode()
+        flags = re.search(r"FLAGS \(([^)]*)\)", meta).group(1)
+        flags = " ".join(f for f in flags.split() if f != "\\Recent")
+        date = re.search(r'INTERNALDATE ("[^"]*")', meta).group(1)
+        msgs.append((flags, date, item[1]))
+    conn.close()
+    conn.delete("INBOX.Sent")
+    conn.create("INBOX.Sent")
+    conn.subscribe("INBOX.Sent")
+    for flags, date, body in msgs:
+        conn.append("INBOX.Sent", "(%s)" % flags, date, body)
+    conn.select("INBOX.Sent")
+    new_validity = conn.response("UIDVALIDITY")[1][0]
+    conn.logout()
+    check(new_validity != old_validity, "Dovecot kept the UIDVALIDITY")
+    r = run_ferry(s, USER)
+    check(r.returncode == 0, "run failed", r)
+    check(looked_at(r.stdout) == ["Sent"], "want only Sent compared", r)
+    check(stat(r.stdout, "Messages transferred") == 0, "the recreated folder got copies", r)
+    identical(s, USER)
+    conn = s.host1.imap(USER)
+    uid = first_uid(conn, "Sent", "UNSEEN")
+    conn.uid("STORE", uid, "+FLAGS", r"(\Seen)")
+    conn.logout()
+    r = run_ferry(s, USER)
+    check(INCREMENTAL in r.stdout, "want the new map used", r)
+    identical(s, USER)
+
+
+@test
+def copy_rewritten_by_host2_stays_paired(s):
+    """A copy host2 holds with other bytes (here rewritten on the way by
+    --regexmess) is the same message to the map: a later full compare
+    under --noskipsize (another size is another message) leaves it paired
+    instead of copying it again."""
+    user = "user1"
+    statedir = os.path.join(itest.WORK, "state-rewritten")
+    conn = s.host1.imap(user)
+    rng = corpus.random.Random(4242)
+    for i in range(6):
+        corpus.append_one(conn, ("INBOX",), corpus.make_message(rng), (), None)
+    conn.logout()
+    rule = r"s/\r\n\r\n/\r\nX-Rewritten: yes\r\n\r\n/"
+    r = run_ferry(s, user, "--noskipsize", "--regexmess", rule, "--statedir", statedir)
+    check(r.returncode == 0 and stat(r.stdout, "Messages transferred") == 6, "first run", r)
+    r = run_ferry(s, user, "--noskipsize", "--statedir", statedir)
+    check(r.returncode == 0, "rerun failed", r)
+    check(stat(r.stdout, "Messages transferred") == 0,
+          "the rewritten copies were copied again", r)
+    conn = s.host2.imap(user)
+    typ, data = conn.select("INBOX")
+    conn.logout()
+    check(int(data[0]) == 6, "host2 INBOX has %s messages, want 6" % data[0].decode())
+    s.host1.reset(user)
+    s.host2.reset(user)
+
+
+@test
 def kill_during_copy_then_rerun(s):
     """New mail in every folder, the run killed with SIGKILL while copying:
     the old state no longer matches host2, so the next run pairs what
@@ -234,4 +382,6 @@ if __name__ == "__main__":
                          message_gone_on_host1_means_full_compare, flag_change_on_host1_is_seen,
                          flag_change_on_host2_is_undone, copy_deleted_on_host2_is_sent_again,
                          other_options_compare_in_full, damaged_state_is_a_note_not_a_copy,
-                         kill_during_copy_then_rerun]))
+                         flag_change_goes_to_the_mapped_copy, damaged_map_is_a_note_not_a_copy,
+                         uidvalidity_change_on_host2_repairs_by_identity,
+                         copy_rewritten_by_host2_stays_paired, kill_during_copy_then_rerun]))

@@ -1,0 +1,276 @@
+/* uidmap: the per-folder-pair UID map, in memory and on disk (uidmap.h). */
+#include "uidmap.h"
+
+#include "ownfile.h"
+#include "sbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAP_MAGIC "IFUMAP01"
+#define MAP_HEAD 24 /* magic, two UIDVALIDITYs, count */
+#define MAP_ENTRY 12
+#define MAP_TAIL 8 /* checksum */
+#define FNV_START 14695981039346656037ULL
+
+static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+uint32_t uidmap_flags(unsigned sysflags, const char *keywords)
+{
+    uint32_t kw = 0;
+    if (keywords && *keywords) {
+        uint64_t h = fnv(FNV_START, (const unsigned char *)keywords, strlen(keywords));
+        kw = (uint32_t)(h ^ (h >> 24) ^ (h >> 48)) & 0xffffffu;
+        if (kw == 0)
+            kw = 1; /* 0 is kept for "no keywords" */
+    }
+    return (sysflags & 0xffu) | (kw << 8);
+}
+
+void uidmap_add(struct uidmap *m, uint32_t uid1, uint32_t uid2, uint32_t flags)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        struct uidmap_entry *e = sbuf_xcalloc(cap, sizeof *e);
+        if (m->n)
+            memcpy(e, m->e, m->n * sizeof *e);
+        free(m->e);
+        m->e = e;
+        m->cap = cap;
+    }
+    m->e[m->n++] = (struct uidmap_entry){uid1, uid2, flags};
+}
+
+/* qsort is not stable, so the entry's position rides in the key's low
+ * half: of equal uid1s the one added last sorts last. */
+struct keyed {
+    uint64_t key; /* uid1 << 32 | position */
+    uint32_t uid2, flags;
+};
+
+static int by_key(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+void uidmap_sort(struct uidmap *m)
+{
+    if (m->n < 2 || m->n > UINT32_MAX)
+        return;
+    int sorted = 1;
+    for (size_t i = 1; i < m->n && sorted; i++)
+        sorted = m->e[i - 1].uid1 < m->e[i].uid1;
+    if (sorted) /* the usual case: entries are added in host1 UID order */
+        return;
+    struct keyed *k = sbuf_xcalloc(m->n, sizeof *k);
+    for (size_t i = 0; i < m->n; i++)
+        k[i] =
+            (struct keyed){(uint64_t)m->e[i].uid1 << 32 | (uint64_t)i, m->e[i].uid2, m->e[i].flags};
+    qsort(k, m->n, sizeof *k, by_key);
+    size_t out = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        uint32_t uid1 = (uint32_t)(k[i].key >> 32);
+        if (i + 1 < m->n && (uint32_t)(k[i + 1].key >> 32) == uid1)
+            continue;
+        m->e[out++] = (struct uidmap_entry){uid1, k[i].uid2, k[i].flags};
+    }
+    m->n = out;
+    free(k);
+}
+
+struct uidmap_entry *uidmap_find(const struct uidmap *m, uint32_t uid1)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->e[mid].uid1 < uid1)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->n && m->e[lo].uid1 == uid1 ? &m->e[lo] : NULL;
+}
+
+void uidmap_filter(struct uidmap *m, int (*keep)(void *ctx, const struct uidmap_entry *e),
+                   void *ctx)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (keep(ctx, &m->e[i]))
+            m->e[out++] = m->e[i];
+    m->n = out;
+}
+
+void uidmap_free(struct uidmap *m)
+{
+    free(m->e);
+    memset(m, 0, sizeof *m);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* fsync of the folder holding path, so the rename itself is on disk. */
+static void sync_dir_of(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+}
+
+int uidmap_save(const char *path, struct uidmap *m, struct status *st)
+{
+    uidmap_sort(m);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    unlink(tmp); /* a leftover of a killed run is ours to replace */
+    int fd = -1;
+    if (ownfile_open("UID map", tmp, O_WRONLY | O_CREAT | O_EXCL, STATUS_OTHER, "", &fd, st) < 0)
+        return -1;
+    /* Written in chunks: a million entries need not be held twice. */
+    unsigned char buf[MAP_HEAD + 512 * MAP_ENTRY];
+    memcpy(buf, MAP_MAGIC, 8);
+    put32(buf + 8, m->uidvalidity1);
+    put32(buf + 12, m->uidvalidity2);
+    put64(buf + 16, (uint64_t)m->n);
+    uint64_t h = fnv(FNV_START, buf, MAP_HEAD);
+    int bad = write_all(fd, buf, MAP_HEAD);
+    for (size_t i = 0; i < m->n && !bad;) {
+        size_t k = 0;
+        for (; i < m->n && k < 512; i++, k++) {
+            put32(buf + k * MAP_ENTRY, m->e[i].uid1);
+            put32(buf + k * MAP_ENTRY + 4, m->e[i].uid2);
+            put32(buf + k * MAP_ENTRY + 8, m->e[i].flags);
+        }
+        h = fnv(h, buf, k * MAP_ENTRY);
+        bad = write_all(fd, buf, k * MAP_ENTRY);
+    }
+    put64(buf, h);
+    if (!bad)
+        bad = write_all(fd, buf, MAP_TAIL);
+    /* The data must be on disk before the rename makes it the map. */
+    if (bad || fsync(fd) < 0) {
+        status_set(st, STATUS_OTHER, "UID map %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    close(fd);
+    if (rename(tmp, path) < 0) {
+        status_set(st, STATUS_OTHER, "UID map %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    sync_dir_of(path);
+    return 0;
+}
+
+int uidmap_load(const char *path, struct uidmap *out, struct status *st)
+{
+    memset(out, 0, sizeof *out);
+    if (access(path, F_OK) < 0 && errno == ENOENT)
+        return 1;
+    int fd = -1;
+    if (ownfile_open("UID map", path, O_RDONLY, STATUS_OTHER, "", &fd, st) < 0)
+        return -1;
+    struct stat sb;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int ok = fstat(fd, &sb) == 0 && sb.st_size >= MAP_HEAD + MAP_TAIL;
+    if (ok) {
+        len = (size_t)sb.st_size;
+        data = sbuf_xcalloc(len, 1);
+        size_t got = 0;
+        while (got < len) {
+            ssize_t r = read(fd, data + got, len - got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        ok = got == len;
+    }
+    close(fd);
+    uint64_t count = ok ? get64(data + 16) : 0;
+    ok = ok && memcmp(data, MAP_MAGIC, 8) == 0 &&
+         count == (len - MAP_HEAD - MAP_TAIL) / MAP_ENTRY &&
+         (len - MAP_HEAD - MAP_TAIL) % MAP_ENTRY == 0 &&
+         fnv(FNV_START, data, len - MAP_TAIL) == get64(data + len - MAP_TAIL);
+    if (ok && count) {
+        out->e = sbuf_xcalloc((size_t)count, sizeof *out->e);
+        out->cap = (size_t)count;
+    }
+    for (size_t i = 0; ok && i < count; i++) {
+        const unsigned char *p = data + MAP_HEAD + i * MAP_ENTRY;
+        uidmap_add(out, get32(p), get32(p + 4), get32(p + 8));
+        /* ours are written sorted, without repeats */
+        ok = i == 0 || out->e[i - 1].uid1 < out->e[i].uid1;
+    }
+    if (!ok) {
+        free(data);
+        uidmap_free(out);
+        return status_set(st, STATUS_OTHER, "UID map %s is not one imapferry wrote", path);
+    }
+    out->uidvalidity1 = get32(data + 8);
+    out->uidvalidity2 = get32(data + 12);
+    free(data);
+    return 0;
+}

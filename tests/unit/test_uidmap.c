@@ -1,0 +1,198 @@
+/* Unit tests of the UID map and the APPEND journal: round trips, the
+ * order of entries, damaged and foreign files, unfinished batches. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "journal.h"
+#include "uidmap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64], map_path[128], jpath[128];
+
+static int make_dir(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/imapferry-uidmap-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(map_path, sizeof map_path, "%s/pair.map", dir);
+    snprintf(jpath, sizeof jpath, "%s/pair.journal", dir);
+    return 0;
+}
+
+static int remove_dir(void **state)
+{
+    (void)state;
+    unlink(map_path);
+    unlink(jpath);
+    return rmdir(dir);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void sorted_and_last_added_wins(void **state)
+{
+    (void)state;
+    struct uidmap m;
+    memset(&m, 0, sizeof m);
+    for (uint32_t u = 200; u >= 1; u--)
+        uidmap_add(&m, u, u + 1000, u & 0x1f);
+    uidmap_add(&m, 7, 9999, 3); /* a later word on uid1 7 */
+    uidmap_sort(&m);
+    assert_int_equal(m.n, 200);
+    for (size_t i = 1; i < m.n; i++)
+        assert_true(m.e[i - 1].uid1 < m.e[i].uid1);
+    assert_int_equal(uidmap_find(&m, 7)->uid2, 9999);
+    assert_int_equal(uidmap_find(&m, 200)->uid2, 1200);
+    assert_null(uidmap_find(&m, 201));
+    assert_null(uidmap_find(&m, 0));
+    assert_int_equal(sizeof m.e[0], 12); /* the memory budget per message */
+    uidmap_free(&m);
+}
+
+static void flags_word(void **state)
+{
+    (void)state;
+    assert_int_equal(uidmap_flags(5, NULL), 5);
+    assert_int_equal(uidmap_flags(5, ""), 5);
+    assert_int_not_equal(uidmap_flags(5, "$Label1"), 5);
+    assert_int_equal(uidmap_flags(5, "$Label1") & 0xff, 5);
+    assert_int_not_equal(uidmap_flags(0, "$Label1"), uidmap_flags(0, "$Label2"));
+    assert_int_not_equal(uidmap_flags(0x1f, "$Label1 $Label2 $Junk"), UIDMAP_FLAGS_UNKNOWN);
+}
+
+static void round_trip(void **state)
+{
+    (void)state;
+    struct uidmap m, back;
+    struct status st;
+    memset(&m, 0, sizeof m);
+    m.uidvalidity1 = 1700000000u;
+    m.uidvalidity2 = 4294967295u;
+    for (uint32_t u = 1; u <= 2000; u++)
+        uidmap_add(&m, u * 3, u, uidmap_flags(u & 0x1f, u % 7 ? NULL : "$Junk"));
+    assert_int_equal(uidmap_load(map_path, &back, &st), 1); /* none yet */
+    assert_int_equal(uidmap_save(map_path, &m, &st), 0);
+    assert_int_equal(uidmap_load(map_path, &back, &st), 0);
+    assert_int_equal(back.uidvalidity1, m.uidvalidity1);
+    assert_int_equal(back.uidvalidity2, m.uidvalidity2);
+    assert_int_equal(back.n, m.n);
+    assert_memory_equal(back.e, m.e, m.n * sizeof *m.e);
+    uidmap_free(&back);
+    uidmap_free(&m);
+}
+
+static void damaged_map_is_refused(void **state)
+{
+    (void)state;
+    struct uidmap m, back;
+    struct status st;
+    memset(&m, 0, sizeof m);
+    for (uint32_t u = 1; u <= 10; u++)
+        uidmap_add(&m, u, u + 5, 0);
+    assert_int_equal(uidmap_save(map_path, &m, &st), 0);
+    FILE *f = fopen(map_path, "r+b");
+    assert_non_null(f);
+    fseek(f, 30, SEEK_SET);
+    fputc(0x7f, f); /* one byte of an entry */
+    fclose(f);
+    assert_int_equal(uidmap_load(map_path, &back, &st), -1);
+    assert_non_null(strstr(st.msg, "is not one imapferry wrote"));
+    assert_int_equal(back.n, 0);
+    /* cut short */
+    assert_int_equal(uidmap_save(map_path, &m, &st), 0);
+    assert_int_equal(truncate(map_path, 40), 0);
+    assert_int_equal(uidmap_load(map_path, &back, &st), -1);
+    /* not ours at all */
+    write_file(map_path, "uid1 uid2 flags\n1 2 3\n");
+    assert_int_equal(uidmap_load(map_path, &back, &st), -1);
+    uidmap_free(&m);
+}
+
+static void journal_finished_batches(void **state)
+{
+    (void)state;
+    struct journal *j;
+    struct status st;
+    struct journal_found jf;
+    uint32_t u1[3] = {10, 11, 12}, u2[3] = {100, 101, 102};
+    assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), 1);
+    uidmap_free(&jf.done);
+    assert_int_equal(journal_open(jpath, &j, &st), 0);
+    assert_int_equal(journal_begin(j, 1, 2, 100, u1, 3, &st), 0);
+    assert_int_equal(journal_done(j, u1, u2, 3, &st), 0);
+    assert_int_equal(journal_begin(j, 1, 2, 103, u1, 1, &st), 0);
+    assert_int_equal(journal_done(j, u1, NULL, 1, &st), 0); /* no APPENDUID */
+    journal_close(j);
+    assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), 0);
+    assert_int_equal(jf.unfinished, 0);
+    assert_int_equal(jf.done.n, 3);
+    assert_int_equal(uidmap_find(&jf.done, 12)->uid2, 102);
+    uidmap_free(&jf.done);
+    /* Another UIDVALIDITY on host2: none of its pairs count. */
+    assert_int_equal(journal_read(jpath, 1, 3, &jf, &st), 0);
+    assert_int_equal(jf.done.n, 0);
+    uidmap_free(&jf.done);
+    assert_int_equal(journal_remove(jpath, &st), 0);
+    assert_int_equal(journal_remove(jpath, &st), 0); /* gone already: fine */
+}
+
+static void journal_unfinished_batch(void **state)
+{
+    (void)state;
+    struct status st;
+    struct journal_found jf;
+    /* Cut after sending the second batch. */
+    write_file(jpath, "B 1 2 100 10 11\nA 10:100 11:101\nB 1 2 102 12 13\n");
+    assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), 0);
+    assert_int_equal(jf.unfinished, 1);
+    assert_int_equal(jf.uidnext2, 102);
+    assert_int_equal(jf.done.n, 2);
+    uidmap_free(&jf.done);
+    /* A lost session, a reconnect, a finished batch after it: the first
+     * one's fate stays unknown. */
+    write_file(jpath, "B 1 2 100 10\nB 1 2 100 10\nA 10:100\n");
+    assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), 0);
+    assert_int_equal(jf.unfinished, 1);
+    assert_int_equal(jf.uidnext2, 100);
+    uidmap_free(&jf.done);
+    /* Torn last line. */
+    write_file(jpath, "B 1 2 100 10\nA 10:1");
+    assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), 0);
+    assert_int_equal(jf.unfinished, 1);
+    uidmap_free(&jf.done);
+    /* Not ours: unusable, and nothing is known. */
+    write_file(jpath, "B 1 2 x\n");
+    assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), -1);
+    assert_int_equal(jf.unfinished, 1);
+    assert_non_null(strstr(st.msg, "is not one imapferry wrote"));
+    uidmap_free(&jf.done);
+    write_file(jpath, "A 10:100\n"); /* an answer with no batch */
+    assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), -1);
+    uidmap_free(&jf.done);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sorted_and_last_added_wins),
+        cmocka_unit_test(flags_word),
+        cmocka_unit_test(round_trip),
+        cmocka_unit_test(damaged_map_is_refused),
+        cmocka_unit_test(journal_finished_batches),
+        cmocka_unit_test(journal_unfinished_batch),
+    };
+    return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}
