@@ -91,13 +91,13 @@ def first_copy_cut_at_every_step(s):
 
 @test
 def batches_of_one_folder_cut_at_every_step(s):
-    """120 messages in one folder: three APPEND batches (50 at most each),
-    so a cut lands between batches of one folder too, with the journal
-    holding finished batches and an unfinished one."""
+    """250 messages in one folder: three APPEND batches (100 at most each,
+    copy.c's BATCH_MSGS), so a cut lands between batches of one folder too,
+    with the journal holding finished batches and an unfinished one."""
     user = "user1"
     conn = s.host1.imap(user)
     rng = corpus.random.Random(31)
-    for i in range(120):
+    for i in range(250):
         corpus.append_one(conn, ("INBOX",), corpus.make_message(rng, size=2000),
                           (r"\Seen",) if i % 3 else (), None)
     conn.logout()
