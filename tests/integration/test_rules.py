@@ -1042,9 +1042,9 @@ def option_table(s):
     check(r.returncode == 64, "--justfolder is ambiguous: want exit 64", r)
     check(re.search(r"ambiguous", r.stderr, re.I) and "justfolders" in r.stderr
           and "justfoldersizes" in r.stderr, "the error must name the candidates", r)
-    r = run_ferry(s, "user3", "--maxlinelengthcmd", "cat")
-    check(r.returncode == 64 and "--maxlinelengthcmd is not supported" in r.stderr,
-          "a refused option: want exit 64 and '--maxlinelengthcmd is not supported'", r)
+    r = run_ferry(s, "user3", "--emailreport2")
+    check(r.returncode == 64 and "--emailreport2 is not supported" in r.stderr,
+          "a refused option: want exit 64 and '--emailreport2 is not supported'", r)
     check(oracle.compare(before, snap(s.host2, "user3")) == [], "a refused run changed host2")
 
 
