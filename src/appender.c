@@ -238,6 +238,21 @@ int appender_pipeline(mailimap *s, const char *const *cmds, size_t n, appender_d
     return r;
 }
 
+/* The answer to an APPEND whose bytes are all sent: waited for even when
+ * a stop is requested, since the server may store what it got. */
+static int sent_answer(mailimap *s, int *refused, struct appender_uids *got)
+{
+    crashpoint("APPEND sent, not answered");
+    net_hold_stop(1);
+    const char *line = mailimap_read_line(s);
+    int r = line ? answer_uids(s, refused, got) : MAILIMAP_ERROR_STREAM;
+    net_hold_stop(0);
+    if (line == NULL)
+        return r;
+    crashpoint("APPEND answered");
+    return r;
+}
+
 int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *const *m,
                    const char *const *data, const size_t *len, size_t n, int keywords_ok,
                    int *refused, struct appender_uids *got)
@@ -259,15 +274,7 @@ int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *cons
         r = MAILIMAP_ERROR_STREAM;
     if (r != MAILIMAP_NO_ERROR)
         return r;
-    crashpoint("APPEND sent, not answered");
-    net_hold_stop(1);
-    const char *line = mailimap_read_line(s);
-    r = line ? answer_uids(s, refused, got) : MAILIMAP_ERROR_STREAM;
-    net_hold_stop(0);
-    if (line == NULL)
-        return r;
-    crashpoint("APPEND answered");
-    return r;
+    return sent_answer(s, refused, got);
 }
 
 int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int keywords_ok,
@@ -299,13 +306,5 @@ int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int
     if (stream_put(s, data, len) < 0 || stream_put(s, "\r\n", 2) < 0 ||
         mailstream_flush(s->imap_stream) == -1)
         return MAILIMAP_ERROR_STREAM;
-    crashpoint("APPEND sent, not answered");
-    net_hold_stop(1);
-    const char *line = mailimap_read_line(s);
-    r = line ? answer_uids(s, refused, got) : MAILIMAP_ERROR_STREAM;
-    net_hold_stop(0);
-    if (line == NULL)
-        return r;
-    crashpoint("APPEND answered");
-    return r;
+    return sent_answer(s, refused, got);
 }
