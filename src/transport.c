@@ -213,6 +213,7 @@ static int scan(struct transport *t, const unsigned char *p, size_t n)
 }
 
 static ssize_t raw_read(struct transport *t, void *buf, size_t n);
+static ssize_t wire_read(struct transport *t, void *buf, size_t n);
 
 /* Inflated bytes, at most n of them: a few compressed bytes can stand for
  * megabytes, which come out in pieces libetpan asked for and which scan
@@ -262,6 +263,13 @@ static ssize_t raw_read(struct transport *t, void *buf, size_t n)
         }
         return (ssize_t)k;
     }
+    return wire_read(t, buf, n);
+}
+
+/* What the socket (or TLS) has, without the bytes transport_peek_line
+ * keeps. */
+static ssize_t wire_read(struct transport *t, void *buf, size_t n)
+{
     if (t->tls) {
         /* No poll first: OpenSSL may already hold decrypted bytes. */
         ssize_t got = tls_read(t->tls, buf, n, t->timeout_ms, t->error, sizeof t->error);
@@ -383,7 +391,7 @@ int transport_peek_line(struct transport *t, char *line, size_t n)
     if (t->pend == NULL)
         t->pend = sbuf_xcalloc(1, PEEK_CAP);
     while (t->pendlen < PEEK_CAP && memchr(t->pend, '\n', t->pendlen) == NULL) {
-        ssize_t got = raw_read(t, t->pend + t->pendlen, PEEK_CAP - t->pendlen);
+        ssize_t got = wire_read(t, t->pend + t->pendlen, PEEK_CAP - t->pendlen);
         if (got < 0)
             return -1;
         t->pendlen += (size_t)got;
