@@ -981,18 +981,27 @@ static struct mailimap_fetch_type *meta_fetch_type(void)
 int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, size_t *n,
                      struct status *st)
 {
+    return imapc_fetch_meta_seq(c, 1, exists, out, n, st);
+}
+
+int imapc_fetch_meta_seq(struct imapc *c, uint32_t first, uint32_t last, struct msg_meta **out,
+                         size_t *n, struct status *st)
+{
     *out = NULL;
     *n = 0;
-    if (exists == 0)
+    if (first == 0)
+        first = 1;
+    if (last < first)
         return 0;
+    uint32_t exists = last;
     /* EXISTS is the server's word: the array grows with the answers that
      * really come, never sized by the announcement alone. */
-    size_t cap = exists < META_CHUNK ? exists : META_CHUNK;
+    size_t cap = last - first < META_CHUNK ? last - first + 1 : META_CHUNK;
     struct msg_meta *m = sbuf_xcalloc(cap, sizeof *m);
     size_t cnt = 0;
     struct mailimap_fetch_type *ft = meta_fetch_type();
     /* 64-bit bounds: lo += META_CHUNK must not wrap near 2^32. */
-    for (uint64_t lo = 1; lo <= exists; lo += META_CHUNK) {
+    for (uint64_t lo = first; lo <= exists; lo += META_CHUNK) {
         uint64_t hi = exists - lo < META_CHUNK ? exists : lo + META_CHUNK - 1;
         struct mailimap_set *set = mailimap_set_new_interval((uint32_t)lo, (uint32_t)hi);
         clist *res = NULL;
