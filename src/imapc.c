@@ -937,13 +937,15 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
      * a keyword as an astring, so a server can hand us "\\Deleted" or a
      * word with CR LF that must never reach host2's STORE or APPEND. */
     char *raw = sbuf_take(&kw);
+    unsigned sysflags = 0;
     if (c->nflag_rules) {
         char *flags = flagrule_rewrite(raw, c->flag_rules, c->nflag_rules);
-        flagrule_parse(flags, &m->sysflags, &m->keywords);
+        flagrule_parse(flags, &sysflags, &m->keywords);
         free(flags);
     } else {
-        flagrule_parse(raw, &m->sysflags, &m->keywords);
+        flagrule_parse(raw, &sysflags, &m->keywords);
     }
+    m->sysflags = (uint8_t)sysflags;
     free(raw);
     int64_t hdate;
     int htz;
