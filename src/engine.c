@@ -533,10 +533,11 @@ static int next_host1_chunk(struct imapc *h1, uint32_t exists, uint32_t *seq, ui
     while (*n1 == 0 && *seq != 0 && *seq <= exists) {
         uint32_t chunk = host1_chunk();
         uint32_t hi = exists - *seq < chunk ? exists : *seq + chunk - 1;
-        if (imapc_fetch_meta_seq(h1, *seq, hi, m1, n1, st) < 0)
+        int ended = 0;
+        if (imapc_fetch_meta_seq(h1, *seq, hi, m1, n1, &ended, st) < 0)
             return -1;
         /* A server that announced more than it has answers nothing: stop. */
-        *seq = *n1 == 0 || hi == exists ? 0 : hi + 1;
+        *seq = ended || hi == exists ? 0 : hi + 1;
         size_t k = 0;
         uint32_t top = *last_uid;
         for (size_t i = 0; i < *n1; i++) {

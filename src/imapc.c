@@ -983,14 +983,16 @@ static struct mailimap_fetch_type *meta_fetch_type(void)
 int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, size_t *n,
                      struct status *st)
 {
-    return imapc_fetch_meta_seq(c, 1, exists, out, n, st);
+    return imapc_fetch_meta_seq(c, 1, exists, out, n, NULL, st);
 }
 
 int imapc_fetch_meta_seq(struct imapc *c, uint32_t first, uint32_t last, struct msg_meta **out,
-                         size_t *n, struct status *st)
+                         size_t *n, int *ended, struct status *st)
 {
     *out = NULL;
     *n = 0;
+    if (ended)
+        *ended = 0;
     if (first == 0)
         first = 1;
     if (last < first)
@@ -1036,8 +1038,11 @@ int imapc_fetch_meta_seq(struct imapc *c, uint32_t first, uint32_t last, struct 
         mailimap_fetch_list_free(res);
         /* A server that announced more messages than it has answers nothing
          * for a whole chunk: stop there rather than ask for billions. */
-        if (cnt == before)
+        if (cnt == before) {
+            if (ended)
+                *ended = 1;
             break;
+        }
     }
     mailimap_fetch_type_free(ft);
     *out = m;
