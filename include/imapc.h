@@ -162,6 +162,11 @@ int imapc_select(struct imapc *c, const char *name, int readonly, struct imapc_b
 int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, size_t *n,
                      struct status *st);
 void imapc_meta_free(struct msg_meta *m, size_t n);
+/* The same for sequence numbers first..last only: a big folder is listed a
+ * part at a time. *ended (NULL: not wanted) is set when the server answered
+ * nothing for a whole block of them: it has fewer than it announced. */
+int imapc_fetch_meta_seq(struct imapc *c, uint32_t first, uint32_t last, struct msg_meta **out,
+                         size_t *n, int *ended, struct status *st);
 /* The same for the messages with UIDs first..next-1 only (the ones that
  * arrived since a folder's state was written), by UID FETCH. */
 int imapc_fetch_meta_uids(struct imapc *c, uint32_t first, uint32_t next, struct msg_meta **out,

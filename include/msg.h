@@ -17,15 +17,17 @@ enum msg_flag {
     MSG_DRAFT = 1u << 4,
 };
 
+/* Ordered widest first: 48 bytes a message, not 56 (a million messages'
+ * listing is held at once on host2's side). */
 struct msg_meta {
     uint32_t uid;
     uint32_t size;
-    unsigned sysflags; /* enum msg_flag bits; \Recent is never stored */
-    char *keywords;    /* owned by whoever built the array; NULL = none */
     struct msgid_key key;
-    int64_t date;    /* INTERNALDATE as seconds since the epoch (UTC), or
-                        MSG_META_NO_DATE: APPEND without one (the server's time) */
-    int16_t date_tz; /* its zone, minutes east of UTC, for APPEND */
+    int64_t date;     /* INTERNALDATE as seconds since the epoch (UTC), or
+                         MSG_META_NO_DATE: APPEND without one (the server's time) */
+    char *keywords;   /* owned by whoever built the array; NULL = none */
+    int16_t date_tz;  /* its zone, minutes east of UTC, for APPEND */
+    uint8_t sysflags; /* enum msg_flag bits; \Recent is never stored */
 };
 
 #define MSG_META_NO_DATE INT64_MIN

@@ -62,4 +62,42 @@ int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *
                    enum msg_plan_size size_rule, struct msg_plan *out, struct status *st);
 void msg_plan_free(struct msg_plan *p);
 
+/* The same plan with host1 taken in chunks, so that only host2's listing
+ * and one chunk of host1's are in memory at once: host2's side is indexed
+ * once (msg_plan_index_init), each chunk of host1 (chunks in ascending UID
+ * order, none repeating a UID) is matched against the host2 messages no
+ * earlier chunk paired (msg_plan_chunk), and msg_plan_index_finish adds
+ * what needs every chunk. With one chunk the result is msg_plan_build's;
+ * with several it differs only in which of several copies of one identity
+ * with different sizes pair (MSG_PLAN_SIZE_FIRST), never in the counts.
+ * Borrows m2 (it must outlive the index, unchanged); owns the rest, about
+ * 4 bytes per host2 message and 8 per host1 message: release with
+ * msg_plan_index_free. */
+struct msg_plan_index {
+    const struct msg_meta *m2;
+    size_t n2;
+    enum msg_plan_size rule;
+    uint32_t *order;     /* m2 indices sorted by key, size (as rule says), UID */
+    unsigned char *used; /* one bit per m2 entry: paired by a chunk */
+    uint64_t *keys1;     /* a 64-bit digest of each host1 key seen, for dup1 */
+    size_t nkeys1, capkeys1;
+};
+
+int msg_plan_index_init(struct msg_plan_index *ix, const struct msg_meta *m2, size_t n2,
+                        enum msg_plan_size size_rule, struct status *st);
+/* out: as msg_plan_build's for m1 (indices into m1 and into the index's m2),
+ * without only2, only_on_2, dup1 and dup2 (0 until msg_plan_index_finish). */
+int msg_plan_chunk(struct msg_plan_index *ix, const struct msg_meta *m1, size_t n1,
+                   struct msg_plan *out, struct status *st);
+/* After the last chunk: host2's messages no chunk paired (only2, only_on_2)
+ * and both sides' duplicate counts, into p (the last chunk's plan). */
+void msg_plan_index_finish(struct msg_plan_index *ix, struct msg_plan *p);
+/* Between chunks, for a caller that pairs more itself (the state's UID
+ * map): the host2 messages no chunk has paired yet (*out malloc'd, free();
+ * returns the count), and marking every pair of p as taken, so that
+ * msg_plan_index_finish never counts them as only on host2. */
+size_t msg_plan_index_unpaired(const struct msg_plan_index *ix, size_t **out);
+void msg_plan_index_claim(struct msg_plan_index *ix, const struct msg_plan *p);
+void msg_plan_index_free(struct msg_plan_index *ix);
+
 #endif

@@ -133,7 +133,7 @@ static int resync_flags(const struct config *cfg, struct imapc *h2, const struct
     size_t n = msg_plan_flag_fixes(m1, m2, plan, keywords_ok, &fix);
     uint32_t *uids = sbuf_xcalloc(n, sizeof *uids);
     int rc = 0;
-    res->flag_updates = n;
+    res->flag_updates += n;
     for (size_t i = 0; i < n && !cfg->dry;) {
         size_t k = 0;
         for (size_t j = i; j < n && msg_plan_same_target(&fix[j], &fix[i]); j++)
@@ -265,7 +265,6 @@ static int flags_after_copy(const struct config *cfg, struct imapc *h2, const ch
     size_t n2 = 0;
     struct msg_plan plan;
     memset(&plan, 0, sizeof plan);
-    uint64_t before = res->flag_updates;
     int rc = 0;
     if (imapc_select(h2, name2, 0, &b2, st) < 0 ||
         imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) < 0 ||
@@ -273,7 +272,6 @@ static int flags_after_copy(const struct config *cfg, struct imapc *h2, const ch
         rc = folder_failure(rep, res, st);
     } else {
         rc = resync_flags(cfg, h2, m1, m2, &plan, keywords_ok, rep, res, st);
-        res->flag_updates += before;
     }
     msg_plan_free(&plan);
     imapc_meta_free(m2, n2);
@@ -580,6 +578,140 @@ static void *list_host2(void *arg)
     return NULL;
 }
 
+/* Host1 is listed, planned and copied a chunk at a time, so a folder's
+ * memory is host2's listing plus one chunk of host1's, except where a step
+ * needs host1's whole listing at once (a SEARCH filter on host1, deletions,
+ * the second flag pass after the copy). */
+#define HOST1_CHUNK 20000
+
+/* IMAPFERRY_TEST_HOST1_CHUNK (a hidden test hook, as crashpoint's) makes
+ * the chunks small, so the tests cross many chunk boundaries. */
+static uint32_t host1_chunk(void)
+{
+    const char *v = getenv("IMAPFERRY_TEST_HOST1_CHUNK");
+    if (v == NULL || *v == '\0')
+        return HOST1_CHUNK;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return *end == '\0' && n > 0 && n <= HOST1_CHUNK ? (uint32_t)n : HOST1_CHUNK;
+}
+
+static int host1_in_chunks(const struct config *cfg)
+{
+    return cfg->search[0] == NULL && !cfg->delete1 && !cfg->delete2 && !cfg->delete2duplicates &&
+           !cfg->syncflagsaftercopy;
+}
+
+/* Replaces *m1 by the next chunk of host1's listing, from sequence number
+ * *seq on, without the UIDs an earlier chunk had (an expunge by another
+ * client meanwhile shifts the numbers). *n1 = 0: nothing is left. */
+static int next_host1_chunk(struct imapc *h1, uint32_t exists, uint32_t *seq, uint32_t *last_uid,
+                            struct msg_meta **m1, size_t *n1, struct status *st)
+{
+    imapc_meta_free(*m1, *n1);
+    *m1 = NULL;
+    *n1 = 0;
+    while (*n1 == 0 && *seq != 0 && *seq <= exists) {
+        uint32_t chunk = host1_chunk();
+        uint32_t hi = exists - *seq < chunk ? exists : *seq + chunk - 1;
+        int ended = 0;
+        if (imapc_fetch_meta_seq(h1, *seq, hi, m1, n1, &ended, st) < 0)
+            return -1;
+        /* A server that announced more than it has answers nothing: stop. */
+        *seq = ended || hi == exists ? 0 : hi + 1;
+        size_t k = 0;
+        uint32_t top = *last_uid;
+        for (size_t i = 0; i < *n1; i++) {
+            if ((*m1)[i].uid <= *last_uid) {
+                free((*m1)[i].keywords);
+                continue;
+            }
+            if ((*m1)[i].uid > top)
+                top = (*m1)[i].uid;
+            (*m1)[k++] = (*m1)[i];
+        }
+        *n1 = k;
+        *last_uid = top;
+    }
+    return 0;
+}
+
+/* Plans and copies one chunk of host1's listing (all of it when not
+ * chunked) against host2's index; the counts add up in res, *plan is the
+ * chunk's. Returns 0, -1 when a session is lost, 1 for a folder error (st
+ * filled either way). */
+static int sync_chunk(const struct config *cfg, struct imapc *h1, struct imapc *h2,
+                      const struct folder_plan_pair *fp, struct msg_meta *m1, size_t n1,
+                      const struct msg_meta *m2, size_t n2, const struct imapc_box *b2,
+                      struct msg_plan_index *ix, struct pairmap *pm, int full, struct throttle *th,
+                      struct report *rep, struct folder_result *res, struct msg_plan *plan,
+                      int *all_copied, struct status *st)
+{
+    msg_plan_free(plan);
+    if (msg_plan_chunk(ix, m1, n1, plan, st) < 0)
+        return 1;
+    if (pm && full) {
+        /* The map may pair a copy host2 stored with other bytes: among the
+         * host2 messages no chunk paired yet, and taken from then on. */
+        plan->only_on_2 = msg_plan_index_unpaired(ix, &plan->only2);
+        if (pairmap_keep_pairs(pm, m1, m2, n2, plan))
+            msg_plan_index_claim(ix, plan);
+        free(plan->only2);
+        plan->only2 = NULL;
+        plan->only_on_2 = 0;
+    }
+    res->msgs1 += n1;
+    res->bytes1 += total_bytes(m1, n1);
+    for (size_t i = 0; i < plan->npairs; i++)
+        ledger_message(&m1[plan->pairs[i].i1], m2[plan->pairs[i].i2].uid, "already there", NULL);
+    res->skipped += plan->npairs;
+    for (size_t i = 0; i < plan->npairs; i++)
+        res->bytes_skipped += m1[plan->pairs[i].i1].size;
+    if (!cfg->syncinternaldates)
+        for (size_t i = 0; i < n1; i++)
+            m1[i].date = MSG_META_NO_DATE;
+    size_filter(cfg, fp, m1, plan, res);
+    skip_too_big(fp, m1, plan, rep, res);
+    if (run_crossdup)
+        skip_crossdups(cfg, fp, m1, m2, n2, plan, res);
+    if (!b2->keywords_ok)
+        for (size_t k = 0; k < plan->ncopy; k++)
+            res->keywords_dropped += count_words(m1[plan->copy[k]].keywords);
+    if (cfg->resyncflags && resync_flags(cfg, h2, m1, m2, plan, b2->keywords_ok, rep, res, st) < 0)
+        return -1;
+    if (cfg->dry) {
+        for (size_t k = 0; k < plan->ncopy; k++) {
+            ledger_message(&m1[plan->copy[k]], 0, "would be copied", NULL);
+            res->bytes += m1[plan->copy[k]].size;
+        }
+        res->copied += plan->ncopy;
+        res->missing += plan->ncopy;
+        return 0;
+    }
+    progress_folder(fp->name1, m1, plan->copy, plan->ncopy);
+    struct copy_result cr;
+    struct copy_hooks hooks;
+    if (pm)
+        hooks = pairmap_hooks(pm, b2->uidvalidity, b2->uidnext);
+    int rc = copy_messages(h1, h2, fp->name2, m1, plan->copy, plan->ncopy, b2->keywords_ok,
+                           copy_error, rep, th, &cfg->transform, pm ? &hooks : NULL, &cr, st);
+    res->copied += cr.copied;
+    res->bytes += cr.bytes;
+    res->errors += cr.failed;
+    res->filtered += cr.skipped;
+    res->bytes_filtered += cr.bytes_skipped;
+    res->missing += plan->ncopy - cr.copied;
+    if (!(cr.copied == plan->ncopy && cr.failed == 0))
+        *all_copied = 0;
+    pthread_mutex_lock(&rep_mu);
+    if (cr.biggest > rep->biggest)
+        rep->biggest = cr.biggest;
+    pthread_mutex_unlock(&rep_mu);
+    if (rc == 0 && cfg->syncflagsaftercopy && cr.copied > 0)
+        rc = flags_after_copy(cfg, h2, fp->name2, m1, n1, b2->keywords_ok, rep, res, st);
+    return rc;
+}
+
 /* Copies what host2 lacks in one folder pair; returns -1 only when a
  * session is lost (st filled), folder-level problems are reported here.
  * inc: the pair's state when host2 has not changed since (new_on_host1),
@@ -596,8 +728,12 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     size_t n1 = 0, n2 = 0;
     struct msg_plan plan;
     memset(&plan, 0, sizeof plan);
+    struct msg_plan_index ix;
+    memset(&ix, 0, sizeof ix);
     int rc = 0;
     int expunged2 = 0;
+    int chunked = 0;
+    uint32_t seq = 1, last_uid = 0; /* chunked: where host1's listing goes on */
 
     /* host2 is selected and listed in a thread of its own while host1 is:
      * the two sessions' round trips overlap. */
@@ -626,7 +762,11 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
         if (r == 0)
             inc = NULL;
     }
-    if (inc == NULL && imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0)
+    /* A folder that fits in one chunk is listed whole, as before. */
+    chunked = inc == NULL && host1_in_chunks(cfg) && b1.exists > host1_chunk();
+    if (chunked && next_host1_chunk(h1, b1.exists, &seq, &last_uid, &m1, &n1, st) < 0)
+        goto join;
+    if (inc == NULL && !chunked && imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0)
         goto join;
     res->seen1.uidvalidity = b1.uidvalidity;
     res->seen1.uidnext = inc ? uidnext : b1.uidnext;
@@ -677,21 +817,37 @@ join:
         (imapc_fetch_meta(h2, b2.exists, &m2, &n2, st) < 0 ||
          imapc_search_keep(h2, cfg->search[1], m2, &n2, st) < 0))
         goto folder_error;
-    if (msg_plan_build(m1, n1, m2, n2, cfg->use_size, &plan, st) < 0)
+    if (msg_plan_index_init(&ix, m2, n2, cfg->use_size, st) < 0)
         goto folder_error;
-    if (pm && !inc)
-        pairmap_keep_pairs(pm, m1, m2, n2, &plan);
-    res->msgs1 = n1;
-    res->bytes1 = total_bytes(m1, n1);
     res->msgs2 = n2;
     res->bytes2 = total_bytes(m2, n2);
-
     ledger_pair(fp->name1, fp->name2);
-    for (size_t i = 0; i < plan.npairs; i++)
-        ledger_message(&m1[plan.pairs[i].i1], m2[plan.pairs[i].i2].uid, "already there", NULL);
-    res->skipped = plan.npairs;
-    for (size_t i = 0; i < plan.npairs; i++)
-        res->bytes_skipped += m1[plan.pairs[i].i1].size;
+    int all_copied = 1;
+    for (;;) {
+        rc = sync_chunk(cfg, h1, h2, fp, m1, n1, m2, n2, &b2, &ix, pm, inc == NULL, th, rep, res,
+                        &plan, &all_copied, st);
+        if (rc != 0 || !chunked)
+            break;
+        if (next_host1_chunk(h1, b1.exists, &seq, &last_uid, &m1, &n1, st) < 0)
+            goto folder_error;
+        if (n1 == 0)
+            break;
+    }
+    if (rc > 0)
+        goto folder_error;
+    if (inc && pm)
+        res->flag_updates += pm->flag_updates; /* sent by changes_by_map */
+    if (rc == 0 && pm) {
+        if (inc)
+            pairmap_from_old(pm);
+        else if (chunked)
+            pm->next_ok = 0; /* each chunk's plan went with it: no map, pairs by identity */
+        else
+            pairmap_from_plan(pm, m1, m2, &plan, cfg->resyncflags);
+    }
+    if (chunked)
+        msg_plan_free(&plan); /* its indices are into a chunk that is gone */
+    msg_plan_index_finish(&ix, &plan);
     res->only2 = plan.only_on_2;
     res->dup1 = plan.dup1;
     res->dup2 = plan.dup2;
@@ -700,57 +856,6 @@ join:
          * not listed, so its counts are the state's alone. */
         add_state_counts(inc, res);
         res->incremental = 1;
-    }
-    if (!cfg->syncinternaldates)
-        for (size_t i = 0; i < n1; i++)
-            m1[i].date = MSG_META_NO_DATE;
-    size_filter(cfg, fp, m1, &plan, res);
-    skip_too_big(fp, m1, &plan, rep, res);
-    if (run_crossdup)
-        skip_crossdups(cfg, fp, m1, m2, n2, &plan, res);
-    if (!b2.keywords_ok)
-        for (size_t k = 0; k < plan.ncopy; k++)
-            res->keywords_dropped += count_words(m1[plan.copy[k]].keywords);
-    if (cfg->resyncflags &&
-        resync_flags(cfg, h2, m1, m2, &plan, b2.keywords_ok, rep, res, st) < 0) {
-        rc = -1;
-        goto out;
-    }
-    if (inc && pm)
-        res->flag_updates += pm->flag_updates; /* sent by changes_by_map */
-    int all_copied = 1;
-    if (cfg->dry) {
-        for (size_t k = 0; k < plan.ncopy; k++) {
-            ledger_message(&m1[plan.copy[k]], 0, "would be copied", NULL);
-            res->bytes += m1[plan.copy[k]].size;
-        }
-        res->copied = plan.ncopy;
-        res->missing += plan.ncopy;
-    } else {
-        progress_folder(fp->name1, m1, plan.copy, plan.ncopy);
-        struct copy_result cr;
-        struct copy_hooks hooks;
-        if (pm)
-            hooks = pairmap_hooks(pm, b2.uidvalidity, b2.uidnext);
-        rc = copy_messages(h1, h2, fp->name2, m1, plan.copy, plan.ncopy, b2.keywords_ok, copy_error,
-                           rep, th, &cfg->transform, pm ? &hooks : NULL, &cr, st);
-        if (rc == 0 && pm && inc)
-            pairmap_from_old(pm);
-        else if (rc == 0 && pm)
-            pairmap_from_plan(pm, m1, m2, &plan, cfg->resyncflags);
-        res->copied = cr.copied;
-        res->bytes = cr.bytes;
-        res->errors += cr.failed;
-        res->filtered += cr.skipped;
-        res->bytes_filtered += cr.bytes_skipped;
-        res->missing += plan.ncopy - cr.copied;
-        all_copied = cr.copied == plan.ncopy && cr.failed == 0;
-        pthread_mutex_lock(&rep_mu);
-        if (cr.biggest > rep->biggest)
-            rep->biggest = cr.biggest;
-        pthread_mutex_unlock(&rep_mu);
-        if (rc == 0 && cfg->syncflagsaftercopy && cr.copied > 0)
-            rc = flags_after_copy(cfg, h2, fp->name2, m1, n1, b2.keywords_ok, rep, res, st);
     }
     if (rc == 0 && (cfg->delete2 || cfg->delete2duplicates) && exists2) {
         /* One pair's plan does not see the other host1 folders' messages:
@@ -774,6 +879,7 @@ folder_error:
     rc = folder_failure(rep, res, st);
 out:
     msg_plan_free(&plan);
+    msg_plan_index_free(&ix);
     imapc_meta_free(m1, n1);
     imapc_meta_free(m2, n2);
     return rc;

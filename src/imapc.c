@@ -1156,13 +1156,15 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
      * a keyword as an astring, so a server can hand us "\\Deleted" or a
      * word with CR LF that must never reach host2's STORE or APPEND. */
     char *raw = sbuf_take(&kw);
+    unsigned sysflags = 0;
     if (c->nflag_rules) {
         char *flags = flagrule_rewrite(raw, c->flag_rules, c->nflag_rules);
-        flagrule_parse(flags, &m->sysflags, &m->keywords);
+        flagrule_parse(flags, &sysflags, &m->keywords);
         free(flags);
     } else {
-        flagrule_parse(raw, &m->sysflags, &m->keywords);
+        flagrule_parse(raw, &sysflags, &m->keywords);
     }
+    m->sysflags = (uint8_t)sysflags;
     free(raw);
     int64_t hdate;
     int htz;
@@ -1272,19 +1274,30 @@ static int whole_headers(struct imapc *c, struct msg_meta *m, const size_t *idx,
 int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, size_t *n,
                      struct status *st)
 {
+    return imapc_fetch_meta_seq(c, 1, exists, out, n, NULL, st);
+}
+
+int imapc_fetch_meta_seq(struct imapc *c, uint32_t first, uint32_t last, struct msg_meta **out,
+                         size_t *n, int *ended, struct status *st)
+{
     *out = NULL;
     *n = 0;
-    if (exists == 0)
+    if (ended)
+        *ended = 0;
+    if (first == 0)
+        first = 1;
+    if (last < first)
         return 0;
+    uint32_t exists = last;
     /* EXISTS is the server's word: the array grows with the answers that
      * really come, never sized by the announcement alone. */
-    size_t cap = exists < META_CHUNK ? exists : META_CHUNK;
+    size_t cap = last - first < META_CHUNK ? last - first + 1 : META_CHUNK;
     struct msg_meta *m = sbuf_xcalloc(cap, sizeof *m);
     size_t cnt = 0;
     struct mailimap_fetch_type *ft = meta_fetch_type(c);
     size_t bare[META_CHUNK], nbare;
     /* 64-bit bounds: lo += META_CHUNK must not wrap near 2^32. */
-    for (uint64_t lo = 1; lo <= exists; lo += META_CHUNK) {
+    for (uint64_t lo = first; lo <= exists; lo += META_CHUNK) {
         uint64_t hi = exists - lo < META_CHUNK ? exists : lo + META_CHUNK - 1;
         struct mailimap_set *set = mailimap_set_new_interval((uint32_t)lo, (uint32_t)hi);
         clist *res = NULL;
@@ -1326,8 +1339,11 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, si
         }
         /* A server that announced more messages than it has answers nothing
          * for a whole chunk: stop there rather than ask for billions. */
-        if (cnt == before)
+        if (cnt == before) {
+            if (ended)
+                *ended = 1;
             break;
+        }
     }
     mailimap_fetch_type_free(ft);
     *out = m;

@@ -13,7 +13,7 @@ struct entry {
     struct msgid_key key;
     uint32_t size; /* 0 for all when the size is not part of the identity */
     uint32_t uid;
-    size_t idx;
+    uint32_t idx;
 };
 
 static int key_size_cmp(const struct entry *a, const struct entry *b)
@@ -37,33 +37,21 @@ static int entry_cmp(const void *pa, const void *pb)
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
-static struct entry *sorted_entries(const struct msg_meta *m, size_t n, int use_size)
+static int key_uid_cmp(const void *pa, const void *pb)
 {
-    struct entry *e = sbuf_xcalloc(n, sizeof *e);
-    for (size_t i = 0; i < n; i++) {
-        e[i].key = m[i].key;
-        e[i].size = use_size ? m[i].size : 0;
-        e[i].uid = m[i].uid;
-        e[i].idx = i;
-    }
-    qsort(e, n, sizeof *e, entry_cmp);
-    return e;
-}
-
-/* Messages whose key an earlier one in the same sorted run already has. */
-static size_t count_dups(const struct entry *e, size_t n)
-{
-    size_t d = 0;
-    for (size_t i = 1; i < n; i++)
-        if (msgid_key_cmp(&e[i - 1].key, &e[i].key) == 0)
-            d++;
-    return d;
+    const struct entry *a = pa, *b = pb;
+    int c = msgid_key_cmp(&a->key, &b->key);
+    if (c != 0)
+        return c;
+    if (a->uid != b->uid)
+        return a->uid < b->uid ? -1 : 1;
+    return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
 /* Sorting the outputs by host1 UID needs the UID next to the index too. */
 struct uid_ref {
     uint32_t uid;
-    size_t i1, i2;
+    uint32_t i1, i2;
 };
 
 static int uid_ref_cmp(const void *pa, const void *pb)
@@ -74,40 +62,256 @@ static int uid_ref_cmp(const void *pa, const void *pb)
     return (a->i1 > b->i1) - (a->i1 < b->i1);
 }
 
-/* Pairs equal entries of two sorted runs (by cmp) in step, so the k-th
- * host1 copy of an identity meets the k-th host2 copy; what is left goes to
- * l1 and l2 in the same order. */
-static void match(const struct entry *e1, size_t n1, const struct entry *e2, size_t n2,
-                  int (*cmp)(const struct entry *, const struct entry *), struct uid_ref *pairs,
-                  size_t *npairs, struct entry *l1, size_t *nl1, struct entry *l2, size_t *nl2)
+static int uses_size(enum msg_plan_size rule)
 {
-    size_t i = 0, j = 0;
-    while (i < n1 || j < n2) {
-        int c = i == n1 ? 1 : j == n2 ? -1 : cmp(&e1[i], &e2[j]);
-        if (c < 0) {
-            l1[(*nl1)++] = e1[i++];
-        } else if (c > 0) {
-            l2[(*nl2)++] = e2[j++];
-        } else {
-            pairs[(*npairs)++] = (struct uid_ref){e1[i].uid, e1[i].idx, e2[j].idx};
-            i++;
-            j++;
-        }
-    }
+    return rule != MSG_PLAN_SIZE_IGNORED;
 }
 
-static int key_cmp(const struct entry *a, const struct entry *b)
+/* host2's order is an array of indices (4 bytes a message, not a copy of
+ * the keys); qsort reaches the array they index through this, one per
+ * thread since folders are planned in parallel. */
+static _Thread_local const struct msg_meta *sort_m2;
+static _Thread_local int sort_use_size;
+
+/* m2[i] against (key, size): size counts only when the rule weighs it. */
+static int m2_cmp(const struct msg_meta *m, int use_size, const struct msgid_key *key,
+                  uint32_t size)
 {
-    return msgid_key_cmp(&a->key, &b->key);
+    int c = msgid_key_cmp(&m->key, key);
+    if (c != 0 || !use_size)
+        return c;
+    return (m->size > size) - (m->size < size);
 }
 
-static int key_uid_cmp(const void *pa, const void *pb)
+static int order_cmp(const void *pa, const void *pb)
 {
-    const struct entry *a = pa, *b = pb;
-    int c = key_cmp(a, b);
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    const struct msg_meta *x = &sort_m2[a], *y = &sort_m2[b];
+    int c = m2_cmp(x, sort_use_size, &y->key, y->size);
     if (c != 0)
         return c;
-    return (a->uid > b->uid) - (a->uid < b->uid);
+    if (x->uid != y->uid)
+        return x->uid < y->uid ? -1 : 1;
+    return (a > b) - (a < b);
+}
+
+int msg_plan_index_init(struct msg_plan_index *ix, const struct msg_meta *m2, size_t n2,
+                        enum msg_plan_size size_rule, struct status *st)
+{
+    memset(ix, 0, sizeof *ix);
+    if (m2 == NULL && n2 > 0)
+        return status_set(st, STATUS_INTERNAL, "msg_plan_build: missing message array");
+    if (n2 >= UINT32_MAX)
+        return status_set(st, STATUS_INTERNAL, "msg_plan_build: %zu messages in one folder", n2);
+    ix->m2 = m2;
+    ix->n2 = n2;
+    ix->rule = size_rule;
+    ix->order = sbuf_xcalloc(n2 + 1, sizeof *ix->order);
+    ix->used = sbuf_xcalloc(n2 / 8 + 1, 1);
+    for (size_t i = 0; i < n2; i++)
+        ix->order[i] = (uint32_t)i;
+    sort_m2 = m2;
+    sort_use_size = uses_size(size_rule);
+    qsort(ix->order, n2, sizeof *ix->order, order_cmp);
+    sort_m2 = NULL;
+    return 0;
+}
+
+static int is_used(const struct msg_plan_index *ix, uint32_t i)
+{
+    return ix->used[i / 8] >> (i % 8) & 1;
+}
+
+static void set_used(struct msg_plan_index *ix, uint32_t i)
+{
+    ix->used[i / 8] |= (unsigned char)(1u << (i % 8));
+}
+
+/* First position in ix->order whose message is not below (key, size). */
+static size_t lower_bound(const struct msg_plan_index *ix, int use_size,
+                          const struct msgid_key *key, uint32_t size)
+{
+    size_t lo = 0, hi = ix->n2;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m2_cmp(&ix->m2[ix->order[mid]], use_size, key, size) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The unpaired host2 message with e's key (and size, when the rule weighs
+ * it) and the lowest UID, from position from on; SIZE_MAX when none. */
+static size_t take_exact(struct msg_plan_index *ix, const struct entry *e, size_t from)
+{
+    int use_size = uses_size(ix->rule);
+    for (size_t p = from; p < ix->n2; p++) {
+        const struct msg_meta *m = &ix->m2[ix->order[p]];
+        if (m2_cmp(m, use_size, &e->key, e->size) != 0)
+            break;
+        if (!is_used(ix, ix->order[p]))
+            return p;
+    }
+    return SIZE_MAX;
+}
+
+/* The unpaired host2 message with e's key, any size, lowest UID. */
+static size_t take_key(struct msg_plan_index *ix, const struct entry *e)
+{
+    size_t best = SIZE_MAX;
+    for (size_t p = lower_bound(ix, 0, &e->key, 0); p < ix->n2; p++) {
+        const struct msg_meta *m = &ix->m2[ix->order[p]];
+        if (msgid_key_cmp(&m->key, &e->key) != 0)
+            break;
+        if (!is_used(ix, ix->order[p]) &&
+            (best == SIZE_MAX || m->uid < ix->m2[ix->order[best]].uid))
+            best = p;
+    }
+    return best;
+}
+
+static uint64_t digest64(const struct msgid_key *k)
+{
+    return k->hi ^ (k->lo * 0xc4ceb9fe1a85ec53ULL);
+}
+
+int msg_plan_chunk(struct msg_plan_index *ix, const struct msg_meta *m1, size_t n1,
+                   struct msg_plan *out, struct status *st)
+{
+    if (out == NULL)
+        return status_set(st, STATUS_INTERNAL, "msg_plan_build: no output");
+    memset(out, 0, sizeof *out);
+    if (m1 == NULL && n1 > 0)
+        return status_set(st, STATUS_INTERNAL, "msg_plan_build: missing message array");
+    if (n1 >= UINT32_MAX)
+        return status_set(st, STATUS_INTERNAL, "msg_plan_build: %zu messages in one chunk", n1);
+    int use_size = uses_size(ix->rule);
+    struct entry *e1 = sbuf_xcalloc(n1 + 1, sizeof *e1);
+    for (size_t i = 0; i < n1; i++) {
+        e1[i].key = m1[i].key;
+        e1[i].size = use_size ? m1[i].size : 0;
+        e1[i].uid = m1[i].uid;
+        e1[i].idx = (uint32_t)i;
+    }
+    qsort(e1, n1, sizeof *e1, entry_cmp);
+    if (ix->nkeys1 + n1 > ix->capkeys1) {
+        size_t cap = ix->capkeys1 ? ix->capkeys1 : 1024;
+        while (cap < ix->nkeys1 + n1)
+            cap *= 2;
+        ix->keys1 = sbuf_xrealloc(ix->keys1, cap * sizeof *ix->keys1);
+        ix->capkeys1 = cap;
+    }
+    for (size_t i = 0; i < n1; i++)
+        ix->keys1[ix->nkeys1++] = digest64(&m1[i].key);
+
+    /* Every host1 message ends up either copied or paired, so both lists
+     * fit in n1 slots each; e1 is reused for what the exact pass leaves. */
+    struct uid_ref *copy = sbuf_xcalloc(n1 + 1, sizeof *copy);
+    struct uid_ref *pairs = sbuf_xcalloc(n1 + 1, sizeof *pairs);
+    size_t ncopy = 0, npairs = 0, nleft = 0;
+    /* In step within one (key, size): the k-th host1 message of it meets
+     * the k-th unpaired host2 one, both in UID order; next resumes there. */
+    size_t next = SIZE_MAX;
+    for (size_t i = 0; i < n1; i++) {
+        if (i == 0 || key_size_cmp(&e1[i - 1], &e1[i]) != 0)
+            next = lower_bound(ix, use_size, &e1[i].key, e1[i].size);
+        size_t p = next == SIZE_MAX ? SIZE_MAX : take_exact(ix, &e1[i], next);
+        if (p == SIZE_MAX) {
+            next = SIZE_MAX; /* none left for this (key, size) */
+            e1[nleft++] = e1[i];
+            continue;
+        }
+        set_used(ix, ix->order[p]);
+        next = p + 1;
+        pairs[npairs++] = (struct uid_ref){e1[i].uid, e1[i].idx, ix->order[p]};
+    }
+    if (ix->rule == MSG_PLAN_SIZE_FIRST && nleft > 0 && ix->n2 > 0) {
+        /* A server may store a message with other bytes than it was given
+         * (line ends, a header of its own): same identity, other size.
+         * What the exact pass left is paired by identity alone, so such a
+         * copy is not sent again on every rerun; a host1 message whose
+         * identity host2 lacks altogether is still copied. */
+        qsort(e1, nleft, sizeof *e1, key_uid_cmp);
+        for (size_t i = 0; i < nleft; i++) {
+            size_t p = take_key(ix, &e1[i]);
+            if (p == SIZE_MAX) {
+                copy[ncopy++] = (struct uid_ref){e1[i].uid, e1[i].idx, 0};
+                continue;
+            }
+            set_used(ix, ix->order[p]);
+            pairs[npairs++] = (struct uid_ref){e1[i].uid, e1[i].idx, ix->order[p]};
+        }
+    } else {
+        for (size_t i = 0; i < nleft; i++)
+            copy[ncopy++] = (struct uid_ref){e1[i].uid, e1[i].idx, 0};
+    }
+    free(e1);
+
+    qsort(copy, ncopy, sizeof *copy, uid_ref_cmp);
+    qsort(pairs, npairs, sizeof *pairs, uid_ref_cmp);
+    out->copy = sbuf_xcalloc(ncopy + 1, sizeof *out->copy);
+    for (size_t k = 0; k < ncopy; k++)
+        out->copy[k] = copy[k].i1;
+    out->ncopy = ncopy;
+    out->pairs = sbuf_xcalloc(npairs + 1, sizeof *out->pairs);
+    for (size_t k = 0; k < npairs; k++) {
+        out->pairs[k].i1 = pairs[k].i1;
+        out->pairs[k].i2 = pairs[k].i2;
+    }
+    out->npairs = npairs;
+    free(copy);
+    free(pairs);
+    return 0;
+}
+
+static int u64_cmp(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+void msg_plan_index_finish(struct msg_plan_index *ix, struct msg_plan *p)
+{
+    /* host2's leftovers, in UID order, for --delete2. */
+    size_t nl2 = 0;
+    for (size_t i = 0; i < ix->n2; i++)
+        nl2 += !is_used(ix, (uint32_t)i);
+    struct uid_ref *left2 = sbuf_xcalloc(nl2 + 1, sizeof *left2);
+    size_t k = 0;
+    for (size_t i = 0; i < ix->n2; i++)
+        if (!is_used(ix, (uint32_t)i))
+            left2[k++] = (struct uid_ref){ix->m2[i].uid, (uint32_t)i, 0};
+    qsort(left2, nl2, sizeof *left2, uid_ref_cmp);
+    free(p->only2);
+    p->only2 = sbuf_xcalloc(nl2 + 1, sizeof *p->only2);
+    for (size_t i = 0; i < nl2; i++)
+        p->only2[i] = left2[i].i1;
+    p->only_on_2 = nl2;
+    free(left2);
+    /* Messages whose key an earlier one on the same side already has: the
+     * order keeps host2's keys adjacent; host1's digests are sorted now. */
+    p->dup2 = 0;
+    for (size_t i = 1; i < ix->n2; i++)
+        if (msgid_key_cmp(&ix->m2[ix->order[i - 1]].key, &ix->m2[ix->order[i]].key) == 0)
+            p->dup2++;
+    if (ix->nkeys1 > 1)
+        qsort(ix->keys1, ix->nkeys1, sizeof *ix->keys1, u64_cmp);
+    p->dup1 = 0;
+    for (size_t i = 1; i < ix->nkeys1; i++)
+        if (ix->keys1[i - 1] == ix->keys1[i])
+            p->dup1++;
+}
+
+void msg_plan_index_free(struct msg_plan_index *ix)
+{
+    if (ix == NULL)
+        return;
+    free(ix->order);
+    free(ix->used);
+    free(ix->keys1);
+    memset(ix, 0, sizeof *ix);
 }
 
 int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *m2, size_t n2,
@@ -118,69 +322,15 @@ int msg_plan_build(const struct msg_meta *m1, size_t n1, const struct msg_meta *
     memset(out, 0, sizeof *out);
     if ((m1 == NULL && n1 > 0) || (m2 == NULL && n2 > 0))
         return status_set(st, STATUS_INTERNAL, "msg_plan_build: missing message array");
-
-    int use_size = size_rule != MSG_PLAN_SIZE_IGNORED;
-    struct entry *e1 = sorted_entries(m1, n1, use_size);
-    struct entry *e2 = sorted_entries(m2, n2, use_size);
-    /* Every host1 message ends up either copied or paired, so both lists
-     * fit in n1 slots each; the excess is trimmed below. */
-    struct uid_ref *copy = sbuf_xcalloc(n1, sizeof *copy);
-    struct uid_ref *pairs = sbuf_xcalloc(n1, sizeof *pairs);
-    struct entry *l1 = sbuf_xcalloc(n1, sizeof *l1), *l2 = sbuf_xcalloc(n2, sizeof *l2);
-    size_t ncopy = 0, npairs = 0, nl1 = 0, nl2 = 0;
-    match(e1, n1, e2, n2, key_size_cmp, pairs, &npairs, l1, &nl1, l2, &nl2);
-    if (size_rule == MSG_PLAN_SIZE_FIRST && nl1 > 0 && nl2 > 0) {
-        /* A server may store a message with other bytes than it was given
-         * (line ends, a header of its own): same identity, other size.
-         * What the exact pass left is paired by identity alone, so such a
-         * copy is not sent again on every rerun; a host1 message whose
-         * identity host2 lacks altogether is still copied. */
-        qsort(l1, nl1, sizeof *l1, key_uid_cmp);
-        qsort(l2, nl2, sizeof *l2, key_uid_cmp);
-        struct entry *r1 = sbuf_xcalloc(nl1, sizeof *r1), *r2 = sbuf_xcalloc(nl2, sizeof *r2);
-        size_t nr1 = 0, nr2 = 0;
-        match(l1, nl1, l2, nl2, key_cmp, pairs, &npairs, r1, &nr1, r2, &nr2);
-        free(l1);
-        l1 = r1;
-        nl1 = nr1;
-        free(l2);
-        l2 = r2;
-        nl2 = nr2;
+    struct msg_plan_index ix;
+    if (msg_plan_index_init(&ix, m2, n2, size_rule, st) < 0)
+        return -1;
+    if (msg_plan_chunk(&ix, m1, n1, out, st) < 0) {
+        msg_plan_index_free(&ix);
+        return -1;
     }
-    for (size_t k = 0; k < nl1; k++)
-        copy[ncopy++] = (struct uid_ref){l1[k].uid, l1[k].idx, 0};
-    free(l1);
-    /* host2's leftovers, in UID order, for --delete2. */
-    struct uid_ref *left2 = sbuf_xcalloc(nl2 + 1, sizeof *left2);
-    for (size_t k = 0; k < nl2; k++)
-        left2[k] = (struct uid_ref){l2[k].uid, l2[k].idx, 0};
-    qsort(left2, nl2, sizeof *left2, uid_ref_cmp);
-    out->only2 = sbuf_xcalloc(nl2 + 1, sizeof *out->only2);
-    for (size_t k = 0; k < nl2; k++)
-        out->only2[k] = left2[k].i1;
-    free(left2);
-    free(l2);
-    out->dup1 = count_dups(e1, n1);
-    out->dup2 = count_dups(e2, n2);
-    free(e1);
-    free(e2);
-
-    qsort(copy, ncopy, sizeof *copy, uid_ref_cmp);
-    qsort(pairs, npairs, sizeof *pairs, uid_ref_cmp);
-
-    out->copy = sbuf_xcalloc(ncopy, sizeof *out->copy);
-    for (size_t k = 0; k < ncopy; k++)
-        out->copy[k] = copy[k].i1;
-    out->ncopy = ncopy;
-    out->pairs = sbuf_xcalloc(npairs, sizeof *out->pairs);
-    for (size_t k = 0; k < npairs; k++) {
-        out->pairs[k].i1 = pairs[k].i1;
-        out->pairs[k].i2 = pairs[k].i2;
-    }
-    out->npairs = npairs;
-    out->only_on_2 = nl2;
-    free(copy);
-    free(pairs);
+    msg_plan_index_finish(&ix, out);
+    msg_plan_index_free(&ix);
     return 0;
 }
 
@@ -233,4 +383,20 @@ void msg_plan_free(struct msg_plan *p)
     free(p->pairs);
     free(p->only2);
     memset(p, 0, sizeof *p);
+}
+
+size_t msg_plan_index_unpaired(const struct msg_plan_index *ix, size_t **out)
+{
+    *out = sbuf_xmalloc((ix->n2 + 1) * sizeof **out);
+    size_t n = 0;
+    for (size_t i = 0; i < ix->n2; i++)
+        if (!is_used(ix, (uint32_t)i))
+            (*out)[n++] = i;
+    return n;
+}
+
+void msg_plan_index_claim(struct msg_plan_index *ix, const struct msg_plan *p)
+{
+    for (size_t i = 0; i < p->npairs; i++)
+        set_used(ix, (uint32_t)p->pairs[i].i2);
 }

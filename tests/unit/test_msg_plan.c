@@ -329,6 +329,94 @@ static void test_hundred_thousand(void **state)
     check_random(100000, 100000, 200000, 42);
 }
 
+static int meta_uid_cmp(const void *pa, const void *pb)
+{
+    const struct msg_meta *a = pa, *b = pb;
+    return (a->uid > b->uid) - (a->uid < b->uid);
+}
+
+/* host1 in chunks (ascending UIDs) against one index of host2 gives
+ * msg_plan_build's plan: the same pairs (as UIDs), copies and counts. */
+static void check_chunked(size_t n1, size_t n2, unsigned nkeys, size_t chunk, int sizes,
+                          uint64_t seed)
+{
+    struct msg_meta *m1 = calloc(n1 + 1, sizeof *m1), *m2 = calloc(n2 + 1, sizeof *m2);
+    assert_non_null(m1);
+    assert_non_null(m2);
+    for (size_t i = 0; i < n1; i++) {
+        m1[i] = meta((uint32_t)(i * 3 + 1), (unsigned)(rnd(&seed) % nkeys));
+        if (sizes)
+            m1[i].size += (uint32_t)(rnd(&seed) % 2);
+    }
+    for (size_t i = 0; i < n2; i++) {
+        m2[i] = meta((uint32_t)(i * 2 + 5), (unsigned)(rnd(&seed) % nkeys));
+        if (sizes)
+            m2[i].size += (uint32_t)(rnd(&seed) % 2);
+    }
+    shuffle_uids(m2, n2, &seed);
+    qsort(m1, n1, sizeof *m1, meta_uid_cmp);
+    struct status st;
+    struct msg_plan whole;
+    assert_int_equal(msg_plan_build(m1, n1, m2, n2, MSG_PLAN_SIZE_FIRST, &whole, &st), 0);
+
+    struct msg_plan_index ix;
+    assert_int_equal(msg_plan_index_init(&ix, m2, n2, MSG_PLAN_SIZE_FIRST, &st), 0);
+    size_t ncopy = 0, npairs = 0;
+    struct msg_plan p;
+    memset(&p, 0, sizeof p);
+    for (size_t lo = 0; lo < n1 || lo == 0; lo += chunk) {
+        size_t n = n1 - lo < chunk ? n1 - lo : chunk;
+        msg_plan_free(&p);
+        assert_int_equal(msg_plan_chunk(&ix, m1 + lo, n, &p, &st), 0);
+        assert_int_equal(p.ncopy + p.npairs, n);
+        for (size_t i = 0; i < p.ncopy; i++, ncopy++) {
+            if (!sizes) {
+                assert_true(ncopy < whole.ncopy);
+                assert_int_equal(m1[lo + p.copy[i]].uid, m1[whole.copy[ncopy]].uid);
+            }
+        }
+        for (size_t i = 0; i < p.npairs; i++, npairs++) {
+            const struct msg_meta *a = &m1[lo + p.pairs[i].i1], *b = &m2[p.pairs[i].i2];
+            assert_int_equal(msgid_key_cmp(&a->key, &b->key), 0);
+            if (!sizes) {
+                assert_true(npairs < whole.npairs);
+                assert_int_equal(a->uid, m1[whole.pairs[npairs].i1].uid);
+                assert_int_equal(b->uid, m2[whole.pairs[npairs].i2].uid);
+            }
+        }
+        if (n1 == 0)
+            break;
+    }
+    msg_plan_index_finish(&ix, &p);
+    assert_int_equal(ncopy, whole.ncopy);
+    assert_int_equal(npairs, whole.npairs);
+    assert_int_equal(p.only_on_2, whole.only_on_2);
+    assert_int_equal(p.dup1, whole.dup1);
+    assert_int_equal(p.dup2, whole.dup2);
+    for (size_t i = 0; i < p.only_on_2; i++) {
+        if (!sizes)
+            assert_int_equal(p.only2[i], whole.only2[i]);
+        if (i > 0)
+            assert_true(m2[p.only2[i - 1]].uid < m2[p.only2[i]].uid);
+    }
+    msg_plan_free(&p);
+    msg_plan_index_free(&ix);
+    msg_plan_free(&whole);
+    free(m1);
+    free(m2);
+}
+
+static void test_chunked(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 60; seed++)
+        check_chunked((size_t)(seed % 23), (size_t)(seed % 19), 1 + (unsigned)(seed % 7),
+                      1 + (size_t)(seed % 5), (int)(seed % 2), seed);
+    check_chunked(30000, 25000, 20000, 4096, 0, 7);
+    check_chunked(30000, 30000, 300, 1000, 0, 8); /* many copies of each key */
+    check_chunked(20000, 20000, 5000, 777, 1, 9); /* sizes differ within a key */
+}
+
 static void norm_is(const char *in, const char *want)
 {
     char *out = flagrule_keywords_norm(in ? strdup(in) : NULL);
@@ -405,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_random_small),
         cmocka_unit_test(test_random_large),
         cmocka_unit_test(test_hundred_thousand),
+        cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_keywords_norm),
         cmocka_unit_test(test_flag_fixes),
     };
