@@ -20,7 +20,7 @@ struct config_side {
     char *password; /* secret: zeroed by config_free, never printed */
     char *authmech; /* upper case: LOGIN, PLAIN, CRAM-MD5, XOAUTH2 */
     char *authuser;
-    int proxyauth; /* --proxyauthN: LOGIN as authuser, then PROXYAUTH user */
+    int proxyauth;     /* --proxyauthN: LOGIN as authuser, then PROXYAUTH user */
     char *oauth_token; /* secret */
     /* --oauthrefreshcmdN: run through /bin/sh -c before each login, then
      * the token is read again from oauth_file (the --oauthaccesstokenN file,
@@ -96,13 +96,13 @@ struct config {
     int delete2;           /* remove host2 messages host1 lacks, per folder pair */
     int delete2ceiling;    /* most of a folder --delete2 may remove, in percent */
     /* Deletion (delete_plan.h); -1 = not given, 0 = --noX, 1 = --X. */
-    int delete1;           /* remove host1 messages host2 is known to hold */
-    int expunge1;          /* -1, 0 or 1: --expunge1 is a plain EXPUNGE per folder */
-    int expunge2;          /* -1, 0 or 1: --expunge2 is a plain EXPUNGE per folder */
-    int uidexpunge2;       /* -1, 0 or 1 */
-    int delete2duplicates; /* remove host2's extra copies (on with --delete2) */
-    int delete2folders;    /* remove host2 folders no host1 folder maps to */
-    int delete1emptyfolders; /* delete selected host1 folders left empty (emptyfolders.h) */
+    int delete1;                  /* remove host1 messages host2 is known to hold */
+    int expunge1;                 /* -1, 0 or 1: --expunge1 is a plain EXPUNGE per folder */
+    int expunge2;                 /* -1, 0 or 1: --expunge2 is a plain EXPUNGE per folder */
+    int uidexpunge2;              /* -1, 0 or 1 */
+    int delete2duplicates;        /* remove host2's extra copies (on with --delete2) */
+    int delete2folders;           /* remove host2 folders no host1 folder maps to */
+    int delete1emptyfolders;      /* delete selected host1 folders left empty (emptyfolders.h) */
     int synclabels, resynclabels; /* Gmail X-GM-LABELS (labels.h) */
     struct rx_rule *delete2foldersonly, *delete2foldersbutnot; /* owned; NULL = none */
     int workers; /* --workers: folder pairs synced at once (1..CONFIG_MAX_WORKERS) */
