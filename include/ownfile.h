@@ -38,4 +38,8 @@ int ownfile_lock(int fd);
  * the holder may have ended since ownfile_lock failed). */
 pid_t ownfile_lock_holder(int fd);
 
+/* Writes all n bytes of p to fd (a short write is retried): 0, or -1 with
+ * errno. */
+int ownfile_write_all(int fd, const void *p, size_t n);
+
 #endif

@@ -109,3 +109,18 @@ pid_t ownfile_lock_holder(int fd)
         return 0;
     return fl.l_pid;
 }
+
+int ownfile_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}

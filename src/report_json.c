@@ -482,20 +482,6 @@ int report_json_prepare(const char *path, struct status *st)
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int write_file(const char *path, const struct sbuf *b, struct status *st)
 {
     if (check_target(path, st) < 0)
@@ -505,7 +491,7 @@ static int write_file(const char *path, const struct sbuf *b, struct status *st)
     if (fd < 0)
         return -1;
     /* The data must be on disk before the rename makes it the report. */
-    if (write_all(fd, b->data, b->len) < 0 || fsync(fd) < 0) {
+    if (ownfile_write_all(fd, b->data, b->len) < 0 || fsync(fd) < 0) {
         status_set(st, STATUS_OTHER, "cannot write the JSON report %s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);

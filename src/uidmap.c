@@ -142,20 +142,6 @@ static uint64_t get64(const unsigned char *p)
     return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* fsync of the folder holding path, so the rename itself is on disk. */
 static void sync_dir_of(const char *path)
 {
@@ -191,7 +177,7 @@ int uidmap_save(const char *path, struct uidmap *m, struct status *st)
     put32(buf + 12, m->uidvalidity2);
     put64(buf + 16, (uint64_t)m->n);
     uint64_t h = fnv(FNV_START, buf, MAP_HEAD);
-    int bad = write_all(fd, buf, MAP_HEAD);
+    int bad = ownfile_write_all(fd, buf, MAP_HEAD);
     for (size_t i = 0; i < m->n && !bad;) {
         size_t k = 0;
         for (; i < m->n && k < 512; i++, k++) {
@@ -200,11 +186,11 @@ int uidmap_save(const char *path, struct uidmap *m, struct status *st)
             put32(buf + k * MAP_ENTRY + 8, m->e[i].flags);
         }
         h = fnv(h, buf, k * MAP_ENTRY);
-        bad = write_all(fd, buf, k * MAP_ENTRY);
+        bad = ownfile_write_all(fd, buf, k * MAP_ENTRY);
     }
     put64(buf, h);
     if (!bad)
-        bad = write_all(fd, buf, MAP_TAIL);
+        bad = ownfile_write_all(fd, buf, MAP_TAIL);
     /* The data must be on disk before the rename makes it the map. */
     if (bad || fsync(fd) < 0) {
         status_set(st, STATUS_OTHER, "UID map %s: %s", tmp, strerror(errno));
