@@ -1217,6 +1217,32 @@ static struct mailimap_fetch_type *meta_fetch_type(const struct imapc *c)
     return ft;
 }
 
+static int whole_body(const struct mailimap_msg_att_body_section *sec)
+{
+    return sec == NULL || sec->sec_section == NULL || sec->sec_section->sec_spec == NULL;
+}
+
+/* The UID and the (last) body section of one message's FETCH answer (NULL:
+ * none); with whole, only a section of the whole message (BODY[]) counts. */
+static struct mailimap_msg_att_body_section *uid_and_section(struct mailimap_msg_att *att,
+                                                             int whole, uint32_t *uid)
+{
+    struct mailimap_msg_att_body_section *body = NULL;
+    *uid = 0;
+    for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
+        struct mailimap_msg_att_item *item = clist_content(j);
+        if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+            continue;
+        struct mailimap_msg_att_static *sa = item->att_data.att_static;
+        if (sa->att_type == MAILIMAP_MSG_ATT_UID)
+            *uid = sa->att_data.att_uid;
+        else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
+                 (!whole || whole_body(sa->att_data.att_body_section)))
+            body = sa->att_data.att_body_section;
+    }
+    return body;
+}
+
 /* --wholeheaderifneeded (imapsync's parse_header_msg): the messages
  * m[idx[0..n)] whose fields came back empty, keyed again from
  * BODY.PEEK[HEADER], for servers that answer HEADER.FIELDS with nothing. */
@@ -1246,22 +1272,10 @@ static int whole_headers(struct imapc *c, struct msg_meta *m, const size_t *idx,
         return 0;
     }
     for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-        struct mailimap_msg_att *att = clist_content(it);
-        uint32_t uid = 0;
-        const char *hdr = NULL;
-        size_t len = 0;
-        for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
-            struct mailimap_msg_att_item *item = clist_content(j);
-            if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-                continue;
-            struct mailimap_msg_att_static *sa = item->att_data.att_static;
-            if (sa->att_type == MAILIMAP_MSG_ATT_UID) {
-                uid = sa->att_data.att_uid;
-            } else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION) {
-                hdr = sa->att_data.att_body_section->sec_body_part;
-                len = sa->att_data.att_body_section->sec_length;
-            }
-        }
+        uint32_t uid;
+        struct mailimap_msg_att_body_section *sec = uid_and_section(clist_content(it), 0, &uid);
+        const char *hdr = sec ? sec->sec_body_part : NULL;
+        size_t len = sec ? sec->sec_length : 0;
         /* Only the UIDs asked for, each keyed from its own answer. */
         for (size_t i = 0; i < n && hdr; i++)
             if (m[idx[i]].uid == uid && uid != 0)
@@ -1673,19 +1687,8 @@ int imapc_fetch_bodies(struct imapc *c, const uint32_t *uids, size_t n, struct i
     if (r != MAILIMAP_NO_ERROR)
         return fail(c, r, STATUS_ERR_FETCH, st, "FETCH of messages");
     for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-        struct mailimap_msg_att *att = clist_content(it);
-        uint32_t uid = 0;
-        struct mailimap_msg_att_body_section *body = NULL;
-        for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
-            struct mailimap_msg_att_item *item = clist_content(j);
-            if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-                continue;
-            struct mailimap_msg_att_static *sa = item->att_data.att_static;
-            if (sa->att_type == MAILIMAP_MSG_ATT_UID)
-                uid = sa->att_data.att_uid;
-            else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
-                body = sa->att_data.att_body_section;
-        }
+        uint32_t uid;
+        struct mailimap_msg_att_body_section *body = uid_and_section(clist_content(it), 0, &uid);
         if (body == NULL || body->sec_body_part == NULL)
             continue;
         for (size_t i = 0; i < n; i++) {
@@ -1722,11 +1725,6 @@ struct digesting {
     struct digest_seen *seen;
     size_t nseen, cap;
 };
-
-static int whole_body(const struct mailimap_msg_att_body_section *sec)
-{
-    return sec == NULL || sec->sec_section == NULL || sec->sec_section->sec_spec == NULL;
-}
 
 static void digest_close(struct digesting *d)
 {
@@ -1775,20 +1773,8 @@ static void digest_bind(struct digesting *d, clist *res, const uint32_t *uids, s
      * share an address. */
     qsort(d->seen, d->nseen, sizeof *d->seen, seen_cmp);
     for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
-        struct mailimap_msg_att *att = clist_content(it);
-        uint32_t uid = 0;
-        struct mailimap_msg_att_body_section *body = NULL;
-        for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
-            struct mailimap_msg_att_item *item = clist_content(j);
-            if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-                continue;
-            struct mailimap_msg_att_static *sa = item->att_data.att_static;
-            if (sa->att_type == MAILIMAP_MSG_ATT_UID)
-                uid = sa->att_data.att_uid;
-            else if (sa->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
-                     whole_body(sa->att_data.att_body_section))
-                body = sa->att_data.att_body_section;
-        }
+        uint32_t uid;
+        struct mailimap_msg_att_body_section *body = uid_and_section(clist_content(it), 1, &uid);
         /* NIL is no body; an empty literal never reached the handler. */
         if (body == NULL || body->sec_body_part == NULL || uid == 0)
             continue;
