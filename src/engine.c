@@ -12,6 +12,7 @@
 #include "labels.h"
 #include "folder_plan.h"
 #include "imapc.h"
+#include "joborder.h"
 #include "ledger.h"
 #include "justconnect.h"
 #include "log.h"
@@ -1173,7 +1174,8 @@ static void account_folder(const struct config *cfg, struct report *rep, struct 
  * (imapc_status_many); ok = 0: ask when the pair's turn comes. */
 struct prefetched {
     struct folder_status now[2];
-    int ok;
+    int ok;  /* both sides' STATUS is known */
+    int ok1; /* host1's is (all that orders the jobs) */
 };
 
 /* Reports a pair its state shows unchanged on both sides. */
@@ -1656,13 +1658,16 @@ static void *ask_status(void *arg)
 /* With state, every folder pair starts with both sides' STATUS: asked
  * here for all pairs at once, a few round trips in all instead of two per
  * folder. Pairs merged into one host2 folder are left out (each one's
- * sync changes what the next one sees), as are folders still to create. */
+ * sync changes what the next one sees), as are folders still to create.
+ * Without state but with several workers, host1's alone is asked: its
+ * message counts put the biggest folders first (job_order). */
 static int prefetch_status(const struct config *cfg, struct imapc **h,
                            const struct folder_plan *plan, struct prefetched **out,
                            struct status *st)
 {
     *out = NULL;
-    if (cfg->statepath == NULL || cfg->justfolders || plan->npairs == 0)
+    int host1_only = cfg->statepath == NULL;
+    if ((host1_only && (cfg->workers < 2 || cfg->dry)) || cfg->justfolders || plan->npairs == 0)
         return 0;
     size_t n = plan->npairs, k = 0;
     struct prefetched *pre = sbuf_xcalloc(n, sizeof *pre);
@@ -1679,7 +1684,7 @@ static int prefetch_status(const struct config *cfg, struct imapc **h,
     /* Both sides at once, host2's in a thread of its own. */
     struct asking a[2];
     for (int side = 0; side < 2; side++) {
-        a[side] = (struct asking){.h = h[side], .n = k, .ok = ok[side]};
+        a[side] = (struct asking){.h = h[side], .n = side && host1_only ? 0 : k, .ok = ok[side]};
         a[side].names = sbuf_xcalloc(k + 1, sizeof *a[side].names);
         a[side].got = sbuf_xcalloc(k + 1, sizeof *a[side].got);
         for (size_t j = 0; j < k; j++)
@@ -1697,6 +1702,7 @@ static int prefetch_status(const struct config *cfg, struct imapc **h,
         pre[idx[j]].now[0] = a[0].got[j];
         pre[idx[j]].now[1] = a[1].got[j];
         pre[idx[j]].ok = ok[0][j] && ok[1][j];
+        pre[idx[j]].ok1 = ok[0][j];
     }
     for (int side = 0; side < 2; side++) {
         free(a[side].names);
@@ -1770,8 +1776,10 @@ struct workers {
     const unsigned char *done;    /* per pair: nothing left to do (skip_unchanged) */
     struct throttle *th;
     struct report *rep;
+    const size_t *order; /* the leaders in the order they are handed out */
+    size_t njobs;
     pthread_mutex_t mu; /* guards next, failed, st, running */
-    size_t next;        /* next leader index to hand out */
+    size_t next;        /* next index into order to hand out */
     int failed;
     struct status st; /* the failure that ended the run */
     unsigned running;
@@ -1789,13 +1797,8 @@ static size_t next_job(struct workers *w)
 {
     size_t idx = SIZE_MAX;
     pthread_mutex_lock(&w->mu);
-    while (!w->failed && !stop_requested && w->next < w->plan->npairs) {
-        size_t i = w->next++;
-        if (w->plan->pairs[i].leader == i && !w->done[i]) {
-            idx = i;
-            break;
-        }
-    }
+    if (!w->failed && !stop_requested && w->next < w->njobs)
+        idx = w->order[w->next++];
     pthread_mutex_unlock(&w->mu);
     return idx;
 }
@@ -1826,12 +1829,16 @@ static void work(struct worker *k)
 static void *worker_main(void *arg)
 {
     struct worker *k = arg;
-    struct status st;
-    status_clear(&st);
-    if (connect_side(k->w->cfg, 0, &k->h[0], &st) < 0 ||
-        connect_side(k->w->cfg, 1, &k->h[1], &st) < 0) {
+    /* Both sessions log in at the same time: each login is a few round
+     * trips that a distant server makes long. */
+    struct opening o[2] = {{.cfg = k->w->cfg, .side = 0}, {.cfg = k->w->cfg, .side = 1}};
+    both_sides(open_one, &o[0], &o[1]);
+    k->h[0] = o[0].h;
+    k->h[1] = o[1].h;
+    if (o[0].rc < 0 || o[1].rc < 0) {
         /* Providers cap sessions per account; fewer workers still finish. */
-        log_out("worker %u: no session (%s); the other workers go on\n", k->id + 1, st.msg);
+        log_out("worker %u: no session (%s); the other workers go on\n", k->id + 1,
+                o[o[0].rc < 0 ? 0 : 1].st.msg);
     } else {
         work(k);
     }
@@ -1852,11 +1859,17 @@ static int run_workers(const struct config *cfg, struct imapc **h, struct folder
     unsigned char *done = sbuf_xcalloc(plan->npairs + 1, 1);
     w.done = done;
     skip_unchanged(cfg, plan, pre, done, rep);
-    size_t jobs = 0;
-    for (size_t i = 0; i < plan->npairs; i++)
-        jobs += plan->pairs[i].leader == i && !done[i];
     /* --dry is read for its plan: one worker keeps it in plan order. */
     unsigned n = cfg->workers > 1 && !cfg->dry ? (unsigned)cfg->workers : 1;
+    /* Weighed by host1's message counts as the read-ahead STATUS gave them. */
+    uint64_t *weight = sbuf_xcalloc(plan->npairs + 1, sizeof *weight);
+    for (size_t i = 0; i < plan->npairs; i++)
+        weight[i] = pre && pre[i].ok1 ? pre[i].now[0].messages : JOBORDER_UNKNOWN;
+    size_t *order = NULL;
+    size_t jobs = joborder_build(plan, weight, done, n > 1, &order);
+    free(weight);
+    w.order = order;
+    w.njobs = jobs;
     if (n > jobs)
         n = jobs > 0 ? (unsigned)jobs : 1;
     struct worker *k = sbuf_xcalloc(n, sizeof *k);
@@ -1881,6 +1894,7 @@ static int run_workers(const struct config *cfg, struct imapc **h, struct folder
         pthread_join(k[i].thread, NULL);
     free(k);
     free(done);
+    free(order);
     pthread_mutex_destroy(&w.mu);
     if (w.failed) {
         *st = w.st;
