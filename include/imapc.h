@@ -162,6 +162,13 @@ int imapc_select(struct imapc *c, const char *name, int readonly, struct imapc_b
 int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, size_t *n,
                      struct status *st);
 void imapc_meta_free(struct msg_meta *m, size_t n);
+/* imapc_select and then imapc_fetch_meta, with the SELECT and the first
+ * FETCH chunks sent back to back: one round trip for a folder of up to a
+ * few thousand messages. guess: how many messages the folder is expected
+ * to hold (its STATUS MESSAGES; 0 when not known); the listing is of what
+ * the SELECT announces, whatever the guess. */
+int imapc_select_meta(struct imapc *c, const char *name, int readonly, uint32_t guess,
+                      struct imapc_box *box, struct msg_meta **out, size_t *n, struct status *st);
 /* The same for sequence numbers first..last only: a big folder is listed a
  * part at a time. *ended (NULL: not wanted) is set when the server answered
  * nothing for a whole block of them: it has fewer than it announced. */

@@ -554,8 +554,9 @@ struct listing {
     const struct config *cfg;
     struct imapc *h;
     const char *name;
-    int full;   /* list every message (else only SELECT: the state says what is there) */
-    int exists; /* the folder is there (not one --dry would create) */
+    int full;       /* list every message (else only SELECT: the state says what is there) */
+    int exists;     /* the folder is there (not one --dry would create) */
+    uint32_t guess; /* messages it holds by its STATUS (0: not known) */
     struct imapc_box box;
     struct msg_meta *m;
     size_t n;
@@ -572,9 +573,10 @@ static void *list_host2(void *arg)
     if (!l->exists)
         return NULL;
     /* In dry mode host2 is only examined, never selected read-write. */
-    if (imapc_select(l->h, l->name, l->cfg->dry, &l->box, &l->st) < 0 ||
-        (l->full && (imapc_fetch_meta(l->h, l->box.exists, &l->m, &l->n, &l->st) < 0 ||
-                     imapc_search_keep(l->h, l->cfg->search[1], l->m, &l->n, &l->st) < 0)))
+    if (l->full ? imapc_select_meta(l->h, l->name, l->cfg->dry, l->guess, &l->box, &l->m, &l->n,
+                                    &l->st) < 0 ||
+                      imapc_search_keep(l->h, l->cfg->search[1], l->m, &l->n, &l->st) < 0
+                : imapc_select(l->h, l->name, l->cfg->dry, &l->box, &l->st) < 0)
         l->rc = -1;
     return NULL;
 }
@@ -719,9 +721,9 @@ static int sync_chunk(const struct config *cfg, struct imapc *h1, struct imapc *
  * with host1's UIDNEXT now in uidnext; NULL = compare in full. */
 static int sync_messages(const struct config *cfg, struct imapc *h1, struct imapc *h2,
                          const struct folder_plan_pair *fp, int exists2, int merged,
-                         const struct state_pair *inc, uint32_t uidnext, struct pairmap *pm,
-                         struct throttle *th, struct report *rep, struct folder_result *res,
-                         struct status *st)
+                         const struct state_pair *inc, uint32_t uidnext, const uint32_t guess[2],
+                         struct pairmap *pm, struct throttle *th, struct report *rep,
+                         struct folder_result *res, struct status *st)
 {
     struct imapc_box b1, b2;
     memset(&b2, 0, sizeof b2);
@@ -738,15 +740,29 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
 
     /* host2 is selected and listed in a thread of its own while host1 is:
      * the two sessions' round trips overlap. */
-    struct listing l2 = {
-        .cfg = cfg, .h = h2, .name = fp->name2, .full = inc == NULL, .exists = exists2};
+    struct listing l2 = {.cfg = cfg,
+                         .h = h2,
+                         .name = fp->name2,
+                         .full = inc == NULL,
+                         .exists = exists2,
+                         .guess = guess[1]};
     pthread_t t2;
     int threaded = pthread_create(&t2, NULL, list_host2, &l2) == 0;
     int rc1 = 0;
     /* host1 is only examined, unless a deletion there was asked for. */
     int ro1 = cfg->dry || !(cfg->delete1 || cfg->expunge1 == 1);
-    if (imapc_select(h1, fp->name1, ro1, &b1, st) < 0)
+    /* Listed together with the SELECT (one round trip) when it will be
+     * listed whole anyway: no state to go by, no expunge first, and small
+     * enough not to go in chunks. */
+    int listed = 0;
+    if (inc == NULL && cfg->expunge1 != 1 && guess[0] > 0 &&
+        (!host1_in_chunks(cfg) || guess[0] <= host1_chunk())) {
+        if (imapc_select_meta(h1, fp->name1, ro1, guess[0], &b1, &m1, &n1, st) < 0)
+            goto join;
+        listed = 1;
+    } else if (imapc_select(h1, fp->name1, ro1, &b1, st) < 0) {
         goto join;
+    }
     /* imapsync's --expunge1 also expunges before the folder is listed. */
     if (cfg->expunge1 == 1 && !cfg->delete1) {
         if (plain_expunge(cfg, h1, 1, fp->name1, rep, res, st) < 0) {
@@ -764,10 +780,10 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
             inc = NULL;
     }
     /* A folder that fits in one chunk is listed whole, as before. */
-    chunked = inc == NULL && host1_in_chunks(cfg) && b1.exists > host1_chunk();
+    chunked = inc == NULL && !listed && host1_in_chunks(cfg) && b1.exists > host1_chunk();
     if (chunked && next_host1_chunk(h1, b1.exists, &seq, &last_uid, &m1, &n1, st) < 0)
         goto join;
-    if (inc == NULL && !chunked && imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0)
+    if (inc == NULL && !chunked && !listed && imapc_fetch_meta(h1, b1.exists, &m1, &n1, st) < 0)
         goto join;
     res->seen1.uidvalidity = b1.uidvalidity;
     res->seen1.uidnext = inc ? uidnext : b1.uidnext;
@@ -1374,8 +1390,14 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
             new_from = s2.uidnext;
         }
     }
-    if (sync_messages(cfg, h1, h2, fp, exists2, merged, inc, have_now ? now[0].uidnext : 0, pmp, th,
-                      rep, &res, st) < 0) {
+    /* How many messages each side holds, by the STATUS read before: the
+     * listing goes out with the SELECT. */
+    uint32_t guess[2] = {have_now > 0      ? now[0].messages
+                         : pre && pre->ok1 ? pre->now[0].messages
+                                           : 0,
+                         have_now > 0 ? now[1].messages : 0};
+    if (sync_messages(cfg, h1, h2, fp, exists2, merged, inc, have_now ? now[0].uidnext : 0, guess,
+                      pmp, th, rep, &res, st) < 0) {
         pthread_mutex_lock(&rep_mu);
         rep->transferred += res.copied;
         rep->bytes += res.bytes;
@@ -1859,8 +1881,13 @@ static int run_workers(const struct config *cfg, struct imapc **h, struct folder
     unsigned char *done = sbuf_xcalloc(plan->npairs + 1, 1);
     w.done = done;
     skip_unchanged(cfg, plan, pre, done, rep);
-    /* --dry is read for its plan: one worker keeps it in plan order. */
-    unsigned n = cfg->workers > 1 && !cfg->dry ? (unsigned)cfg->workers : 1;
+    /* --dry is read for its plan: one worker keeps it in plan order. A
+     * byte limit that ends the run after the folder crossing it
+     * (--exitwhenover, --maxbytesafter) means one folder at a time too:
+     * other workers would be crossing it in their folders meanwhile. */
+    unsigned n = cfg->workers > 1 && !cfg->dry && !cfg->exitwhenover && !cfg->maxbytesafter
+                     ? (unsigned)cfg->workers
+                     : 1;
     /* Weighed by host1's message counts as the read-ahead STATUS gave them. */
     uint64_t *weight = sbuf_xcalloc(plan->npairs + 1, sizeof *weight);
     for (size_t i = 0; i < plan->npairs; i++)

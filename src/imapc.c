@@ -974,6 +974,8 @@ int imapc_subscribe(struct imapc *c, const char *name, struct status *st)
     return 0;
 }
 
+static void box_from_session(const struct imapc *c, struct imapc_box *box);
+
 int imapc_select(struct imapc *c, const char *name, int readonly, struct imapc_box *box,
                  struct status *st)
 {
@@ -981,6 +983,14 @@ int imapc_select(struct imapc *c, const char *name, int readonly, struct imapc_b
     int r = readonly ? mailimap_examine(c->s, name) : mailimap_select(c->s, name);
     if (r != MAILIMAP_NO_ERROR)
         return fail(c, r, STATUS_ERR_SELECT, st, readonly ? "EXAMINE" : "SELECT");
+    box_from_session(c, box);
+    return 0;
+}
+
+/* The selected folder's figures as the SELECT answer left them. */
+static void box_from_session(const struct imapc *c, struct imapc_box *box)
+{
+    memset(box, 0, sizeof *box);
     struct mailimap_selection_info *si = c->s->imap_selection_info;
     if (si) {
         box->uidvalidity = si->sel_uidvalidity;
@@ -996,7 +1006,6 @@ int imapc_select(struct imapc *c, const char *name, int readonly, struct imapc_b
                 box->keywords_ok = 1;
         }
     }
-    return 0;
 }
 
 /* INTERNALDATE fields -> seconds since the epoch, keeping the zone. */
@@ -1179,42 +1188,42 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
     return 1;
 }
 
-/* Today's fields, then the --useheader ones not among them (names were
- * checked by config: field-name characters only); ALL is the whole header. */
-static struct mailimap_section *meta_section(const struct imapc *c)
+/* " (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[...])": today's fields,
+ * then the --useheader ones not among them (names were checked by config:
+ * field-name characters only, each sent as an atom or quoted); ALL is the
+ * whole header. */
+static void meta_items(const struct imapc *c, struct sbuf *b)
 {
+    sbuf_adds(b, " (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER");
     const struct msgid_conf *id = c->identity;
-    if (id && id->all)
-        return mailimap_section_new_header();
-    clist *h = clist_new();
-    for (size_t i = 0; i < msgid_header_count; i++)
-        clist_append(h, sbuf_xstrdup(msgid_header_fields[i]));
+    if (id && id->all) {
+        sbuf_adds(b, "])");
+        return;
+    }
+    sbuf_adds(b, ".FIELDS (");
     /* imapsync's default set when --useheader is not given. */
     static const char *const dflt[] = {"Message-Id", "Received"};
     const char *const *f = id && id->nfields ? id->fields : dflt;
     size_t nf = !id ? 0 : id->nfields ? id->nfields : 2;
-    for (size_t i = 0; i < nf; i++) {
+    for (size_t i = 0; i < msgid_header_count + nf; i++) {
+        const char *name =
+            i < msgid_header_count ? msgid_header_fields[i] : f[i - msgid_header_count];
         int dup = 0;
-        for (size_t j = 0; j < msgid_header_count && !dup; j++)
-            dup = strcasecmp(msgid_header_fields[j], f[i]) == 0;
         for (size_t j = 0; j < i && !dup; j++)
-            dup = strcasecmp(f[j], f[i]) == 0;
-        if (!dup)
-            clist_append(h, sbuf_xstrdup(f[i]));
+            dup = strcasecmp(j < msgid_header_count ? msgid_header_fields[j]
+                                                    : f[j - msgid_header_count],
+                             name) == 0;
+        if (dup)
+            continue;
+        if (i)
+            sbuf_addc(b, ' ');
+        if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") ==
+            strlen(name))
+            sbuf_adds(b, name);
+        else
+            appender_quote(b, name);
     }
-    return mailimap_section_new_header_fields(mailimap_header_list_new(h));
-}
-
-static struct mailimap_fetch_type *meta_fetch_type(const struct imapc *c)
-{
-    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
-    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
-    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
-    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
-    mailimap_fetch_type_new_fetch_att_list_add(
-        ft, mailimap_fetch_att_new_body_peek_section(meta_section(c)));
-    return ft;
+    sbuf_adds(b, ")])");
 }
 
 static int whole_body(const struct mailimap_msg_att_body_section *sec)
@@ -1291,78 +1300,221 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, si
     return imapc_fetch_meta_seq(c, 1, exists, out, n, NULL, st);
 }
 
-int imapc_fetch_meta_seq(struct imapc *c, uint32_t first, uint32_t last, struct msg_meta **out,
-                         size_t *n, int *ended, struct status *st)
+/* FETCH chunks of a metadata listing sent back to back: one in the first
+ * round, twice as many in each next one up to META_ROUND, so a folder of
+ * thousands of messages takes a few round trips, and a server that
+ * announces more messages than it has is asked for little beyond them. */
+#define META_ROUND 8
+
+/* A metadata listing in progress: what the answers of a round go into. */
+struct meta_list {
+    struct imapc *c;
+    int by_uid; /* UID FETCH of UID ranges, else FETCH of sequence numbers */
+    struct msg_meta *m;
+    size_t cnt, cap;
+    size_t *bare, nbare, bare_cap; /* want their whole header (whole_headers) */
+    uint64_t lo[META_ROUND], hi[META_ROUND];
+    size_t fetch0; /* the round's first FETCH: 1 after a SELECT */
+    int selected;  /* that SELECT was answered OK */
+    int refused;   /* a FETCH of the round was refused */
+    int empty;     /* a chunk of sequence numbers got no answer at all */
+    char why[256]; /* the first refusal's text */
+};
+
+/* One chunk's answers into l. */
+static void meta_chunk(struct meta_list *l, clist *res, uint64_t lo, uint64_t hi)
 {
-    *out = NULL;
-    *n = 0;
-    if (ended)
-        *ended = 0;
-    if (first == 0)
-        first = 1;
-    if (last < first)
-        return 0;
-    uint32_t exists = last;
-    /* EXISTS is the server's word: the array grows with the answers that
-     * really come, never sized by the announcement alone. */
-    size_t cap = last - first < META_CHUNK ? last - first + 1 : META_CHUNK;
-    struct msg_meta *m = sbuf_xcalloc(cap, sizeof *m);
-    size_t cnt = 0;
-    struct mailimap_fetch_type *ft = meta_fetch_type(c);
-    size_t bare[META_CHUNK], nbare;
-    /* 64-bit bounds: lo += META_CHUNK must not wrap near 2^32. */
-    for (uint64_t lo = first; lo <= exists; lo += META_CHUNK) {
-        uint64_t hi = exists - lo < META_CHUNK ? exists : lo + META_CHUNK - 1;
-        struct mailimap_set *set = mailimap_set_new_interval((uint32_t)lo, (uint32_t)hi);
-        clist *res = NULL;
-        int r = mailimap_fetch(c->s, set, ft, &res);
-        mailimap_set_free(set);
-        if (r != MAILIMAP_NO_ERROR) {
-            mailimap_fetch_type_free(ft);
-            imapc_meta_free(m, cnt);
-            return fail(c, r, STATUS_ERR_FETCH, st, "FETCH of message metadata");
+    size_t before = l->cnt;
+    unsigned char got[META_CHUNK];
+    memset(got, 0, sizeof got);
+    for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
+        struct mailimap_msg_att *att = clist_content(it);
+        /* Only answers for what was asked, one each: an unsolicited FETCH
+         * (another client's flag change, or a hostile server's phantom)
+         * must not become a message to copy. */
+        if (!l->by_uid &&
+            (att->att_number < lo || att->att_number > hi || got[att->att_number - lo]))
+            continue;
+        if (l->cnt == l->cap) {
+            l->cap = l->cap ? l->cap * 2 : 16;
+            l->m = sbuf_xrealloc(l->m, l->cap * sizeof *l->m);
         }
-        size_t before = cnt;
-        unsigned char got[META_CHUNK];
-        memset(got, 0, sizeof got);
-        nbare = 0;
-        for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-            struct mailimap_msg_att *att = clist_content(it);
-            /* Only answers for the sequence numbers asked, one each: an
-             * unsolicited FETCH (another client's flag change, or a hostile
-             * server's phantom) must not become a message to copy. */
-            if (att->att_number < lo || att->att_number > hi || got[att->att_number - lo])
-                continue;
-            if (cnt == cap) {
-                cap *= 2;
-                m = sbuf_xrealloc(m, cap * sizeof *m);
-            }
-            int b = 0;
-            if (convert_meta(c, att, &m[cnt], &b)) {
-                got[att->att_number - lo] = 1;
-                if (b)
-                    bare[nbare++] = cnt;
-                cnt++;
-            }
+        struct msg_meta *m = &l->m[l->cnt];
+        int b = 0;
+        if (!convert_meta(l->c, att, m, &b))
+            continue;
+        if (l->by_uid && (m->uid < lo || m->uid > hi)) {
+            free(m->keywords);
+            continue;
         }
+        if (!l->by_uid)
+            got[att->att_number - lo] = 1;
+        if (b) {
+            if (l->nbare == l->bare_cap) {
+                l->bare_cap = l->bare_cap ? l->bare_cap * 2 : 16;
+                l->bare = sbuf_xrealloc(l->bare, l->bare_cap * sizeof *l->bare);
+            }
+            l->bare[l->nbare++] = l->cnt;
+        }
+        l->cnt++;
+    }
+    if (l->cnt == before)
+        l->empty = 1;
+}
+
+static void meta_answer(void *ctx, size_t i, int refused)
+{
+    struct meta_list *l = ctx;
+    struct mailimap_response_info *ri = l->c->s->imap_response_info;
+    clist *res = ri ? ri->rsp_fetch_list : NULL;
+    if (ri)
+        ri->rsp_fetch_list = NULL;
+    if (refused && !l->why[0])
+        snprintf(l->why, sizeof l->why, "%s", server_text(l->c));
+    if (i < l->fetch0)
+        l->selected = !refused;
+    else if (refused)
+        l->refused = 1;
+    else if (l->selected) /* after a failed SELECT, nothing answered is of this folder */
+        meta_chunk(l, res, l->lo[i - l->fetch0], l->hi[i - l->fetch0]);
+    if (res)
         mailimap_fetch_list_free(res);
-        if (whole_headers(c, m, bare, nbare, st) < 0) {
-            mailimap_fetch_type_free(ft);
-            imapc_meta_free(m, cnt);
-            return -1;
+}
+
+static void meta_list_drop(struct meta_list *l)
+{
+    imapc_meta_free(l->m, l->cnt);
+    l->m = NULL;
+    l->cnt = l->cap = 0;
+    l->nbare = 0;
+}
+
+/* Lists first..last in rounds of META_ROUND chunks. select_cmd (or NULL)
+ * goes first, in the first round: then last is only a guess, and the
+ * listing goes on to what the SELECT announced (box gets it). */
+static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly,
+                       struct imapc_box *box, uint64_t first, uint64_t last, int *ended,
+                       struct status *st)
+{
+    struct imapc *c = l->c;
+    struct sbuf items = SBUF_INIT;
+    meta_items(c, &items);
+    int rc = 0;
+    for (int round = 0; rc == 0; round++) {
+        const char *sel = round == 0 ? select_cmd : NULL;
+        const char *cmds[META_ROUND + 1];
+        struct sbuf cmd[META_ROUND];
+        size_t k = 0, nf = 0;
+        if (sel)
+            cmds[k++] = sel;
+        l->fetch0 = k;
+        size_t most = round < 3 ? (size_t)1 << round : META_ROUND;
+        for (; nf < most && first <= last; nf++) {
+            uint64_t hi = last - first < META_CHUNK ? last : first + META_CHUNK - 1;
+            l->lo[nf] = first;
+            l->hi[nf] = hi;
+            cmd[nf] = (struct sbuf)SBUF_INIT;
+            sbuf_addf(&cmd[nf], "%sFETCH %llu:%llu", l->by_uid ? "UID " : "",
+                      (unsigned long long)first, (unsigned long long)hi);
+            sbuf_append(&cmd[nf], items.data, items.len);
+            cmds[k++] = cmd[nf].data;
+            first = hi + 1;
         }
-        /* A server that announced more messages than it has answers nothing
-         * for a whole chunk: stop there rather than ask for billions. */
-        if (cnt == before) {
+        if (k == 0)
+            break;
+        l->selected = 1;
+        l->refused = l->empty = 0;
+        l->why[0] = '\0';
+        if (sel) {
+            /* as libetpan's own SELECT: figures of this folder only */
+            if (c->s->imap_selection_info)
+                mailimap_selection_info_free(c->s->imap_selection_info);
+            c->s->imap_selection_info = mailimap_selection_info_new();
+        }
+        int r = appender_pipeline(c->s, cmds, k, meta_answer, l);
+        for (size_t j = 0; j < nf; j++)
+            sbuf_free(&cmd[j]);
+        const char *what = !sel ? "FETCH of message metadata" : readonly ? "EXAMINE" : "SELECT";
+        if (r != MAILIMAP_NO_ERROR) {
+            rc = fail(c, r, sel ? STATUS_ERR_SELECT : STATUS_ERR_FETCH, st, what);
+            break;
+        }
+        if (sel && !l->selected) {
+            mailimap_selection_info_free(c->s->imap_selection_info);
+            c->s->imap_selection_info = NULL;
+            c->s->imap_state = MAILIMAP_STATE_AUTHENTICATED;
+            rc = status_set(st, STATUS_ERR_SELECT, "%s: %s: %s", c->label, what, l->why);
+            break;
+        }
+        if (sel) {
+            c->s->imap_state = MAILIMAP_STATE_SELECTED;
+            box_from_session(c, box);
+            if (l->refused || last > box->exists) {
+                /* The guess went past what the folder holds now: what was
+                 * refused or left out is asked again, by the SELECT's word. */
+                meta_list_drop(l);
+                first = 1;
+            }
+            last = box->exists;
+            l->refused = l->empty = 0;
+        } else if (l->refused) {
+            rc = status_set(st, STATUS_ERR_FETCH, "%s: %s: %s", c->label, what, l->why);
+            break;
+        }
+        if (whole_headers(c, l->m, l->bare, l->nbare, st) < 0) {
+            rc = -1;
+            break;
+        }
+        l->nbare = 0;
+        /* A server that announced more messages than it has answers
+         * nothing for a whole chunk: stop there rather than ask for
+         * billions. */
+        if (!l->by_uid && l->empty) {
             if (ended)
                 *ended = 1;
             break;
         }
     }
-    mailimap_fetch_type_free(ft);
-    *out = m;
-    *n = cnt;
-    return 0;
+    sbuf_free(&items);
+    free(l->bare);
+    l->bare = NULL;
+    if (rc < 0)
+        meta_list_drop(l);
+    return rc;
+}
+
+int imapc_fetch_meta_seq(struct imapc *c, uint32_t first, uint32_t last, struct msg_meta **out,
+                         size_t *n, int *ended, struct status *st)
+{
+    if (ended)
+        *ended = 0;
+    struct meta_list l = {.c = c};
+    int rc = meta_rounds(&l, NULL, 0, NULL, first ? first : 1, last, ended, st);
+    *out = l.m;
+    *n = l.cnt;
+    return rc;
+}
+
+int imapc_select_meta(struct imapc *c, const char *name, int readonly, uint32_t guess,
+                      struct imapc_box *box, struct msg_meta **out, size_t *n, struct status *st)
+{
+    *out = NULL;
+    *n = 0;
+    if (!quotable(name)) { /* sent as libetpan sends it */
+        if (imapc_select(c, name, readonly, box, st) < 0)
+            return -1;
+        return imapc_fetch_meta(c, box->exists, out, n, st);
+    }
+    memset(box, 0, sizeof *box);
+    struct sbuf sel = SBUF_INIT;
+    sbuf_adds(&sel, readonly ? "EXAMINE " : "SELECT ");
+    appender_quote(&sel, name);
+    struct meta_list l = {.c = c};
+    int rc = meta_rounds(&l, sel.data, readonly, box, 1, guess, NULL, st);
+    sbuf_free(&sel);
+    *out = l.m;
+    *n = l.cnt;
+    return rc;
 }
 
 static int cmp_meta_uid(const void *a, const void *b)
@@ -1380,69 +1532,22 @@ int imapc_fetch_meta_uids(struct imapc *c, uint32_t first, uint32_t next, struct
         first = 1;
     if (next <= first)
         return 0;
-    size_t cap = 16, cnt = 0;
-    struct msg_meta *m = sbuf_xcalloc(cap, sizeof *m);
-    struct mailimap_fetch_type *ft = meta_fetch_type(c);
-    size_t *bare = NULL, nbare = 0;
     /* Explicit UID ranges, never "first:*": "*" stands for the highest UID
      * there is, so an old message would come back when nothing is new. */
-    for (uint64_t lo = first; lo < next; lo += META_CHUNK) {
-        uint64_t hi = next - lo <= META_CHUNK ? next - 1 : lo + META_CHUNK - 1;
-        struct mailimap_set *set = mailimap_set_new_interval((uint32_t)lo, (uint32_t)hi);
-        clist *res = NULL;
-        int r = mailimap_uid_fetch(c->s, set, ft, &res);
-        mailimap_set_free(set);
-        if (r != MAILIMAP_NO_ERROR) {
-            free(bare);
-            mailimap_fetch_type_free(ft);
-            imapc_meta_free(m, cnt);
-            return fail(c, r, STATUS_ERR_FETCH, st, "UID FETCH of new messages' metadata");
-        }
-        size_t before = cnt;
-        for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-            struct mailimap_msg_att *att = clist_content(it);
-            if (cnt == cap) {
-                cap *= 2;
-                m = sbuf_xrealloc(m, cap * sizeof *m);
-            }
-            int b = 0;
-            if (!convert_meta(c, att, &m[cnt], &b))
-                continue;
-            /* Only the UIDs asked for (see imapc_fetch_meta). */
-            if (m[cnt].uid < lo || m[cnt].uid > hi) {
-                free(m[cnt].keywords);
-                continue;
-            }
-            if (b) {
-                bare = sbuf_xrealloc(bare, (nbare + 1) * sizeof *bare);
-                bare[nbare++] = cnt;
-            }
-            cnt++;
-        }
-        mailimap_fetch_list_free(res);
-        int wr = whole_headers(c, m, bare, nbare, st);
-        nbare = 0;
-        if (wr < 0) {
-            free(bare);
-            mailimap_fetch_type_free(ft);
-            imapc_meta_free(m, cnt);
-            return -1;
-        }
-        /* ... and each once. */
-        qsort(m + before, cnt - before, sizeof *m, cmp_meta_uid);
-        size_t k = before;
-        for (size_t i = before; i < cnt; i++) {
-            if (k > before && m[k - 1].uid == m[i].uid)
-                free(m[i].keywords);
-            else
-                m[k++] = m[i];
-        }
-        cnt = k;
+    struct meta_list l = {.c = c, .by_uid = 1};
+    if (meta_rounds(&l, NULL, 0, NULL, first, (uint64_t)next - 1, NULL, st) < 0)
+        return -1;
+    /* ... and each once. */
+    qsort(l.m, l.cnt, sizeof *l.m, cmp_meta_uid);
+    size_t k = 0;
+    for (size_t i = 0; i < l.cnt; i++) {
+        if (k > 0 && l.m[k - 1].uid == l.m[i].uid)
+            free(l.m[i].keywords);
+        else
+            l.m[k++] = l.m[i];
     }
-    free(bare);
-    mailimap_fetch_type_free(ft);
-    *out = m;
-    *n = cnt;
+    *out = l.m;
+    *n = k;
     return 0;
 }
 
