@@ -53,16 +53,28 @@ struct copy_hooks pairmap_hooks(struct pairmap *pm, uint32_t uidvalidity2, uint3
 /* Before the copy of a full compare: a host1 message the plan would copy
  * whose copy the map names among host2's unpaired messages, with the same
  * identity, stays paired with it (a copy the server stored with other
- * bytes, under --noskipsize). m2 as listed (ascending UIDs). Returns how
- * many. */
+ * bytes, under --noskipsize). m2 as listed (ascending UIDs); m1 may be
+ * one chunk of host1's listing. Returns how many. */
 size_t pairmap_keep_pairs(const struct pairmap *pm, const struct msg_meta *m1,
                           const struct msg_meta *m2, size_t n2, struct msg_plan *plan);
 /* After the copy of a full compare: next = the plan's pairs (host2's
  * flags become host1's when resync) plus this run's APPENDUIDs. */
 void pairmap_from_plan(struct pairmap *pm, const struct msg_meta *m1, const struct msg_meta *m2,
                        const struct msg_plan *plan, int resync);
+/* The same for host1 listed in chunks, built while each chunk's plan is
+ * alive: after each chunk's copy, its pairs go into next (m1: the chunk;
+ * m2 and flags as for pairmap_from_plan), and old loses its entries up
+ * to the chunk's highest UID, which pairmap_keep_pairs will not ask for
+ * again, so the two maps hold about one map's entries between them.
+ * After the last chunk, pairmap_end_plan adds the APPENDUIDs and frees
+ * old: next is then what pairmap_from_plan makes of the whole listing.
+ * next must be empty before the first chunk (as pairmap_open leaves it). */
+void pairmap_add_plan(struct pairmap *pm, const struct msg_meta *m1, const struct msg_meta *m2,
+                      const struct msg_plan *plan, int resync);
+void pairmap_end_plan(struct pairmap *pm);
 /* After the copy of an incremental run: next = old plus this run's (old
- * is moved into next). Both this and pairmap_from_plan free old. */
+ * is moved into next). This, pairmap_from_plan and pairmap_end_plan free
+ * old and this run's APPENDUIDs. */
 void pairmap_from_old(struct pairmap *pm);
 /* Writes next when complete (else removes the map: a partial one would
  * hide copies), then removes the journal. After a clean sync only. */

@@ -845,6 +845,8 @@ join:
                         &plan, &all_copied, st);
         if (rc != 0 || !chunked)
             break;
+        if (pm) /* the chunk's pairs, before its m1 and plan go */
+            pairmap_add_plan(pm, m1, m2, &plan, cfg->resyncflags);
         if (next_host1_chunk(h1, b1.exists, &seq, &last_uid, &m1, &n1, st) < 0)
             goto folder_error;
         if (n1 == 0)
@@ -858,7 +860,7 @@ join:
         if (inc)
             pairmap_from_old(pm);
         else if (chunked)
-            pm->next_ok = 0; /* each chunk's plan went with it: no map, pairs by identity */
+            pairmap_end_plan(pm);
         else
             pairmap_from_plan(pm, m1, m2, &plan, cfg->resyncflags);
     }

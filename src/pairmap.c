@@ -111,11 +111,71 @@ struct copy_hooks pairmap_hooks(struct pairmap *pm, uint32_t uidvalidity2, uint3
 
 static void add_fresh(struct pairmap *pm)
 {
+    if (pm->next.n == 0) {
+        /* A first copy: moved, not copied, as a million APPENDUIDs are
+         * 12 MB. */
+        uidmap_free(&pm->next);
+        pm->next = pm->fresh;
+        memset(&pm->fresh, 0, sizeof pm->fresh);
+    }
     for (size_t i = 0; i < pm->fresh.n; i++)
         uidmap_add(&pm->next, pm->fresh.e[i].uid1, pm->fresh.e[i].uid2, pm->fresh.e[i].flags);
+    uidmap_free(&pm->fresh);
     pm->next.uidvalidity1 = pm->uidvalidity1;
     pm->next.uidvalidity2 = pm->uidvalidity2;
     pm->next_ok = !pm->fresh_missing;
+}
+
+/* Drops old's entries for host1 UIDs up to top: no later chunk looks
+ * them up (chunks come in ascending UIDs), so old shrinks while next
+ * grows and the two together stay about one map. */
+static void drop_old_upto(struct pairmap *pm, uint32_t top)
+{
+    struct uidmap *o = &pm->old;
+    size_t k = 0;
+    while (k < o->n && o->e[k].uid1 <= top) /* sorted by pairmap_open */
+        k++;
+    if (k == 0)
+        return;
+    if (k == o->n) {
+        uidmap_free(o);
+        return;
+    }
+    memmove(o->e, o->e + k, (o->n - k) * sizeof *o->e);
+    o->n -= k;
+    if (o->n <= o->cap / 2) {
+        struct uidmap_entry *e = realloc(o->e, o->n * sizeof *o->e);
+        if (e != NULL) { /* else it stays as big as it was */
+            o->e = e;
+            o->cap = o->n;
+        }
+    }
+}
+
+void pairmap_add_plan(struct pairmap *pm, const struct msg_meta *m1, const struct msg_meta *m2,
+                      const struct msg_plan *plan, int resync)
+{
+    /* The chunk's highest UID the plan names: a message it dropped (a
+     * size filter) only leaves its entry to the next chunk's call. */
+    uint32_t top = 0;
+    for (size_t i = 0; i < plan->npairs; i++)
+        if (m1[plan->pairs[i].i1].uid > top)
+            top = m1[plan->pairs[i].i1].uid;
+    for (size_t i = 0; i < plan->ncopy; i++)
+        if (m1[plan->copy[i]].uid > top)
+            top = m1[plan->copy[i]].uid;
+    drop_old_upto(pm, top);
+    for (size_t i = 0; i < plan->npairs; i++) {
+        const struct msg_meta *a = &m1[plan->pairs[i].i1], *b = &m2[plan->pairs[i].i2];
+        const struct msg_meta *f = resync ? a : b;
+        uidmap_add(&pm->next, a->uid, b->uid, uidmap_flags(f->sysflags, f->keywords));
+    }
+}
+
+void pairmap_end_plan(struct pairmap *pm)
+{
+    uidmap_free(&pm->old);
+    add_fresh(pm);
 }
 
 void pairmap_from_plan(struct pairmap *pm, const struct msg_meta *m1, const struct msg_meta *m2,
@@ -125,12 +185,8 @@ void pairmap_from_plan(struct pairmap *pm, const struct msg_meta *m1, const stru
      * memory at a time. */
     uidmap_free(&pm->old);
     uidmap_free(&pm->next);
-    for (size_t i = 0; i < plan->npairs; i++) {
-        const struct msg_meta *a = &m1[plan->pairs[i].i1], *b = &m2[plan->pairs[i].i2];
-        const struct msg_meta *f = resync ? a : b;
-        uidmap_add(&pm->next, a->uid, b->uid, uidmap_flags(f->sysflags, f->keywords));
-    }
-    add_fresh(pm);
+    pairmap_add_plan(pm, m1, m2, plan, resync);
+    pairmap_end_plan(pm);
 }
 
 void pairmap_from_old(struct pairmap *pm)

@@ -8,8 +8,10 @@ counts are compared with a run that lists host1 whole (--delete2duplicates
 --dry needs the whole listing, so it is never chunked).
 Usage: test_chunks.py --bin path/to/imapferry
 """
+import glob
 import os
 import re
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -20,6 +22,9 @@ import itest  # noqa: E402
 
 USER = "user1"
 COUNT = 140
+MAP_USER = "user2"  # the UID map test's own account pair, with state
+MAP_COUNT = 40
+INCREMENTAL = "only the messages new on host1 were listed"
 COUNTS = ("Messages transferred", "Messages skipped", "Messages found duplicate on host1",
           "Messages found duplicate on host2")
 
@@ -101,5 +106,105 @@ def changes_across_chunks(s):
     identical(s, USER)
 
 
+def map_counts():
+    """Entries of each UID map of MAP_USER's account pair (header: magic,
+    two UIDVALIDITYs, a 64-bit count, little-endian)."""
+    out = []
+    for path in glob.glob(os.path.join(itest.WORK, "state", MAP_USER + "@*", "pair-*.map")):
+        with open(path, "rb") as fh:
+            head = fh.read(24)
+        check(head[:8] == b"IFUMAP01", "%s is not a UID map" % path)
+        out.append(struct.unpack("<Q", head[16:24])[0])
+    return sorted(out)
+
+
+def mail(i):
+    return (b"From: a@example.org\r\nTo: b@example.org\r\nSubject: map %d\r\n"
+            b"Message-ID: <chunkmap%d@t>\r\n\r\nbody %d\r\n" % (i, i, i))
+
+
+def set_flags(host, msgid, flags):
+    """+FLAGS on the one INBOX message with that Message-ID."""
+    conn = host.imap(MAP_USER)
+    conn.select("INBOX")
+    typ, data = conn.uid("SEARCH", None, "HEADER", "Message-ID", msgid)
+    uids = data[0].split()
+    check(len(uids) == 1, "want one %s, found %r" % (msgid, uids))
+    conn.uid("STORE", uids[0], "+FLAGS", flags)
+    conn.logout()
+
+
+def flags_of(host, msgid):
+    conn = host.imap(MAP_USER)
+    conn.select("INBOX")
+    typ, data = conn.uid("SEARCH", None, "HEADER", "Message-ID", msgid)
+    uids = data[0].split()
+    check(len(uids) == 1, "want one %s, found %r" % (msgid, uids))
+    typ, data = conn.uid("FETCH", uids[0], "(FLAGS)")
+    conn.logout()
+    return sorted(re.search(rb"FLAGS \(([^)]*)\)", data[0]).group(1).decode().split())
+
+
+def flag_update_through_map(s, msgid, flags, new):
+    """host1 changes msgid's flags (and gets message new, if any): the
+    chunked rerun sends the change through the map, without listing host2."""
+    set_flags(s.host1, msgid, flags)
+    if new is not None:
+        conn = s.host1.imap(MAP_USER)
+        corpus.append_one(conn, ("INBOX",), mail(new))
+        conn.logout()
+    r = run_ferry(s, MAP_USER, env=chunked(7))
+    check(r.returncode == 0, "chunked rerun failed", r)
+    check(INCREMENTAL in r.stdout, "the map was not used: host2 listed in full", r)
+    check(re.search(r"^Folder \[INBOX\] .* 1 flag update\b", r.stdout, re.M),
+          "want one flag update in INBOX", r)
+    check(stat(r.stdout, "Messages transferred") == (new is not None),
+          "want only the new message copied", r)
+    want = flags_of(s.host1, msgid)
+    check(flags_of(s.host2, msgid) == want, "host2's copy lacks host1's flags %s" % want, r)
+    identical(s, MAP_USER)
+    return r
+
+
+@test
+def map_kept_across_chunks(s):
+    # A folder listed in chunks of 7 leaves its UID map: after a first copy
+    # (APPENDUIDs only) and after a full compare (the chunks' pairs), a
+    # host1 flag change goes straight to host2's copy.
+    conn = s.host1.imap(MAP_USER)
+    for i in range(MAP_COUNT):
+        corpus.append_one(conn, ("INBOX",), mail(i), flags=("\\Seen",) if i % 3 else ())
+    conn.logout()
+    r = run_ferry(s, MAP_USER, env=chunked(7))
+    check(r.returncode == 0, "chunked first copy failed", r)
+    check(stat(r.stdout, "Messages transferred") == MAP_COUNT, "want every message copied", r)
+    identical(s, MAP_USER)
+    check(MAP_COUNT in map_counts(), "want INBOX's map with every message, have %r"
+          % map_counts(), r)
+
+    flag_update_through_map(s, "<chunkmap5@t>", r"(\Flagged $Work)", MAP_COUNT)
+    check(MAP_COUNT + 1 in map_counts(), "the rerun's map lacks the new copy", r)
+
+    # host2 loses a copy: a full compare in chunks, with the old map, pairs
+    # every other message and builds the map from the chunks' pairs.
+    conn = s.host2.imap(MAP_USER)
+    conn.select("INBOX")
+    typ, data = conn.uid("SEARCH", None, "HEADER", "Message-ID", "<chunkmap20@t>")
+    conn.uid("STORE", data[0].split()[0], "+FLAGS", r"(\Deleted)")
+    conn.uid("EXPUNGE", data[0].split()[0])
+    conn.logout()
+    r = run_ferry(s, MAP_USER, env=chunked(7))
+    check(r.returncode == 0, "chunked full compare failed", r)
+    check(INCREMENTAL not in r.stdout, "host2 moved: want a full compare", r)
+    check(stat(r.stdout, "Messages transferred") == 1, "want the lost copy sent again", r)
+    check(stat(r.stdout, "Messages skipped") == MAP_COUNT, "want the others paired", r)
+    identical(s, MAP_USER)
+    check(MAP_COUNT + 1 in map_counts(), "the full compare's map is not whole: %r"
+          % map_counts(), r)
+
+    flag_update_through_map(s, "<chunkmap33@t>", r"(\Answered)", None)
+    flag_update_through_map(s, "<chunkmap20@t>", r"(\Flagged)", None)
+
+
 if __name__ == "__main__":
-    sys.exit(itest.main([first_copy_in_chunks, changes_across_chunks]))
+    sys.exit(itest.main([first_copy_in_chunks, changes_across_chunks, map_kept_across_chunks]))
