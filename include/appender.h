@@ -29,11 +29,15 @@ struct appender_uids {
 };
 
 /* MULTIAPPEND of n messages with non-synchronising literals (RFC 3502,
- * RFC 7888): one round trip. The caller checks LITERAL+ (and MULTIAPPEND
- * when n > 1). Bodies must not contain NUL. */
-int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *const *m,
-                   const char *const *data, const size_t *len, size_t n, int keywords_ok,
-                   int *refused, struct appender_uids *got);
+ * RFC 7888): one round trip, in two halves, so that the next batch can go
+ * out before this one's answer is read: _send writes the command and sets
+ * *tag; appender_wait reads the answer of the command of that tag, which
+ * must be the oldest one not answered. The caller checks LITERAL+ (and
+ * MULTIAPPEND when n > 1). Bodies must not contain NUL. */
+int appender_batch_send(mailimap *s, const char *mailbox, const struct msg_meta *const *m,
+                        const char *const *data, const size_t *len, size_t n, int keywords_ok,
+                        int *tag);
+int appender_wait(mailimap *s, int tag, int *refused, struct appender_uids *got);
 
 /* One message with a synchronising literal: for servers without LITERAL+
  * and for messages holding NUL. got may be NULL in both. */

@@ -21,6 +21,11 @@
 struct copy_result {
     uint64_t copied, bytes, biggest, failed;
     uint64_t skipped, bytes_skipped; /* left out by --skipmess / --maxlinelength */
+    /* When the session was lost: the host1 UIDs of the messages sent whose
+     * answer was lost with it (host2 may have stored them), malloc'd, the
+     * caller's to free; NULL and 0 otherwise. */
+    uint32_t *unanswered;
+    size_t nunanswered;
 };
 
 /* Around each APPEND command (state's journal, journal.h): before() just

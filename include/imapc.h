@@ -237,6 +237,22 @@ int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_me
                        const struct imapc_body *bodies, size_t n, int keywords_ok,
                        struct status *st);
 
+/* imapc_append_batch in two halves, so that the next batch goes out
+ * before this one's answer is back (over a slow network a batch then
+ * costs its bytes, not a round trip): _send fills *ticket; each ticket is
+ * then given to imapc_append_wait once, oldest first, and after it
+ * imapc_appended_uids tells that batch's UIDs. A failed _send has lost the
+ * session (as has a failed wait with status_lost). */
+struct imapc_ticket {
+    int tag;
+    size_t n;
+    const char *mailbox; /* borrowed, for the messages */
+};
+int imapc_append_send(struct imapc *c, const char *mailbox, const struct msg_meta *const *m,
+                      const struct imapc_body *bodies, size_t n, int keywords_ok,
+                      struct imapc_ticket *ticket, struct status *st);
+int imapc_append_wait(struct imapc *c, const struct imapc_ticket *ticket, struct status *st);
+
 /* APPEND with m's flags (keywords only when keywords_ok) and INTERNALDATE. */
 int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m, int keywords_ok,
                  const char *data, size_t len, struct status *st);

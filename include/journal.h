@@ -8,7 +8,9 @@
  * name the messages, and host2's UIDNEXT at that moment, below which
  * nothing of the batch can be), then fdatasync. After the answer: "A"
  * followed by "uid1:uid2" for each message the server gave an APPENDUID
- * for, then fdatasync. A "B" without its "A" is an unfinished batch: the
+ * for, then fdatasync. The A lines answer the B lines in the order they
+ * were written: a batch may go out before the answer to the one before
+ * it. A "B" without its "A" is an unfinished batch: the
  * next run pairs what host2 holds by identity (never copies blindly),
  * then copies the rest. The file goes once the pair's map and state are
  * saved. */

@@ -253,11 +253,21 @@ static int sent_answer(mailimap *s, int *refused, struct appender_uids *got)
     return r;
 }
 
-int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *const *m,
-                   const char *const *data, const size_t *len, size_t n, int keywords_ok,
-                   int *refused, struct appender_uids *got)
+int appender_wait(mailimap *s, int tag, int *refused, struct appender_uids *got)
 {
     *refused = 0;
+    /* libetpan takes an answer for the session's last tag only. */
+    int last = s->imap_tag;
+    s->imap_tag = tag;
+    int r = sent_answer(s, refused, got);
+    s->imap_tag = last;
+    return r;
+}
+
+int appender_batch_send(mailimap *s, const char *mailbox, const struct msg_meta *const *m,
+                        const char *const *data, const size_t *len, size_t n, int keywords_ok,
+                        int *tag)
+{
     struct sbuf b = SBUF_INIT;
     sbuf_adds(&b, "APPEND ");
     appender_quote(&b, mailbox);
@@ -272,9 +282,8 @@ int appender_batch(mailimap *s, const char *mailbox, const struct msg_meta *cons
     if (r == MAILIMAP_NO_ERROR &&
         (stream_put(s, "\r\n", 2) < 0 || mailstream_flush(s->imap_stream) == -1))
         r = MAILIMAP_ERROR_STREAM;
-    if (r != MAILIMAP_NO_ERROR)
-        return r;
-    return sent_answer(s, refused, got);
+    *tag = s->imap_tag;
+    return r;
 }
 
 int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int keywords_ok,

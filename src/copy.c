@@ -34,10 +34,20 @@ struct batch {
     struct copy_result *res;
     struct throttle *th;            /* NULL: no rate cap */
     const struct copy_hooks *hooks; /* NULL: none */
+    /* host1 UIDs of the messages sent and not answered yet, oldest first
+     * (answers come in the order sent) */
+    uint32_t *pend;
+    size_t npend, cap;
 };
 
 static void before(struct batch *b, const struct msg_meta *const *m, size_t n)
 {
+    if (b->npend + n > b->cap) {
+        b->cap = (b->npend + n) * 2;
+        b->pend = sbuf_xrealloc(b->pend, b->cap * sizeof *b->pend);
+    }
+    for (size_t i = 0; i < n; i++)
+        b->pend[b->npend++] = m[i]->uid;
     if (b->hooks && b->hooks->before)
         b->hooks->before(b->hooks->ctx, m, n);
 }
@@ -45,6 +55,9 @@ static void before(struct batch *b, const struct msg_meta *const *m, size_t n)
 /* After an answer: host2's UIDs when it gave exactly one per message. */
 static void after(struct batch *b, const struct msg_meta *const *m, size_t n, int stored)
 {
+    size_t k = n < b->npend ? n : b->npend;
+    memmove(b->pend, b->pend + k, (b->npend - k) * sizeof *b->pend);
+    b->npend -= k;
     if (b->hooks == NULL || b->hooks->after == NULL)
         return;
     uint32_t validity = 0;
@@ -130,6 +143,42 @@ static int append_batch(struct batch *b, const struct msg_meta *const *m,
         }
         i += k;
     }
+    return 0;
+}
+
+/* Whether a batch can go out before the previous one's answer is back: one
+ * MULTIAPPEND of all its messages (no NUL byte), and no rate cap, which
+ * counts what is answered and would be passed by a batch in flight. */
+static int can_pipeline(const struct batch *b, const struct imapc_body *body, size_t n)
+{
+    size_t per = 0;
+    if (throttle_on(b->th) || (b->th && b->th->exit_over) || !imapc_can_batch(b->h2, &per) ||
+        per < n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (memchr(body[i].data, '\0', body[i].len))
+            return 0;
+    return 1;
+}
+
+/* The answer to a batch sent ahead (imapc_append_send), counted as
+ * append_batch counts its own: *refused set when the server stored none
+ * of it (the caller retries those one by one once nothing else is in
+ * flight). -1: the session is lost. */
+static int answered(struct batch *b, const struct msg_meta *const *m, const struct imapc_body *body,
+                    size_t n, const struct imapc_ticket *t, int *refused, struct status *st)
+{
+    *refused = 0;
+    if (imapc_append_wait(b->h2, t, st) < 0) {
+        if (status_lost(st))
+            return -1;
+        after(b, m, n, 0);
+        *refused = 1;
+        return 0;
+    }
+    after(b, m, n, 1);
+    for (size_t j = 0; j < n; j++)
+        done(b, m[j], body[j].len);
     return 0;
 }
 
@@ -311,6 +360,44 @@ static uint64_t fetched_bytes(const struct fetched *f)
     return b;
 }
 
+/* The bytes of a batch's messages that go to host2. */
+static uint64_t sent_bytes(const struct fetched *f)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < f->cnt; i++)
+        b += f->meta[i]->size;
+    return b;
+}
+
+/* Reads the answer to ahead, a batch sent earlier. When the server refused
+ * it, the answer to next (sent since; NULL: none) is read too, and only
+ * then are the refused messages retried one by one: a synchronising
+ * APPEND must have nothing in flight before it. *settled: next was dealt
+ * with here. -1: the session is lost. */
+static int settle(struct batch *b, struct fetched *ahead, const struct imapc_ticket *ta,
+                  struct fetched *next, const struct imapc_ticket *tn, int *settled,
+                  struct status *st)
+{
+    int refused = 0, next_refused = 0;
+    *settled = 0;
+    if (answered(b, ahead->meta, ahead->body, ahead->cnt, ta, &refused, st) < 0)
+        return -1;
+    if (!refused)
+        return 0;
+    if (next) {
+        if (answered(b, next->meta, next->body, next->cnt, tn, &next_refused, st) < 0)
+            return -1;
+        *settled = 1;
+    }
+    /* MULTIAPPEND stores all or nothing: one by one keeps the good ones
+     * and names the bad one. */
+    if (append_each(b, ahead->meta, ahead->body, ahead->cnt, st) < 0)
+        return -1;
+    if (next_refused && append_each(b, next->meta, next->body, next->cnt, st) < 0)
+        return -1;
+    return 0;
+}
+
 static struct fetched *take(struct pipeline *p)
 {
     pthread_mutex_lock(&p->mu);
@@ -332,7 +419,7 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
     memset(res, 0, sizeof *res);
     if (n == 0)
         return 0;
-    struct batch b = {h2, mailbox, keywords_ok, on_error, ctx, res, th, hooks};
+    struct batch b = {h2, mailbox, keywords_ok, on_error, ctx, res, th, hooks, NULL, 0, 0};
     struct pipeline p;
     memset(&p, 0, sizeof p);
     pthread_mutex_init(&p.mu, NULL);
@@ -359,6 +446,10 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
         return status_set(st, STATUS_INTERNAL, "cannot start a thread");
     }
     int rc = 0;
+    /* A batch sent whose answer is not read yet: the next one goes out
+     * first, so host2 receives while its answer travels back. */
+    struct fetched *ahead = NULL;
+    struct imapc_ticket ahead_t;
     for (;;) {
         struct fetched *f = take(&p);
         for (size_t i = 0; i < f->nerr; i++) {
@@ -374,14 +465,44 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
             res->skipped++;
             res->bytes_skipped += m->size;
         }
-        if (f->cnt && stop_requested)
+        struct imapc_ticket t;
+        int sent = 0, settled = 0;
+        if (f->cnt && stop_requested) {
             rc = status_set(st, STATUS_SIGNAL, "interrupted");
-        else if (f->cnt)
+        } else if (f->cnt && can_pipeline(&b, f->body, f->cnt)) {
+            before(&b, f->meta, f->cnt);
+            rc = imapc_append_send(h2, mailbox, f->meta, f->body, f->cnt, keywords_ok, &t, st);
+            sent = rc == 0;
+        }
+        if (ahead) {
+            /* Read even when interrupted: the server may have stored it. */
+            struct status ast;
+            status_clear(&ast);
+            int r = rc < 0 && st->code != STATUS_SIGNAL
+                        ? -1
+                        : settle(&b, ahead, &ahead_t, sent ? f : NULL, &t, &settled, &ast);
+            if (r == 0)
+                progress_copied(ahead->cnt, sent_bytes(ahead));
+            fetched_free(ahead);
+            ahead = NULL;
+            if (r < 0 && rc == 0) {
+                *st = ast;
+                rc = -1;
+            }
+        }
+        if (rc == 0 && sent && !settled) {
+            ahead = f; /* counted once answered */
+            ahead_t = t;
+        } else if (rc == 0 && f->cnt && !settled) {
             rc = append_batch(&b, f->meta, f->body, f->cnt, st);
-        if (rc == 0)
+        }
+        if (rc == 0 && ahead != f)
             progress_copied(f->cnt + f->nskip + f->nerr, fetched_bytes(f));
+        else if (rc == 0)
+            progress_copied(f->nskip + f->nerr, fetched_bytes(f) - sent_bytes(f));
         if (rc == 0 && f->cnt)
             throttle_wait(b.th, f->cnt);
+        int end = f->end || f->lost;
         if (rc == 0 && throttle_over(b.th)) {
             /* imapsync's --exitwhenover: an error of its own, then the run
              * ends after this folder (a provider's daily upload quota). */
@@ -391,17 +512,38 @@ int copy_messages(struct imapc *h1, struct imapc *h2, const char *mailbox,
                        (unsigned long long)b.th->bytes, (unsigned long long)b.th->exit_over);
             on_error(ctx, &over);
             stop_requested = 1;
-            fetched_free(f);
-            break;
+            end = 1;
         }
         if (rc == 0 && f->lost) {
             *st = f->lost_st;
             rc = -1;
         }
-        int end = f->end || f->lost;
-        fetched_free(f);
+        if (ahead != f)
+            fetched_free(f);
         if (rc < 0 || end)
             break;
+    }
+    if (ahead) {
+        /* The last batch, or host1 lost after it was sent. */
+        struct status ast;
+        status_clear(&ast);
+        int settled = 0;
+        int r = rc < 0 && st->code != STATUS_SIGNAL && st->code != STATUS_CONNECT_HOST1
+                    ? -1
+                    : settle(&b, ahead, &ahead_t, NULL, NULL, &settled, &ast);
+        if (r == 0)
+            progress_copied(ahead->cnt, sent_bytes(ahead));
+        fetched_free(ahead);
+        if (r < 0 && rc == 0) {
+            *st = ast;
+            rc = -1;
+        }
+    }
+    if (rc < 0 && b.npend) {
+        res->unanswered = b.pend;
+        res->nunanswered = b.npend;
+    } else {
+        free(b.pend);
     }
     pthread_mutex_lock(&p.mu);
     p.cancel = 1;

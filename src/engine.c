@@ -103,7 +103,21 @@ struct folder_result {
     size_t num, of;
     const char *wire1, *wire2;
     uint64_t labels_stored, labels_refused; /* --synclabels / --resynclabels */
+    /* host1 UIDs sent by a lost attempt without an answer, sorted (borrowed
+     * from struct carried): found on host2 now, they were copied by this
+     * run, not there before it */
+    const uint32_t *sent_before;
+    size_t nsent_before;
+    /* this attempt's, when its session is lost (malloc'd) */
+    uint32_t *unanswered;
+    size_t nunanswered;
 };
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
 
 /* A failure inside one folder: a lost session is the caller's to handle
  * (-1); anything else is reported and counted, and the folder goes on. */
@@ -665,11 +679,19 @@ static int sync_chunk(const struct config *cfg, struct imapc *h1, struct imapc *
     }
     res->msgs1 += n1;
     res->bytes1 += total_bytes(m1, n1);
-    for (size_t i = 0; i < plan->npairs; i++)
-        ledger_message(&m1[plan->pairs[i].i1], m2[plan->pairs[i].i2].uid, "already there", NULL);
-    res->skipped += plan->npairs;
-    for (size_t i = 0; i < plan->npairs; i++)
-        res->bytes_skipped += m1[plan->pairs[i].i1].size;
+    for (size_t i = 0; i < plan->npairs; i++) {
+        const struct msg_meta *a = &m1[plan->pairs[i].i1];
+        if (res->nsent_before &&
+            bsearch(&a->uid, res->sent_before, res->nsent_before, sizeof a->uid, cmp_u32)) {
+            ledger_message(a, m2[plan->pairs[i].i2].uid, "copied", NULL);
+            res->copied++;
+            res->bytes += a->size;
+            continue;
+        }
+        ledger_message(a, m2[plan->pairs[i].i2].uid, "already there", NULL);
+        res->skipped++;
+        res->bytes_skipped += a->size;
+    }
     if (!cfg->syncinternaldates)
         for (size_t i = 0; i < n1; i++)
             m1[i].date = MSG_META_NO_DATE;
@@ -701,6 +723,14 @@ static int sync_chunk(const struct config *cfg, struct imapc *h1, struct imapc *
     res->copied += cr.copied;
     res->bytes += cr.bytes;
     res->errors += cr.failed;
+    if (cr.nunanswered) {
+        res->unanswered = sbuf_xrealloc(res->unanswered, (res->nunanswered + cr.nunanswered) *
+                                                             sizeof *res->unanswered);
+        memcpy(res->unanswered + res->nunanswered, cr.unanswered,
+               cr.nunanswered * sizeof *cr.unanswered);
+        res->nunanswered += cr.nunanswered;
+        free(cr.unanswered);
+    }
     res->filtered += cr.skipped;
     res->bytes_filtered += cr.bytes_skipped;
     res->missing += plan->ncopy - cr.copied;
@@ -910,6 +940,10 @@ out:
  * lost attempt, which the next attempt finds on host2. */
 struct carried {
     uint64_t msgs, bytes;
+    /* host1 UIDs sent without an answer before a session was lost, sorted
+     * (malloc'd) */
+    uint32_t *unanswered;
+    size_t nunanswered;
 };
 
 /* --skipemptyfolders: whether host1's folder has no message (an error
@@ -1232,7 +1266,7 @@ static size_t skip_unchanged(const struct config *cfg, struct folder_plan *plan,
         char show1[512], show2[512];
         show_name(fp->name1, show1, sizeof show1);
         show_name(fp->name2, show2, sizeof show2);
-        struct carried none = {0, 0};
+        struct carried none = {0, 0, NULL, 0};
         report_unchanged(cfg, rep, &saved, &none, plan, i, show1, show2, "");
         done[i] = 1;
         n++;
@@ -1331,6 +1365,8 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     res.of = plan->npairs;
     res.wire1 = fp->name1;
     res.wire2 = fp->name2;
+    res.sent_before = carried->unanswered;
+    res.nsent_before = carried->nunanswered;
     struct folder_status now[2];
     struct state_pair saved;
     const struct state_pair *inc = NULL;
@@ -1406,10 +1442,21 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         pthread_mutex_unlock(&rep_mu);
         carried->msgs += res.copied;
         carried->bytes += res.bytes;
+        if (res.nunanswered) {
+            size_t n = carried->nunanswered + res.nunanswered;
+            carried->unanswered =
+                sbuf_xrealloc(carried->unanswered, n * sizeof *carried->unanswered);
+            memcpy(carried->unanswered + carried->nunanswered, res.unanswered,
+                   res.nunanswered * sizeof *res.unanswered);
+            carried->nunanswered = n;
+            qsort(carried->unanswered, n, sizeof *carried->unanswered, cmp_u32);
+            free(res.unanswered);
+        }
         if (pmp)
             pairmap_close(pmp);
         return -1;
     }
+    free(res.unanswered); /* a lost session only leaves some */
     if (labels) {
         struct labels_job job = {fp->name1,         fp->name2, cfg->synclabels,
                                  cfg->resynclabels, new_from,  cfg->use_size};
@@ -1620,16 +1667,33 @@ static void say_round_trips(const struct config *cfg, const char *name1, const u
             (unsigned long long)trips[0], (unsigned long long)trips[1]);
 }
 
+static int sync_folder_tries(const struct config *cfg, struct imapc **h,
+                             const struct prefetched *pre, struct folder_plan *plan, size_t idx,
+                             struct carried *carried, struct throttle *th, struct report *rep,
+                             struct status *st);
+
+/* Syncs one folder pair, reconnecting a lost session and going on, up to
+ * the --reconnectretryN limits. */
 static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
                                 const struct prefetched *pre, struct folder_plan *plan, size_t idx,
                                 struct throttle *th, struct report *rep, struct status *st)
 {
-    struct carried carried = {0, 0};
+    struct carried carried = {0, 0, NULL, 0};
+    int rc = sync_folder_tries(cfg, h, pre, plan, idx, &carried, th, rep, st);
+    free(carried.unanswered);
+    return rc;
+}
+
+static int sync_folder_tries(const struct config *cfg, struct imapc **h,
+                             const struct prefetched *pre, struct folder_plan *plan, size_t idx,
+                             struct carried *carried, struct throttle *th, struct report *rep,
+                             struct status *st)
+{
     int tries[2] = {0, 0};
     uint64_t trips[2] = {0, 0};
     for (;;) {
         uint64_t was[2] = {imapc_round_trips(h[0]), imapc_round_trips(h[1])};
-        int r = sync_folder(cfg, h[0], h[1], pre, plan, idx, &carried, th, rep, st);
+        int r = sync_folder(cfg, h[0], h[1], pre, plan, idx, carried, th, rep, st);
         for (int i = 0; i < 2; i++)
             trips[i] += imapc_round_trips(h[i]) - was[i];
         if (r == 0) {

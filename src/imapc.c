@@ -1988,18 +1988,34 @@ int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_me
                        const struct imapc_body *bodies, size_t n, int keywords_ok,
                        struct status *st)
 {
+    struct imapc_ticket t;
+    if (imapc_append_send(c, mailbox, m, bodies, n, keywords_ok, &t, st) < 0)
+        return -1;
+    return imapc_append_wait(c, &t, st);
+}
+
+int imapc_append_send(struct imapc *c, const char *mailbox, const struct msg_meta *const *m,
+                      const struct imapc_body *bodies, size_t n, int keywords_ok,
+                      struct imapc_ticket *ticket, struct status *st)
+{
     const char **data = sbuf_xcalloc(n, sizeof *data);
     size_t *len = sbuf_xcalloc(n, sizeof *len);
     for (size_t i = 0; i < n; i++) {
         data[i] = bodies[i].data;
         len[i] = bodies[i].len;
     }
-    int refused = 0;
-    int r =
-        appender_batch(c->s, mailbox, m, data, len, n, keywords_ok, &refused, expect_uids(c, n));
+    *ticket = (struct imapc_ticket){0, n, mailbox};
+    int r = appender_batch_send(c->s, mailbox, m, data, len, n, keywords_ok, &ticket->tag);
     free(data);
     free(len);
-    return appended(c, r, refused, mailbox, n, st);
+    return appended(c, r, 0, mailbox, n, st);
+}
+
+int imapc_append_wait(struct imapc *c, const struct imapc_ticket *ticket, struct status *st)
+{
+    int refused = 0;
+    int r = appender_wait(c->s, ticket->tag, &refused, expect_uids(c, ticket->n));
+    return appended(c, r, refused, ticket->mailbox, ticket->n, st);
 }
 
 int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m, int keywords_ok,

@@ -105,10 +105,20 @@ static int next_number(char **p, unsigned long *v, char stop)
     return 0;
 }
 
-/* One line without its newline. in_batch: a B waits for its A; ours: that
- * B is of the UIDVALIDITYs asked for; *bnext: its host2 UIDNEXT. */
-static int parse_line(char *l, uint32_t v1, uint32_t v2, struct journal_found *out, int *in_batch,
-                      int *ours)
+/* Where a reading of the journal is: the batches sent and not answered
+ * yet (oldest first: answers come in the order sent), whether each is of
+ * the UIDVALIDITYs asked for, and the lowest host2 UIDNEXT among the
+ * batches since the last moment none was open. */
+struct reading {
+    unsigned open;     /* B lines without their A so far */
+    unsigned ours;     /* bit i: the i-th open batch is of the UIDVALIDITYs asked */
+    uint32_t open_min; /* the lowest UIDNEXT of those B lines */
+    uint32_t last_b;   /* the UIDNEXT of the last B line */
+};
+
+/* One line without its newline. */
+static int parse_line(char *l, uint32_t v1, uint32_t v2, struct journal_found *out,
+                      struct reading *rd)
 {
     unsigned long a, b, c;
     char *p = l + 1;
@@ -118,28 +128,33 @@ static int parse_line(char *l, uint32_t v1, uint32_t v2, struct journal_found *o
         for (unsigned long u; *p;)
             if (next_number(&p, &u, 0))
                 return -1;
-        /* A B after a B: the session was lost during the first batch and
-         * the run went on after a reconnect; that fate stays unknown. */
-        if (*in_batch)
-            out->unfinished = 1;
-        if (!out->unfinished || c < out->uidnext2)
-            out->uidnext2 = (uint32_t)c;
-        *in_batch = 1;
-        *ours = a == v1 && b == v2;
+        /* Several batches can be open at once: one sent before the answer
+         * to the previous one, or one lost with its session when the run
+         * went on after a reconnect (that one never gets its A). */
+        if (rd->open >= 32)
+            return -1;
+        if (rd->open == 0 || c < rd->open_min)
+            rd->open_min = (uint32_t)c;
+        rd->last_b = (uint32_t)c;
+        if (a == v1 && b == v2)
+            rd->ours |= 1u << rd->open;
+        rd->open++;
         return 0;
     }
-    if (l[0] != 'A' || !*in_batch)
+    if (l[0] != 'A' || rd->open == 0)
         return -1;
+    int ours = rd->ours & 1u;
     while (*p) {
         if (next_number(&p, &a, ':') || *p != ':')
             return -1;
         *p = ' '; /* "uid1:uid2": the second number is read like the first */
         if (next_number(&p, &b, 0))
             return -1;
-        if (*ours)
+        if (ours)
             uidmap_add(&out->done, (uint32_t)a, (uint32_t)b, 0);
     }
-    *in_batch = 0;
+    rd->ours >>= 1;
+    rd->open--;
     return 0;
 }
 
@@ -163,18 +178,19 @@ int journal_read(const char *path, uint32_t uidvalidity1, uint32_t uidvalidity2,
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    int in_batch = 0, ours = 0, bad = 0;
+    struct reading rd = {0, 0, 0, 0};
+    int bad = 0, torn = 0;
     while (!bad && (len = getline(&line, &cap, f)) > 0) {
         if (line[len - 1] != '\n') {
             /* A torn last line: the run ended while writing it. A torn B
              * was never followed by its APPEND, a torn A was; either way
              * the batch counts as unfinished. */
-            in_batch = 1;
+            torn = 1;
             break;
         }
         line[len - 1] = '\0';
         bad = memchr(line, '\0', (size_t)len - 1) != NULL ||
-              parse_line(line, uidvalidity1, uidvalidity2, out, &in_batch, &ours) < 0;
+              parse_line(line, uidvalidity1, uidvalidity2, out, &rd) < 0;
     }
     free(line);
     fclose(f);
@@ -184,9 +200,12 @@ int journal_read(const char *path, uint32_t uidvalidity1, uint32_t uidvalidity2,
         out->uidnext2 = 0;
         return status_set(st, STATUS_OTHER, "journal %s is not one imapferry wrote", path);
     }
-    out->unfinished |= in_batch;
-    if (!out->unfinished)
-        out->uidnext2 = 0;
+    out->unfinished = rd.open > 0 || torn;
+    /* A torn B's own UIDNEXT is lost; the batches before it were open too
+     * or answered, so host2 holds nothing of it below the last B's. */
+    out->uidnext2 = rd.open > 0 ? rd.open_min : 0;
+    if (torn && rd.open == 0)
+        out->uidnext2 = rd.last_b;
     uidmap_sort(&out->done);
     return 0;
 }

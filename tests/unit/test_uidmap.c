@@ -168,6 +168,38 @@ static void journal_unfinished_batch(void **state)
     assert_int_equal(jf.unfinished, 1);
     assert_int_equal(jf.uidnext2, 100);
     uidmap_free(&jf.done);
+    /* Batches sent ahead of the previous answer: answered in order,
+     * the pairs count and nothing is open. */
+    write_file(jpath, "B 1 2 100 10 11\nB 1 2 100 12\nA 10:100 11:101\nB 1 2 102 13\n"
+                      "A 12:102\nA 13:103\n");
+    assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), 0);
+    assert_int_equal(jf.unfinished, 0);
+    assert_int_equal(jf.done.n, 4);
+    assert_int_equal(uidmap_find(&jf.done, 13)->uid2, 103);
+    uidmap_free(&jf.done);
+    /* Cut with two in flight: both open; host2 holds nothing of them
+     * below the older one's UIDNEXT. */
+    write_file(jpath, "B 1 2 100 10\nA 10:100\nB 1 2 101 11\nB 1 2 101 12\n");
+    assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), 0);
+    assert_int_equal(jf.unfinished, 1);
+    assert_int_equal(jf.uidnext2, 101);
+    assert_int_equal(jf.done.n, 1);
+    uidmap_free(&jf.done);
+    /* The second of two in flight answered first cannot be: answers are
+     * read in order, so the first A is the older batch's; one stays open. */
+    write_file(jpath, "B 1 2 100 10\nB 1 2 100 11\nA 10:100\n");
+    assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), 0);
+    assert_int_equal(jf.unfinished, 1);
+    assert_int_equal(jf.uidnext2, 100);
+    uidmap_free(&jf.done);
+    /* Of two open batches of different UIDVALIDITYs, each answer counts
+     * by its own batch's. */
+    write_file(jpath, "B 1 9 100 10\nB 1 2 100 11\nA 10:100\nA 11:101\n");
+    assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), 0);
+    assert_int_equal(jf.done.n, 1);
+    assert_int_equal(uidmap_find(&jf.done, 11)->uid2, 101);
+    assert_null(uidmap_find(&jf.done, 10));
+    uidmap_free(&jf.done);
     /* Torn last line. */
     write_file(jpath, "B 1 2 100 10\nA 10:1");
     assert_int_equal(journal_read(jpath, 1, 2, &jf, &st), 0);
