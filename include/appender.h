@@ -44,6 +44,13 @@ int appender_wait(mailimap *s, int tag, int *refused, struct appender_uids *got)
 int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int keywords_ok,
                  const char *data, size_t len, int *refused, struct appender_uids *got);
 
+/* A command sent without waiting for its answer (*tag: its tag), and the
+ * answer read later by appender_read, oldest command first; the answer's
+ * untagged data stay in the session for the caller. A tagged BAD counts
+ * as refused. Return as above. */
+int appender_send(mailimap *s, const char *cmd, int *tag);
+int appender_read(mailimap *s, int tag, int *refused);
+
 /* A command libetpan cannot build (imapsync's raw --search criteria), sent
  * as given after the tag; the answer's untagged data stays in the session
  * for the caller, as libetpan's own commands leave it. Returns as above. */

@@ -209,11 +209,29 @@ struct imapc_body {
     size_t len;
 };
 
-/* BODY.PEEK[] of several messages in one UID FETCH; out[i] receives the body
- * of uids[i]. The caller bounds n and the total size (the whole answer is
- * held in memory until the command completes). */
-int imapc_fetch_bodies(struct imapc *c, const uint32_t *uids, size_t n, struct imapc_body *out,
-                       struct status *st);
+/* A command sent whose answer is still to be read (see
+ * imapc_fetch_bodies_send and imapc_append_send). */
+struct imapc_ticket {
+    int tag;
+    size_t n;
+    const char *mailbox; /* borrowed, for the messages */
+};
+
+/* BODY.PEEK[] of several messages in one UID FETCH, in two halves, so
+ * that the next batch is asked for before this one's bodies arrive: each
+ * ticket of _send goes to _recv once, oldest first, with the same uids and
+ * n; out[i] receives the body of uids[i]. The caller bounds n and the
+ * total size (a whole answer is held in memory until it is read). A
+ * server may run pipelined FETCHes at once and send bodies of the batch
+ * asked next (more_uids, more_n: NULL, 0 when none) with this answer:
+ * they go into more_out. Only entries still NULL are filled: the caller
+ * sets both arrays to NULL before the FETCHes are sent. */
+int imapc_fetch_bodies_send(struct imapc *c, const uint32_t *uids, size_t n,
+                            struct imapc_ticket *ticket, struct status *st);
+int imapc_fetch_bodies_recv(struct imapc *c, const struct imapc_ticket *ticket,
+                            const uint32_t *uids, size_t n, struct imapc_body *out,
+                            const uint32_t *more_uids, size_t more_n, struct imapc_body *more_out,
+                            struct status *st);
 
 /* SHA-256 of BODY.PEEK[] of each message (--verify): out[i] receives the
  * digest of uids[i], all zero when the server sent no body for it. The
@@ -243,11 +261,6 @@ int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_me
  * then given to imapc_append_wait once, oldest first, and after it
  * imapc_appended_uids tells that batch's UIDs. A failed _send has lost the
  * session (as has a failed wait with status_lost). */
-struct imapc_ticket {
-    int tag;
-    size_t n;
-    const char *mailbox; /* borrowed, for the messages */
-};
 int imapc_append_send(struct imapc *c, const char *mailbox, const struct msg_meta *const *m,
                       const struct imapc_body *bodies, size_t n, int keywords_ok,
                       struct imapc_ticket *ticket, struct status *st);

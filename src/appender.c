@@ -187,14 +187,22 @@ int appender_answer(mailimap *s, int *refused)
     return answer_uids(s, refused, NULL);
 }
 
-int appender_command(mailimap *s, const char *cmd, int *refused)
+int appender_send(mailimap *s, const char *cmd, int *tag)
 {
-    *refused = 0;
     int r = mailimap_send_current_tag(s);
     if (r == MAILIMAP_NO_ERROR &&
         (stream_put(s, cmd, strlen(cmd)) < 0 || stream_put(s, "\r\n", 2) < 0 ||
          mailstream_flush(s->imap_stream) == -1))
         r = MAILIMAP_ERROR_STREAM;
+    *tag = s->imap_tag;
+    return r;
+}
+
+int appender_command(mailimap *s, const char *cmd, int *refused)
+{
+    *refused = 0;
+    int tag;
+    int r = appender_send(s, cmd, &tag);
     if (r == MAILIMAP_NO_ERROR && mailimap_read_line(s) == NULL)
         r = MAILIMAP_ERROR_STREAM;
     return r == MAILIMAP_NO_ERROR ? appender_answer(s, refused) : r;
@@ -235,6 +243,22 @@ int appender_pipeline(mailimap *s, const char *const *cmds, size_t n, appender_d
             done(ctx, i, refused);
     }
     s->imap_tag = last;
+    return r;
+}
+
+int appender_read(mailimap *s, int tag, int *refused)
+{
+    *refused = 0;
+    /* libetpan takes an answer for the session's last tag only. */
+    int last = s->imap_tag;
+    s->imap_tag = tag;
+    int r = mailimap_read_line(s) ? appender_answer(s, refused) : MAILIMAP_ERROR_STREAM;
+    s->imap_tag = last;
+    if (r == MAILIMAP_ERROR_PROTOCOL) {
+        /* a tagged BAD, this command's only (see appender_pipeline) */
+        *refused = 1;
+        r = MAILIMAP_NO_ERROR;
+    }
     return r;
 }
 

@@ -259,93 +259,185 @@ static int rewrite(struct pipeline *p, const struct msg_meta *m, struct imapc_bo
     return rc;
 }
 
-/* Fetches messages idx[*k...] into f, at most one batch. */
-static void fetch_batch(struct pipeline *p, size_t *k, struct fetched *f)
-{
-    uint32_t uids[BATCH_MSGS] = {0};
+/* One batch as chosen and asked for, its bodies not read yet. */
+struct asked {
+    size_t cnt;
+    uint32_t uids[BATCH_MSGS];
     const struct msg_meta *meta[BATCH_MSGS];
-    struct imapc_body body[BATCH_MSGS];
-    size_t cnt = 0;
+    int end; /* the last batch */
+    struct imapc_ticket t;
+};
+
+/* Chooses messages idx[*k...] for the next batch and asks for them. -1:
+ * host1 is lost (st). */
+static int ask_batch(struct pipeline *p, size_t *k, struct asked *a, struct status *st)
+{
     uint64_t bytes = 0;
-    while (*k + cnt < p->n && cnt < (*k == 0 ? BATCH_MSGS / 2 : BATCH_MSGS) &&
-           (cnt == 0 || bytes + p->m1[p->idx[*k + cnt]].size <= p->cap)) {
-        meta[cnt] = &p->m1[p->idx[*k + cnt]];
-        uids[cnt] = meta[cnt]->uid;
-        bytes += meta[cnt]->size;
-        cnt++;
+    a->cnt = 0;
+    while (*k + a->cnt < p->n && a->cnt < (*k == 0 ? BATCH_MSGS / 2 : BATCH_MSGS) &&
+           (a->cnt == 0 || bytes + p->m1[p->idx[*k + a->cnt]].size <= p->cap)) {
+        a->meta[a->cnt] = &p->m1[p->idx[*k + a->cnt]];
+        a->uids[a->cnt] = a->meta[a->cnt]->uid;
+        bytes += a->meta[a->cnt]->size;
+        a->cnt++;
     }
-    *k += cnt;
-    f->end = *k >= p->n;
+    *k += a->cnt;
+    a->end = *k >= p->n;
     if (p->cap < BATCH_BYTES_MAX)
         p->cap *= 2;
-    /* On a refused batch FETCH every body is NULL: the loop below then
-     * fetches one at a time, which finds the message the server refuses. */
-    if (imapc_fetch_bodies(p->h1, uids, cnt, body, &f->lost_st) < 0 && status_lost(&f->lost_st)) {
-        f->lost = 1;
-        return;
-    }
-    for (size_t i = 0; i < cnt; i++) {
-        if (body[i].data == NULL &&
-            imapc_fetch_body(p->h1, uids[i], &body[i].data, &body[i].len, &f->err[f->nerr]) < 0) {
+    return imapc_fetch_bodies_send(p->h1, a->uids, a->cnt, &a->t, st);
+}
+
+/* Reads the bodies of a batch asked for (and those of the next one, asked
+ * since, that come with them). Only a lost session fails: on a refused
+ * FETCH the bodies stay NULL, and finish_batch fetches them one at a time,
+ * which finds the message the server refuses. */
+static int read_batch(struct pipeline *p, const struct asked *a, struct imapc_body *body,
+                      const struct asked *next, struct imapc_body *nbody, struct status *st)
+{
+    if (imapc_fetch_bodies_recv(p->h1, &a->t, a->uids, a->cnt, body, next ? next->uids : NULL,
+                                next ? next->cnt : 0, nbody, st) < 0 &&
+        status_lost(st))
+        return -1;
+    return 0;
+}
+
+static int any_missing(const struct imapc_body *body, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (body[i].data == NULL)
+            return 1;
+    return 0;
+}
+
+/* Turns a batch read into f: the bodies host1 did not send are fetched one
+ * by one (nothing else may be in flight on host1 then), the transforms
+ * run. */
+static void finish_batch(struct pipeline *p, const struct asked *a, struct imapc_body *body,
+                         struct fetched *f)
+{
+    f->end = a->end;
+    for (size_t i = 0; i < a->cnt; i++) {
+        if (body[i].data == NULL && imapc_fetch_body(p->h1, a->uids[i], &body[i].data, &body[i].len,
+                                                     &f->err[f->nerr]) < 0) {
             if (status_lost(&f->err[f->nerr])) {
                 f->lost_st = f->err[f->nerr];
                 f->lost = 1;
-                for (size_t j = i + 1; j < cnt; j++)
+                for (size_t j = i + 1; j < a->cnt; j++)
                     imapc_body_free(body[j].data);
                 return;
             }
-            f->errmeta[f->nerr++] = meta[i];
+            f->errmeta[f->nerr++] = a->meta[i];
             continue;
         }
         if (p->tf) {
-            int r = rewrite(p, meta[i], &body[i], f->skip[f->nskip].why,
+            int r = rewrite(p, a->meta[i], &body[i], f->skip[f->nskip].why,
                             sizeof f->skip[f->nskip].why, &f->err[f->nerr]);
             if (r < 0) {
-                f->errmeta[f->nerr++] = meta[i];
+                f->errmeta[f->nerr++] = a->meta[i];
                 continue;
             }
             if (r > 0) {
-                f->skip[f->nskip++].meta = meta[i];
+                f->skip[f->nskip++].meta = a->meta[i];
                 continue;
             }
             f->rewritten[f->cnt] = 1;
         }
-        f->meta[f->cnt] = meta[i];
+        f->meta[f->cnt] = a->meta[i];
         f->body[f->cnt] = body[i];
         f->cnt++;
     }
 }
 
+/* Hands f to the appender; 1 when the appender gave up (f is freed). */
+static int hand_over(struct pipeline *p, struct fetched *f)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->slot && !p->cancel)
+        pthread_cond_wait(&p->cv, &p->mu);
+    int cancel = p->cancel;
+    if (!cancel)
+        p->slot = f;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    if (cancel)
+        fetched_free(f);
+    return cancel;
+}
+
+static void bodies_free(struct imapc_body *body)
+{
+    for (size_t i = 0; i < BATCH_MSGS; i++)
+        imapc_body_free(body[i].data);
+    memset(body, 0, BATCH_MSGS * sizeof *body);
+}
+
+/* The fetcher thread: the next batch is asked for before this one's bodies
+ * are read, so host1 sends while the bodies before travel. At most two
+ * batches are asked at once; body and nbody hold only bodies not yet
+ * handed over. */
 static void *fetcher(void *arg)
 {
     struct pipeline *p = arg;
     size_t k = 0;
+    struct asked *cur = sbuf_xcalloc(1, sizeof *cur), *nxt = sbuf_xcalloc(1, sizeof *nxt);
+    struct imapc_body *body = sbuf_xcalloc(BATCH_MSGS, sizeof *body);
+    struct imapc_body *nbody = sbuf_xcalloc(BATCH_MSGS, sizeof *nbody);
+    struct status st;
+    status_clear(&st);
+    int lost = ask_batch(p, &k, cur, &st) < 0;
+    int have_body = 0; /* cur's bodies are in body already */
     for (;;) {
         struct fetched *f = sbuf_xcalloc(1, sizeof *f);
-        if (stop_requested) {
-            status_set(&f->lost_st, STATUS_SIGNAL, "interrupted");
+        int asked_next = 0, have_nbody = 0;
+        if (!lost && stop_requested) {
+            status_set(&st, STATUS_SIGNAL, "interrupted");
+            lost = 1;
+        }
+        if (!lost && !cur->end) {
+            lost = ask_batch(p, &k, nxt, &st) < 0;
+            asked_next = !lost;
+        }
+        if (!lost && !have_body)
+            lost = read_batch(p, cur, body, asked_next ? nxt : NULL, nbody, &st) < 0;
+        if (!lost && asked_next && any_missing(body, cur->cnt)) {
+            /* The one-by-one FETCHes wait for nothing else in flight. */
+            lost = read_batch(p, nxt, nbody, NULL, NULL, &st) < 0;
+            have_nbody = !lost;
+        }
+        if (lost) {
+            bodies_free(body);
             f->lost = 1;
+            f->lost_st = st;
         } else {
-            fetch_batch(p, &k, f);
+            finish_batch(p, cur, body, f);
+            memset(body, 0, BATCH_MSGS * sizeof *body); /* f's now */
         }
         /* Once in the slot, f belongs to the appender, which may free it at
          * any moment: decide about the next round before handing it over. */
         int last = f->end || f->lost;
-        pthread_mutex_lock(&p->mu);
-        while (p->slot && !p->cancel)
-            pthread_cond_wait(&p->cv, &p->mu);
-        int cancel = p->cancel;
-        if (!cancel)
-            p->slot = f;
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-        if (cancel) {
-            fetched_free(f);
-            return NULL;
+        if (hand_over(p, f) || last) {
+            /* The appender gave up: an answer still on its way would put
+             * host1's session out of step for the next command. */
+            if (asked_next && !have_nbody && !lost &&
+                read_batch(p, nxt, nbody, NULL, NULL, &st) == 0)
+                have_nbody = 1;
+            bodies_free(nbody);
+            break;
         }
-        if (last)
-            return NULL;
+        struct asked *t = cur;
+        cur = nxt;
+        nxt = t;
+        struct imapc_body *tb = body;
+        body = nbody;
+        nbody = tb;
+        have_body = have_nbody;
     }
+    free(cur);
+    free(nxt);
+    free(body);
+    free(nbody);
+    return NULL;
 }
 
 /* What a handed-over batch gets through, in host1's bytes, for the

@@ -1314,26 +1314,29 @@ struct meta_list {
     size_t cnt, cap;
     size_t *bare, nbare, bare_cap; /* want their whole header (whole_headers) */
     uint64_t lo[META_ROUND], hi[META_ROUND];
+    size_t nf;     /* FETCHes in the round */
     size_t fetch0; /* the round's first FETCH: 1 after a SELECT */
     int selected;  /* that SELECT was answered OK */
     int refused;   /* a FETCH of the round was refused */
-    int empty;     /* a chunk of sequence numbers got no answer at all */
     char why[256]; /* the first refusal's text */
+    /* Sequence numbers of the round answered, and per chunk how many: a
+     * server may run pipelined FETCHes at once, so an answer can come
+     * with another command's. */
+    unsigned char got[META_ROUND * META_CHUNK];
+    size_t ngot[META_ROUND];
 };
 
-/* One chunk's answers into l. */
-static void meta_chunk(struct meta_list *l, clist *res, uint64_t lo, uint64_t hi)
+/* Answers of the round's FETCHes into l, whichever command they came with. */
+static void meta_chunk(struct meta_list *l, clist *res)
 {
-    size_t before = l->cnt;
-    unsigned char got[META_CHUNK];
-    memset(got, 0, sizeof got);
+    uint64_t lo = l->lo[0], hi = l->hi[l->nf - 1];
     for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
         struct mailimap_msg_att *att = clist_content(it);
         /* Only answers for what was asked, one each: an unsolicited FETCH
          * (another client's flag change, or a hostile server's phantom)
          * must not become a message to copy. */
         if (!l->by_uid &&
-            (att->att_number < lo || att->att_number > hi || got[att->att_number - lo]))
+            (att->att_number < lo || att->att_number > hi || l->got[att->att_number - lo]))
             continue;
         if (l->cnt == l->cap) {
             l->cap = l->cap ? l->cap * 2 : 16;
@@ -1347,8 +1350,10 @@ static void meta_chunk(struct meta_list *l, clist *res, uint64_t lo, uint64_t hi
             free(m->keywords);
             continue;
         }
+        uint64_t at = (l->by_uid ? m->uid : att->att_number) - lo;
+        l->ngot[at / META_CHUNK < l->nf ? at / META_CHUNK : l->nf - 1]++;
         if (!l->by_uid)
-            got[att->att_number - lo] = 1;
+            l->got[at] = 1;
         if (b) {
             if (l->nbare == l->bare_cap) {
                 l->bare_cap = l->bare_cap ? l->bare_cap * 2 : 16;
@@ -1358,8 +1363,6 @@ static void meta_chunk(struct meta_list *l, clist *res, uint64_t lo, uint64_t hi
         }
         l->cnt++;
     }
-    if (l->cnt == before)
-        l->empty = 1;
 }
 
 static void meta_answer(void *ctx, size_t i, int refused)
@@ -1376,7 +1379,7 @@ static void meta_answer(void *ctx, size_t i, int refused)
     else if (refused)
         l->refused = 1;
     else if (l->selected) /* after a failed SELECT, nothing answered is of this folder */
-        meta_chunk(l, res, l->lo[i - l->fetch0], l->hi[i - l->fetch0]);
+        meta_chunk(l, res);
     if (res)
         mailimap_fetch_list_free(res);
 }
@@ -1422,8 +1425,11 @@ static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly
         }
         if (k == 0)
             break;
+        l->nf = nf;
         l->selected = 1;
-        l->refused = l->empty = 0;
+        l->refused = 0;
+        memset(l->got, 0, sizeof l->got);
+        memset(l->ngot, 0, sizeof l->ngot);
         l->why[0] = '\0';
         if (sel) {
             /* as libetpan's own SELECT: figures of this folder only */
@@ -1456,7 +1462,7 @@ static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly
                 first = 1;
             }
             last = box->exists;
-            l->refused = l->empty = 0;
+            l->refused = 0;
         } else if (l->refused) {
             rc = status_set(st, STATUS_ERR_FETCH, "%s: %s: %s", c->label, what, l->why);
             break;
@@ -1469,7 +1475,12 @@ static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly
         /* A server that announced more messages than it has answers
          * nothing for a whole chunk: stop there rather than ask for
          * billions. */
-        if (!l->by_uid && l->empty) {
+        /* (the guess of a SELECT round may go past the folder: only what
+         * the SELECT announced counts there) */
+        int empty = 0;
+        for (size_t j = 0; j < nf && !l->by_uid && !sel; j++)
+            empty |= l->ngot[j] == 0;
+        if (empty) {
             if (ended)
                 *ended = 1;
             break;
@@ -1659,8 +1670,10 @@ void imapc_meta_free(struct msg_meta *m, size_t n)
 
 int imapc_fetch_body(struct imapc *c, uint32_t uid, char **data, size_t *len, struct status *st)
 {
-    struct imapc_body body;
-    if (imapc_fetch_bodies(c, &uid, 1, &body, st) < 0)
+    struct imapc_body body = {NULL, 0};
+    struct imapc_ticket t;
+    if (imapc_fetch_bodies_send(c, &uid, 1, &t, st) < 0 ||
+        imapc_fetch_bodies_recv(c, &t, &uid, 1, &body, NULL, 0, NULL, st) < 0)
         return -1;
     *data = body.data;
     *len = body.len;
@@ -1772,41 +1785,73 @@ int imapc_uid_expunge(struct imapc *c, const uint32_t *uids, size_t n, struct st
     return r == MAILIMAP_NO_ERROR ? 0 : fail(c, r, STATUS_OTHER, st, "UID EXPUNGE");
 }
 
-int imapc_fetch_bodies(struct imapc *c, const uint32_t *uids, size_t n, struct imapc_body *out,
-                       struct status *st)
+/* Takes the body of uid into the first NULL out[i] of uids[i] == uid. */
+static int take_body(uint32_t uid, struct mailimap_msg_att_body_section *body, const uint32_t *uids,
+                     size_t n, struct imapc_body *out)
 {
-    memset(out, 0, n * sizeof *out);
-    if (n == 0)
-        return 0;
-    struct mailimap_set *set = mailimap_set_new_empty();
-    for (size_t i = 0; i < n; i++)
-        mailimap_set_add_single(set, uids[i]);
-    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
-    mailimap_fetch_type_new_fetch_att_list_add(
-        ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
-    clist *res = NULL;
-    int r = mailimap_uid_fetch(c->s, set, ft, &res);
-    mailimap_set_free(set);
-    mailimap_fetch_type_free(ft);
-    if (r != MAILIMAP_NO_ERROR)
-        return fail(c, r, STATUS_ERR_FETCH, st, "FETCH of messages");
-    for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-        uint32_t uid;
-        struct mailimap_msg_att_body_section *body = uid_and_section(clist_content(it), 0, &uid);
-        if (body == NULL || body->sec_body_part == NULL)
-            continue;
-        for (size_t i = 0; i < n; i++) {
-            if (uids[i] == uid && out[i].data == NULL) {
-                /* Take the buffer instead of copying it. */
-                out[i].data = body->sec_body_part;
-                out[i].len = body->sec_length;
-                body->sec_body_part = NULL;
-                break;
-            }
+    for (size_t i = 0; i < n; i++) {
+        if (uids[i] == uid && out[i].data == NULL) {
+            /* Take the buffer instead of copying it. */
+            out[i].data = body->sec_body_part;
+            out[i].len = body->sec_length;
+            body->sec_body_part = NULL;
+            return 1;
         }
     }
-    mailimap_fetch_list_free(res);
+    return 0;
+}
+
+int imapc_fetch_bodies_send(struct imapc *c, const uint32_t *uids, size_t n,
+                            struct imapc_ticket *ticket, struct status *st)
+{
+    *ticket = (struct imapc_ticket){0, n, NULL};
+    if (n == 0)
+        return 0;
+    /* "UID FETCH a,b:c (UID BODY.PEEK[])": runs of consecutive UIDs as
+     * ranges keep the line short. */
+    struct sbuf cmd = SBUF_INIT;
+    sbuf_adds(&cmd, "UID FETCH ");
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+            j++;
+        sbuf_addf(&cmd, i ? ",%lu" : "%lu", (unsigned long)uids[i]);
+        if (j > i)
+            sbuf_addf(&cmd, ":%lu", (unsigned long)uids[j]);
+        i = j + 1;
+    }
+    sbuf_adds(&cmd, " (UID BODY.PEEK[])");
+    int r = appender_send(c->s, cmd.data, &ticket->tag);
+    sbuf_free(&cmd);
+    return r == MAILIMAP_NO_ERROR ? 0 : fail(c, r, STATUS_ERR_FETCH, st, "FETCH of messages");
+}
+
+int imapc_fetch_bodies_recv(struct imapc *c, const struct imapc_ticket *ticket,
+                            const uint32_t *uids, size_t n, struct imapc_body *out,
+                            const uint32_t *more_uids, size_t more_n, struct imapc_body *more_out,
+                            struct status *st)
+{
+    if (n == 0)
+        return 0;
+    int refused = 0;
+    int r = appender_read(c->s, ticket->tag, &refused);
+    struct mailimap_response_info *ri = c->s->imap_response_info;
+    clist *res = r == MAILIMAP_NO_ERROR && ri ? ri->rsp_fetch_list : NULL;
+    if (res)
+        ri->rsp_fetch_list = NULL;
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_FETCH, st, "FETCH of messages");
+    for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
+        uint32_t uid;
+        struct mailimap_msg_att_body_section *body = uid_and_section(clist_content(it), 0, &uid);
+        if (body && body->sec_body_part && !take_body(uid, body, uids, n, out))
+            take_body(uid, body, more_uids, more_n, more_out);
+    }
+    if (res)
+        mailimap_fetch_list_free(res);
+    if (refused)
+        return status_set(st, STATUS_ERR_FETCH, "%s: FETCH of messages: %s", c->label,
+                          server_text(c));
     return 0;
 }
 
