@@ -1324,7 +1324,19 @@ struct meta_list {
      * with another command's. */
     unsigned char got[META_ROUND * META_CHUNK];
     size_t ngot[META_ROUND];
+    uint64_t chunk; /* messages per FETCH (META_CHUNK) */
 };
+
+/* IMAPFERRY_TEST_META_CHUNK (a hidden test hook, as crashpoint's) makes
+ * the FETCHes of a listing a few messages long, so that a small folder is
+ * listed in rounds of several FETCHes. */
+static uint64_t meta_chunk_size(void)
+{
+    const char *v = getenv("IMAPFERRY_TEST_META_CHUNK");
+    char *end;
+    long n = v && *v ? strtol(v, &end, 10) : 0;
+    return n > 0 && n <= META_CHUNK && *end == '\0' ? (uint64_t)n : META_CHUNK;
+}
 
 /* Answers of the round's FETCHes into l, whichever command they came with. */
 static void meta_chunk(struct meta_list *l, clist *res)
@@ -1351,7 +1363,7 @@ static void meta_chunk(struct meta_list *l, clist *res)
             continue;
         }
         uint64_t at = (l->by_uid ? m->uid : att->att_number) - lo;
-        l->ngot[at / META_CHUNK < l->nf ? at / META_CHUNK : l->nf - 1]++;
+        l->ngot[at / l->chunk < l->nf ? at / l->chunk : l->nf - 1]++;
         if (!l->by_uid)
             l->got[at] = 1;
         if (b) {
@@ -1400,6 +1412,7 @@ static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly
                        struct status *st)
 {
     struct imapc *c = l->c;
+    l->chunk = meta_chunk_size();
     struct sbuf items = SBUF_INIT;
     meta_items(c, &items);
     int rc = 0;
@@ -1413,7 +1426,7 @@ static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly
         l->fetch0 = k;
         size_t most = round < 3 ? (size_t)1 << round : META_ROUND;
         for (; nf < most && first <= last; nf++) {
-            uint64_t hi = last - first < META_CHUNK ? last : first + META_CHUNK - 1;
+            uint64_t hi = last - first < l->chunk ? last : first + l->chunk - 1;
             l->lo[nf] = first;
             l->hi[nf] = hi;
             cmd[nf] = (struct sbuf)SBUF_INIT;

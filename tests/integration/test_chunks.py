@@ -106,6 +106,47 @@ def changes_across_chunks(s):
     identical(s, USER)
 
 
+@test
+def listing_in_rounds(s):
+    """Both sides' listings in FETCHes of 3 messages (a hidden test hook):
+    rounds of 1, 2, 4 and then 8 FETCHes sent back to back, which Dovecot
+    may answer at once, each command's messages coming with another's. Every
+    message must be listed once: the copy is exact, a rerun pairs them all,
+    and host2's listing after a loss is complete too."""
+    user = "user3"
+    s.host1.reset(user)
+    s.host2.reset(user)
+    corpus.load(s.host1.imap(user), seed=12, count=COUNT)
+    env = dict(os.environ)
+    env["IMAPFERRY_TEST_META_CHUNK"] = "3"
+    r = run_ferry(s, user, "--nostate", "--workers", "1", env=env)
+    check(r.returncode == 0, "first copy failed", r)
+    check(stat(r.stdout, "Messages transferred") == COUNT, "want every message copied", r)
+    identical(s, user)
+    # host2 loses copies here and there: the rerun lists both sides in
+    # rounds and sends back exactly those.
+    h2 = s.host2.imap(user)
+    h2.select("INBOX")
+    typ, data = h2.uid("SEARCH", None, "ALL")
+    gone = data[0].split()[::7]
+    check(len(gone) >= 5, "INBOX too small for the test")
+    for u in gone:
+        h2.uid("STORE", u, "+FLAGS", r"(\Deleted)")
+    h2.expunge()
+    h2.logout()
+    whole = run_ferry(s, user, "--nostate", "--workers", "1", "--dry")
+    check(whole.returncode == 0, "--dry run with whole FETCHes failed", whole)
+    lost = found(whole, "host1 not in host2")
+    check(lost >= len(gone), "the loss went unseen", whole)
+    r = run_ferry(s, user, "--nostate", "--workers", "1", "--dry", env=env)
+    check(counts(r) == counts(whole), "counts %r in rounds differ from %r" % (
+        counts(r), counts(whole)), r)
+    r = run_ferry(s, user, "--nostate", "--workers", "1", env=env)
+    check(r.returncode == 0, "rerun failed", r)
+    check(stat(r.stdout, "Messages transferred") == lost, "want the %d lost sent back" % lost, r)
+    identical(s, user)
+
+
 def map_counts():
     """Entries of each UID map of MAP_USER's account pair (header: magic,
     two UIDVALIDITYs, a 64-bit count, little-endian)."""
@@ -207,4 +248,5 @@ def map_kept_across_chunks(s):
 
 
 if __name__ == "__main__":
-    sys.exit(itest.main([first_copy_in_chunks, changes_across_chunks, map_kept_across_chunks]))
+    sys.exit(itest.main([first_copy_in_chunks, changes_across_chunks, listing_in_rounds,
+                         map_kept_across_chunks]))
