@@ -51,6 +51,8 @@ int state_save(const char *dir, const char *name1, const char *name2, const stru
                struct status *st);
 /* Removes the pair's file; a missing file is fine. */
 int state_forget(const char *dir, const char *name1, const char *name2, struct status *st);
+/* Whether dir holds the state of any folder pair (0 for a first run). */
+int state_any(const char *dir);
 
 /* Whether one side is as the state saw it: same UIDVALIDITY, UIDNEXT and
  * MESSAGES, and with need_modseq a HIGHESTMODSEQ that exists and did not

@@ -1866,11 +1866,15 @@ struct workers {
     struct report *rep;
     const size_t *order; /* the leaders in the order they are handed out */
     size_t njobs;
-    pthread_mutex_t mu; /* guards next, failed, st, running */
+    pthread_mutex_t mu; /* guards go, next, failed, st, running */
+    pthread_cond_t cv;  /* go was set */
+    int go;             /* the jobs are there (or none will come) */
     size_t next;        /* next index into order to hand out */
     int failed;
     struct status st; /* the failure that ended the run */
     unsigned running;
+    struct worker *k; /* k[0] runs on the run's own sessions */
+    unsigned started; /* workers started, k[0] included */
 };
 
 struct worker {
@@ -1923,6 +1927,11 @@ static void *worker_main(void *arg)
     both_sides(open_one, &o[0], &o[1]);
     k->h[0] = o[0].h;
     k->h[1] = o[1].h;
+    /* Logged in before the plan was there, maybe: wait for the jobs. */
+    pthread_mutex_lock(&k->w->mu);
+    while (!k->w->go)
+        pthread_cond_wait(&k->w->cv, &k->w->mu);
+    pthread_mutex_unlock(&k->w->mu);
     if (o[0].rc < 0 || o[1].rc < 0) {
         /* Providers cap sessions per account; fewer workers still finish. */
         log_out("worker %u: no session (%s); the other workers go on\n", k->id + 1,
@@ -1937,23 +1946,75 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* How many workers a run may use, before its jobs are known: --dry is read
+ * for its plan, so one worker keeps it in plan order; a byte limit that
+ * ends the run after the folder crossing it (--exitwhenover,
+ * --maxbytesafter) means one folder at a time too: other workers would be
+ * crossing it in their folders meanwhile. */
+static unsigned workers_wanted(const struct config *cfg)
+{
+    return cfg->workers > 1 && !cfg->dry && !cfg->exitwhenover && !cfg->maxbytesafter
+               ? (unsigned)cfg->workers
+               : 1;
+}
+
+static void workers_init(struct workers *w, const struct config *cfg)
+{
+    memset(w, 0, sizeof *w);
+    w->cfg = cfg;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    status_clear(&w->st);
+}
+
+/* Starts workers 1 to n-1: each logs in on its own and waits for the jobs
+ * (workers_go). */
+static void workers_start(struct workers *w, unsigned n)
+{
+    w->k = sbuf_xcalloc(n, sizeof *w->k);
+    w->started = 1;
+    for (unsigned i = 1; i < n; i++) {
+        w->k[i].w = w;
+        w->k[i].id = i;
+        if (pthread_create(&w->k[i].thread, NULL, worker_main, &w->k[i]) != 0)
+            break;
+        w->started++;
+    }
+}
+
+static void workers_go(struct workers *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->go = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Lets the workers finish (with no jobs, when the run ends before them)
+ * and releases them; again is harmless. */
+static void workers_end(struct workers *w)
+{
+    if (w->k == NULL)
+        return;
+    workers_go(w);
+    for (unsigned i = 1; i < w->started; i++)
+        pthread_join(w->k[i].thread, NULL);
+    free(w->k);
+    w->k = NULL;
+}
+
 static int run_workers(const struct config *cfg, struct imapc **h, struct folder_plan *plan,
                        const struct prefetched *pre, struct throttle *th, struct report *rep,
-                       struct status *st)
+                       struct workers *w, struct status *st)
 {
-    struct workers w = {.cfg = cfg, .plan = plan, .pre = pre, .th = th, .rep = rep};
-    pthread_mutex_init(&w.mu, NULL);
-    status_clear(&w.st);
+    w->plan = plan;
+    w->pre = pre;
+    w->th = th;
+    w->rep = rep;
     unsigned char *done = sbuf_xcalloc(plan->npairs + 1, 1);
-    w.done = done;
+    w->done = done;
     skip_unchanged(cfg, plan, pre, done, rep);
-    /* --dry is read for its plan: one worker keeps it in plan order. A
-     * byte limit that ends the run after the folder crossing it
-     * (--exitwhenover, --maxbytesafter) means one folder at a time too:
-     * other workers would be crossing it in their folders meanwhile. */
-    unsigned n = cfg->workers > 1 && !cfg->dry && !cfg->exitwhenover && !cfg->maxbytesafter
-                     ? (unsigned)cfg->workers
-                     : 1;
+    unsigned n = workers_wanted(cfg);
     /* Weighed by host1's message counts as the read-ahead STATUS gave them. */
     uint64_t *weight = sbuf_xcalloc(plan->npairs + 1, sizeof *weight);
     for (size_t i = 0; i < plan->npairs; i++)
@@ -1961,36 +2022,29 @@ static int run_workers(const struct config *cfg, struct imapc **h, struct folder
     size_t *order = NULL;
     size_t jobs = joborder_build(plan, weight, done, n > 1, &order);
     free(weight);
-    w.order = order;
-    w.njobs = jobs;
     if (n > jobs)
         n = jobs > 0 ? (unsigned)jobs : 1;
-    struct worker *k = sbuf_xcalloc(n, sizeof *k);
-    unsigned started = 1;
-    for (unsigned i = 1; i < n; i++) {
-        k[i].w = &w;
-        k[i].id = i;
-        if (pthread_create(&k[i].thread, NULL, worker_main, &k[i]) != 0)
-            break;
-        started++;
-    }
-    if (started > 1)
-        log_out("%u workers, each with its own pair of sessions\n", started);
-    k[0].w = &w;
-    k[0].h[0] = h[0];
-    k[0].h[1] = h[1];
-    work(&k[0]);
+    pthread_mutex_lock(&w->mu);
+    w->order = order;
+    w->njobs = jobs;
+    pthread_mutex_unlock(&w->mu);
+    if (w->k == NULL) /* not started ahead (engine_run) */
+        workers_start(w, n);
+    if (w->started > 1)
+        log_out("%u workers, each with its own pair of sessions\n", w->started);
+    workers_go(w);
+    w->k[0].w = w;
+    w->k[0].h[0] = h[0];
+    w->k[0].h[1] = h[1];
+    work(&w->k[0]);
     /* Worker 0 may have reconnected: the caller closes what it holds now. */
-    h[0] = k[0].h[0];
-    h[1] = k[0].h[1];
-    for (unsigned i = 1; i < started; i++)
-        pthread_join(k[i].thread, NULL);
-    free(k);
+    h[0] = w->k[0].h[0];
+    h[1] = w->k[0].h[1];
+    workers_end(w);
     free(done);
     free(order);
-    pthread_mutex_destroy(&w.mu);
-    if (w.failed) {
-        *st = w.st;
+    if (w->failed) {
+        *st = w->st;
         return -1;
     }
     return 0;
@@ -2100,6 +2154,8 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     struct folder_plan plan;
     memset(&plan, 0, sizeof plan);
     int rc = -1;
+    struct workers pool; /* the folder workers, maybe started before the plan */
+    workers_init(&pool, cfg);
 
     for (int i = 0; i < 2; i++)
         if (cfg->search[i] && !imapc_search_valid(cfg->search[i])) {
@@ -2135,6 +2191,15 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
                 cfg->appendlimit >= 0 ? "--appendlimit" : "its APPENDLIMIT");
     }
     cfg = &run;
+    /* A first run copies everything: the other workers log in now, while
+     * this session lists, creates and asks STATUS, not after (over a slow
+     * network each login is a few round trips). With state, a rerun may
+     * find nothing to do and need no more sessions. */
+    pool.cfg = cfg;
+    if (workers_wanted(cfg) > 1 && !cfg->justfolders && !cfg->justfolderlists &&
+        !cfg->justautomap && !cfg->justverify &&
+        (cfg->statepath == NULL || !state_any(cfg->statepath)))
+        workers_start(&pool, workers_wanted(cfg));
     struct folder_ns ns[2];
     for (int i = 0; i < 2; i++) {
         /* --sepN and --prefixN win over what the server says (imapsync). */
@@ -2184,7 +2249,7 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     if (cfg->skipcrossduplicates)
         run_crossdup = crossdup_new(cfg->use_size == MSG_PLAN_SIZE_STRICT);
     log_out("++++ Looping on each one of %zu folders to sync\n", plan.npairs);
-    rc = run_workers(cfg, h, &plan, pre, &th, rep, st);
+    rc = run_workers(cfg, h, &plan, pre, &th, rep, &pool, st);
     crossdup_free(run_crossdup);
     run_crossdup = NULL;
     free(pre);
@@ -2201,6 +2266,13 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     if (rc == 0 && cfg->verify)
         rc = verify_run(cfg, h, &plan, rep, st);
 out:
+    /* Workers started ahead of a run that ended before them get no job. */
+    pthread_mutex_lock(&pool.mu);
+    pool.failed = 1;
+    pthread_mutex_unlock(&pool.mu);
+    workers_end(&pool);
+    pthread_mutex_destroy(&pool.mu);
+    pthread_cond_destroy(&pool.cv);
     folder_plan_free(&plan);
     for (int i = 0; i < 2; i++) {
         imapc_folders_free(f[i], nf[i]);

@@ -6,6 +6,7 @@
 #include "ownfile.h"
 #include "sbuf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -280,4 +281,19 @@ int state_unchanged(const struct state_pair *saved, const struct folder_status n
 {
     return saved->rules == rules && state_side_unchanged(&saved->sts[0], &now[0], need_modseq) &&
            state_side_unchanged(&saved->sts[1], &now[1], need_modseq);
+}
+
+int state_any(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    int any = 0;
+    for (struct dirent *e; !any && (e = readdir(d)) != NULL;) {
+        size_t n = strlen(e->d_name);
+        any = strncmp(e->d_name, "pair-", 5) == 0 && n > 6 &&
+              strcmp(e->d_name + n - 6, ".state") == 0;
+    }
+    closedir(d);
+    return any;
 }
