@@ -39,13 +39,17 @@ struct imapc_conf {
     int err_connect;    /* status code for connection failures (101/102) */
     int err_auth;       /* status code for a refused login (161/162) */
     int no_login;       /* --justconnect: stop after the greeting, CAPABILITY and TLS */
+    /* NAMESPACE goes out with imapc_list's LIST (one round trip less);
+     * until then, and for good on a session that never lists, the
+     * namespace is "" with '/'. */
+    int namespace_later;
 };
 
 /* Connects, reads the greeting and CAPABILITY, sets up TLS as conf says
  * (nothing carrying a credential is sent before the certificate has been
  * verified), logs in, turns on COMPRESS=DEFLATE when conf->compress and the
  * server offers it (a refusal is logged and the session goes on
- * uncompressed), reads NAMESPACE. With conf->no_login it stops before the
+ * uncompressed), reads NAMESPACE (see namespace_later). With conf->no_login it stops before the
  * login: the session can only be asked for its greeting and capabilities.
  * The session is owned by the caller; release with imapc_close. */
 int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status *st);

@@ -1507,10 +1507,12 @@ static void side_conf(const struct config *c, int side, struct imapc_conf *out)
 }
 
 /* Connects and logs in one side with the run's per-session settings. */
-static int connect_side(const struct config *cfg, int i, struct imapc **h, struct status *st)
+static int connect_side(const struct config *cfg, int i, int namespace_later, struct imapc **h,
+                        struct status *st)
 {
     struct imapc_conf ic;
     side_conf(cfg, i, &ic);
+    ic.namespace_later = namespace_later;
     if (oauthrefresh_open(&cfg->side[i], &ic, h, st) < 0)
         return -1;
     if (i == 0) {
@@ -1547,7 +1549,7 @@ static void say_logged_in(const struct config *cfg, int i, struct imapc *h)
 static int open_side(const struct config *cfg, int i, struct imapc **h, struct status *st)
 {
     warn_insecure(cfg, i);
-    if (connect_side(cfg, i, h, st) < 0)
+    if (connect_side(cfg, i, 0, h, st) < 0)
         return -1;
     say_logged_in(cfg, i, *h);
     return 0;
@@ -1570,6 +1572,7 @@ static void both_sides(void *(*fn)(void *), void *side1, void *side2)
 struct opening {
     const struct config *cfg;
     int side, list;
+    int worker; /* a worker's session: its namespace is never looked at */
     struct imapc *h;
     struct folder *f;
     size_t nf;
@@ -1580,7 +1583,7 @@ struct opening {
 static void *open_one(void *arg)
 {
     struct opening *o = arg;
-    o->rc = connect_side(o->cfg, o->side, &o->h, &o->st);
+    o->rc = connect_side(o->cfg, o->side, o->list || o->worker, &o->h, &o->st);
     if (o->rc == 0 && o->list)
         o->rc = imapc_list(o->h, &o->f, &o->nf, &o->st);
     return NULL;
@@ -1923,7 +1926,8 @@ static void *worker_main(void *arg)
     struct worker *k = arg;
     /* Both sessions log in at the same time: each login is a few round
      * trips that a distant server makes long. */
-    struct opening o[2] = {{.cfg = k->w->cfg, .side = 0}, {.cfg = k->w->cfg, .side = 1}};
+    struct opening o[2] = {{.cfg = k->w->cfg, .side = 0, .worker = 1},
+                           {.cfg = k->w->cfg, .side = 1, .worker = 1}};
     both_sides(open_one, &o[0], &o[1]);
     k->h[0] = o[0].h;
     k->h[1] = o[1].h;

@@ -34,6 +34,7 @@ struct imapc {
     char label[8];
     int err_connect;
     char *ns_prefix;
+    int ns_pending; /* NAMESPACE is to go with the LIST (namespace_later) */
     struct folder_ns ns;
     const struct rx_rule *const *flag_rules; /* borrowed; see imapc_set_flag_rules */
     size_t nflag_rules;
@@ -78,10 +79,24 @@ static int fail(struct imapc *c, int r, int code, struct status *st, const char 
     }
 }
 
+/* The personal namespace of a NAMESPACE answer, when it has one. */
+static void take_namespace(struct imapc *c, const struct mailimap_namespace_data *nd)
+{
+    if (nd && nd->ns_personal && clist_begin(nd->ns_personal->ns_data_list)) {
+        struct mailimap_namespace_info *ni =
+            clist_content(clist_begin(nd->ns_personal->ns_data_list));
+        free(c->ns_prefix);
+        c->ns_prefix = sbuf_xstrdup(ni->ns_prefix);
+        c->ns.sep = ni->ns_delimiter;
+        c->ns.prefix = c->ns_prefix;
+    }
+}
+
 static void read_namespace(struct imapc *c)
 {
     c->ns.sep = '/';
     c->ns_prefix = sbuf_xstrdup("");
+    c->ns.prefix = c->ns_prefix;
     if (!mailimap_has_namespace(c->s)) {
         /* LIST "" "" answers with the hierarchy separator. */
         clist *l = NULL;
@@ -93,14 +108,8 @@ static void read_namespace(struct imapc *c)
             mailimap_list_result_free(l);
     } else {
         struct mailimap_namespace_data *nd = NULL;
-        if (mailimap_namespace(c->s, &nd) == MAILIMAP_NO_ERROR && nd && nd->ns_personal &&
-            clist_begin(nd->ns_personal->ns_data_list)) {
-            struct mailimap_namespace_info *ni =
-                clist_content(clist_begin(nd->ns_personal->ns_data_list));
-            free(c->ns_prefix);
-            c->ns_prefix = sbuf_xstrdup(ni->ns_prefix);
-            c->ns.sep = ni->ns_delimiter;
-        }
+        if (mailimap_namespace(c->s, &nd) == MAILIMAP_NO_ERROR)
+            take_namespace(c, nd);
         if (nd)
             mailimap_namespace_data_free(nd);
     }
@@ -375,7 +384,14 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         imapc_close(c);
         return -1;
     }
-    read_namespace(c);
+    if (conf->namespace_later && mailimap_has_namespace(c->s)) {
+        c->ns.sep = '/';
+        c->ns_prefix = sbuf_xstrdup("");
+        c->ns.prefix = c->ns_prefix;
+        c->ns_pending = 1;
+    } else {
+        read_namespace(c);
+    }
     *out = c;
     return 0;
 }
@@ -546,9 +562,11 @@ void imapc_set_flag_rules(struct imapc *c, const struct rx_rule *const *rules, s
     c->nflag_rules = rules ? n : 0;
 }
 
-/* LIST and LSUB of imapc_list, sent back to back: what each answered. */
+/* LIST and LSUB of imapc_list, sent back to back (after NAMESPACE when
+ * first is 1): what each answered. */
 struct list_pair {
     struct imapc *c;
+    size_t first;
     clist *l[2]; /* LIST's and LSUB's mailboxes, owned here */
     int refused[2];
 };
@@ -557,6 +575,18 @@ static void list_one(void *ctx, size_t i, int refused)
 {
     struct list_pair *p = ctx;
     struct mailimap_response_info *ri = p->c->s->imap_response_info;
+    if (i < p->first) { /* NAMESPACE: a refusal leaves the default */
+        for (clistiter *it = ri && !refused ? clist_begin(ri->rsp_extension_list) : NULL; it;
+             it = clist_next(it)) {
+            struct mailimap_extension_data *d = clist_content(it);
+            if (d->ext_extension->ext_id == MAILIMAP_EXTENSION_NAMESPACE && d->ext_data) {
+                take_namespace(p->c, d->ext_data);
+                break;
+            }
+        }
+        return;
+    }
+    i -= p->first;
     p->refused[i] = refused;
     clist **from = ri ? (i == 0 ? &ri->rsp_mailbox_list : &ri->rsp_mailbox_lsub) : NULL;
     if (from) {
@@ -569,10 +599,12 @@ int imapc_list(struct imapc *c, struct folder **out, size_t *n, struct status *s
 {
     *out = NULL;
     *n = 0;
-    /* One round trip for both. */
-    static const char *const cmds[2] = {"LIST \"\" \"*\"", "LSUB \"\" \"*\""};
-    struct list_pair p = {c, {NULL, NULL}, {0, 0}};
-    int r = appender_pipeline(c->s, cmds, 2, list_one, &p);
+    /* One round trip for both (and NAMESPACE). */
+    static const char *const cmds[3] = {"NAMESPACE", "LIST \"\" \"*\"", "LSUB \"\" \"*\""};
+    size_t first = c->ns_pending ? 0 : 1;
+    c->ns_pending = 0;
+    struct list_pair p = {c, first ? 0 : 1, {NULL, NULL}, {0, 0}};
+    int r = appender_pipeline(c->s, cmds + first, 3 - first, list_one, &p);
     if (r != MAILIMAP_NO_ERROR || p.refused[0] || p.refused[1]) {
         for (int i = 0; i < 2; i++)
             if (p.l[i])
