@@ -605,7 +605,7 @@ static void subtract_gone(const struct pairmap *pm, struct folder_result *res)
     res->only2 += pm->ngone;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmp_gone_uid(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
@@ -623,7 +623,7 @@ static int delete2_gone(const struct config *cfg, struct imapc *h2,
 {
     uint32_t *sorted = sbuf_xcalloc(pm->ngone + 1, sizeof *sorted);
     memcpy(sorted, pm->gone2, pm->ngone * sizeof *sorted);
-    qsort(sorted, pm->ngone, sizeof *sorted, cmp_u32);
+    qsort(sorted, pm->ngone, sizeof *sorted, cmp_gone_uid);
     struct delete_plan_host2 d = {.gone = sorted, .ngone = pm->ngone};
     return delete2_listed(cfg, h2, fp, d, (size_t)n2, rep, res, expunged, st);
 }
