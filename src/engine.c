@@ -532,6 +532,7 @@ static int new_on_host1(const struct config *cfg, struct imapc *h1, const struct
         const struct state_counts *c = &inc->counts;
         if (!placed || ngone > old->messages || ngone > c->msgs1 - c->filtered) {
             imapc_flag_changes_free(ch, n);
+            pm->ngone = 0;
             return 0;
         }
         if (cfg->resyncflags) {
