@@ -1376,11 +1376,6 @@ struct meta_list {
     size_t cnt, cap;
     size_t *bare, nbare, bare_cap; /* want their whole header (whole_headers) */
     uint64_t lo[META_ROUND], hi[META_ROUND];
-    size_t nchunks; /* FETCHes in the round: lo[0]..hi[nchunks - 1], contiguous */
-    /* Sequence numbers of the round answered so far. Per round, not per
-     * FETCH: Dovecot runs pipelined FETCHes side by side, so one's
-     * answers can arrive before another's tagged OK. */
-    unsigned char got[META_ROUND * META_CHUNK];
     size_t fetch0; /* the round's first FETCH: 1 after a SELECT */
     int selected;  /* that SELECT was answered OK */
     int refused;   /* a FETCH of the round was refused */
@@ -1388,10 +1383,12 @@ struct meta_list {
     char why[256]; /* the first refusal's text */
 };
 
-/* One FETCH's answers into l: any of the round's messages (lo..hi). */
+/* One chunk's answers into l. */
 static void meta_chunk(struct meta_list *l, clist *res, uint64_t lo, uint64_t hi)
 {
-    unsigned char *got = l->got;
+    size_t before = l->cnt;
+    unsigned char got[META_CHUNK];
+    memset(got, 0, sizeof got);
     for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
         struct mailimap_msg_att *att = clist_content(it);
         /* Only answers for what was asked, one each: an unsolicited FETCH
@@ -1423,19 +1420,8 @@ static void meta_chunk(struct meta_list *l, clist *res, uint64_t lo, uint64_t hi
         }
         l->cnt++;
     }
-}
-
-/* Whether a FETCH of the round got no answer at all (sequence numbers). */
-static int meta_round_empty(const struct meta_list *l)
-{
-    for (size_t j = 0; j < l->nchunks; j++) {
-        int any = 0;
-        for (uint64_t n = l->lo[j]; n <= l->hi[j] && !any; n++)
-            any = l->got[n - l->lo[0]];
-        if (!any)
-            return 1;
-    }
-    return 0;
+    if (l->cnt == before)
+        l->empty = 1;
 }
 
 static void meta_answer(void *ctx, size_t i, int refused)
@@ -1452,7 +1438,7 @@ static void meta_answer(void *ctx, size_t i, int refused)
     else if (refused)
         l->refused = 1;
     else if (l->selected) /* after a failed SELECT, nothing answered is of this folder */
-        meta_chunk(l, res, l->lo[0], l->hi[l->nchunks - 1]);
+        meta_chunk(l, res, l->lo[i - l->fetch0], l->hi[i - l->fetch0]);
     if (res)
         mailimap_fetch_list_free(res);
 }
@@ -1500,8 +1486,6 @@ static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly
             break;
         l->selected = 1;
         l->refused = l->empty = 0;
-        l->nchunks = nf;
-        memset(l->got, 0, sizeof l->got);
         l->why[0] = '\0';
         if (sel) {
             /* as libetpan's own SELECT: figures of this folder only */
@@ -1517,7 +1501,6 @@ static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly
             rc = fail(c, r, sel ? STATUS_ERR_SELECT : STATUS_ERR_FETCH, st, what);
             break;
         }
-        l->empty = !l->by_uid && meta_round_empty(l);
         if (sel && !l->selected) {
             mailimap_selection_info_free(c->s->imap_selection_info);
             c->s->imap_selection_info = NULL;
