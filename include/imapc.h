@@ -39,10 +39,11 @@ struct imapc_conf {
     int err_connect;    /* status code for connection failures (101/102) */
     int err_auth;       /* status code for a refused login (161/162) */
     int no_login;       /* --justconnect: stop after the greeting, CAPABILITY and TLS */
-    /* NAMESPACE goes out with imapc_list's LIST (one round trip less);
-     * until then, and for good on a session that never lists, the
-     * namespace is "" with '/'. */
+    /* NAMESPACE goes out with imapc_list's LIST (one round trip less):
+     * 1; 2 for a session that never lists, which never asks (its namespace
+     * stays "" with '/', as it is until then with 1). */
     int namespace_later;
+    int qresync; /* ENABLE QRESYNC after login when the server offers it */
 };
 
 /* Connects, reads the greeting and CAPABILITY, sets up TLS as conf says
@@ -202,6 +203,28 @@ int imapc_changed_flags(struct imapc *c, uint32_t below, uint64_t modseq,
                         struct imapc_flag_change **out, size_t *n, struct status *st);
 void imapc_flag_changes_free(struct imapc_flag_change *ch, size_t n);
 
+/* Whether the session has QRESYNC (RFC 7162) on: conf->qresync asked for
+ * it and the server answered ENABLE with it. ENABLE goes out with
+ * NAMESPACE, so it costs no round trip. Once on, the server answers an
+ * expunge with VANISHED instead of EXPUNGE and adds MODSEQ to FETCH
+ * answers, which is why only host1 with state asks for it. */
+int imapc_has_qresync(const struct imapc *c);
+
+/* A range of UIDs, first <= last. */
+struct imapc_uid_range {
+    uint32_t first, last;
+};
+
+/* imapc_changed_flags and, in the same command, the UIDs below `below`
+ * the server says were expunged since modseq: UID FETCH 1:below-1 (UID
+ * FLAGS) (CHANGEDSINCE modseq VANISHED). *gone (malloc'd, free()) gets
+ * *ngone ranges as the server sent them, cut to below-1: RFC 7162 lets a
+ * server name UIDs that were never used or went before modseq, so they
+ * are a superset, to be checked. Fails unless imapc_has_qresync. */
+int imapc_changed_vanished(struct imapc *c, uint32_t below, uint64_t modseq,
+                           struct imapc_flag_change **out, size_t *n, struct imapc_uid_range **gone,
+                           size_t *ngone, struct status *st);
+
 /* BODY.PEEK[] of one message (never sets \Seen). *data is released with
  * imapc_body_free. */
 int imapc_fetch_body(struct imapc *c, uint32_t uid, char **data, size_t *len, struct status *st);
@@ -284,6 +307,11 @@ size_t imapc_appended_uids(const struct imapc *c, uint32_t *validity, const uint
  * UIDs (sorted or not), in commands of bounded length. */
 int imapc_store_flags(struct imapc *c, const uint32_t *uids, size_t n, unsigned sysflags,
                       const char *keywords, struct status *st);
+
+/* RFC822.SIZE of each of the given UIDs into out[i], by UID FETCH; fails
+ * when the server answers for fewer than all of them. */
+int imapc_fetch_sizes(struct imapc *c, const uint32_t *uids, size_t n, uint64_t *out,
+                      struct status *st);
 
 /* UID STORE +FLAGS.SILENT (\\Deleted) on the given UIDs (--delete2). */
 int imapc_mark_deleted(struct imapc *c, const uint32_t *uids, size_t n, struct status *st);

@@ -41,6 +41,12 @@ struct pairmap {
     struct imapc_flag_change *changes;
     size_t nchanges;
     uint64_t flag_updates; /* of them, those the map shows host2 lacks */
+    /* host1 messages an incremental run found expunged (QRESYNC's
+     * VANISHED) that old pairs: host1 UIDs ascending, the host2 UIDs of
+     * their copies, and (once asked of host2) the copies' sizes */
+    uint32_t *gone1, *gone2;
+    uint64_t *gone_size;
+    size_t ngone;
 };
 
 /* Reads what dir holds for the pair. uidvalidity1/2: both sides' now;
@@ -72,6 +78,14 @@ void pairmap_from_plan(struct pairmap *pm, const struct msg_meta *m1, const stru
 void pairmap_add_plan(struct pairmap *pm, const struct msg_meta *m1, const struct msg_meta *m2,
                       const struct msg_plan *plan, int resync);
 void pairmap_end_plan(struct pairmap *pm);
+/* An incremental run's VANISHED ranges (imapc_changed_vanished, in any
+ * order, overlapping or not): gone1 and gone2 get old's entries within
+ * them, each once; UIDs the map does not pair are left out. Returns
+ * ngone. */
+size_t pairmap_vanished(struct pairmap *pm, const struct imapc_uid_range *r, size_t n);
+/* Drops gone1's entries from old: host1 no longer has those messages, so
+ * the map this run leaves does not pair their copies. */
+void pairmap_drop_gone(struct pairmap *pm);
 /* After the copy of an incremental run: next = old plus this run's (old
  * is moved into next). This, pairmap_from_plan and pairmap_end_plan free
  * old and this run's APPENDUIDs. */

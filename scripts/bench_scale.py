@@ -203,6 +203,18 @@ def _append_new(s, user, folder, n, tag):
         conn.logout()
 
 
+def _expunge_first(s, user, folder):
+    """host1/user folder loses its lowest UID, as a user deleting one would."""
+    import imaputil
+    conn = s.host1.imap(user)
+    try:
+        conn.select(imaputil.quote(folder))
+        conn.uid("STORE", "1", "+FLAGS", "(\\Deleted)")
+        conn.uid("EXPUNGE", "1")
+    finally:
+        conn.logout()
+
+
 def run_scale(ctx, bin_, s, cwd, count: int) -> int:
     """One folder of count messages on host1/user1 -> host2/user1, and the
     same first copy at 1,000 messages (host1/user2 -> host2/user2)."""
@@ -246,11 +258,19 @@ def run_scale(ctx, bin_, s, cwd, count: int) -> int:
         raise ctx.BenchError("rerun after 10 new transferred %d" % c.messages)
     check_same(ctx, s, ["Big"], "user1", "rerun after 10 new")
     rows.append(("rerun, 10 new", count + 10, c))
+    say("== scale: 1 message expunged on host1, rerun (state; QRESYNC's VANISHED)")
+    _expunge_first(s, "user1", "Big")
+    e = _ferry(ctx, bin_, s, "user1", cwd, "rerun after 1 expunged", st1)
+    if e.messages != 0:
+        raise ctx.BenchError("rerun after 1 expunged transferred %d" % e.messages)
+    say("   host2 listed: %s" % ("no" if "only the messages new on host1 were listed" in e.stdout
+                                 else "yes (full compare)"))
+    rows.append(("rerun, 1 expunged", count + 9, e))
     say("== scale: full compare by identity (--nostate)")
     d = _ferry(ctx, bin_, s, "user1", cwd, "rerun --nostate", st1, ["--nostate"])
     if d.messages != 0:
         raise ctx.BenchError("--nostate rerun transferred %d" % d.messages)
-    rows.append(("rerun --nostate", count + 10, d))
+    rows.append(("rerun --nostate", count + 9, d))
 
     say("")
     say("imapferry scale benchmark: one folder of %d small messages (300-600 bytes), "

@@ -331,17 +331,16 @@ static const char *removed_word(const struct config *cfg, enum delete_plan_expun
                                           : "deleted";
 }
 
-/* --delete2 and --delete2duplicates: host2's messages with no host1
- * counterpart in this pair and host2's extra copies (delete_plan), after
- * the copy, within the ceiling. *expunged: a plain EXPUNGE was sent.
- * Returns -1 only for a lost session. */
-static int delete2(const struct config *cfg, struct imapc *h2, const struct folder_plan_pair *fp,
-                   const struct msg_meta *m2, size_t n2, const struct msg_plan *plan,
-                   struct report *rep, struct folder_result *res, int *expunged, struct status *st)
+/* --delete2 and --delete2duplicates: removes what d names (owned, freed
+ * here) of host2's n2 messages, after the copy, within the ceiling.
+ * *expunged: a plain EXPUNGE was sent. Returns -1 only for a lost
+ * session. */
+static int delete2_listed(const struct config *cfg, struct imapc *h2,
+                          const struct folder_plan_pair *fp, struct delete_plan_host2 d, size_t n2,
+                          struct report *rep, struct folder_result *res, int *expunged,
+                          struct status *st)
 {
-    struct delete_plan_host2 d;
-    size_t n = delete_plan_host2(m2, n2, plan, (enum msg_plan_size)cfg->use_size, cfg->delete2,
-                                 cfg->delete2duplicates, &d);
+    size_t n = d.ngone + d.ndups;
     if (n == 0) {
         delete_plan_host2_free(&d);
         return 0;
@@ -399,6 +398,18 @@ static int delete2(const struct config *cfg, struct imapc *h2, const struct fold
     free(uids);
     delete_plan_host2_free(&d);
     return rc;
+}
+
+/* --delete2 and --delete2duplicates: host2's messages with no host1
+ * counterpart in this pair and host2's extra copies (delete_plan). */
+static int delete2(const struct config *cfg, struct imapc *h2, const struct folder_plan_pair *fp,
+                   const struct msg_meta *m2, size_t n2, const struct msg_plan *plan,
+                   struct report *rep, struct folder_result *res, int *expunged, struct status *st)
+{
+    struct delete_plan_host2 d;
+    delete_plan_host2(m2, n2, plan, (enum msg_plan_size)cfg->use_size, cfg->delete2,
+                      cfg->delete2duplicates, &d);
+    return delete2_listed(cfg, h2, fp, d, n2, rep, res, expunged, st);
 }
 
 /* --delete1: flags on host1 what host2 is known to hold: the pairs, and
@@ -488,19 +499,63 @@ static void add_state_counts(const struct state_pair *saved, struct folder_resul
     res->dup2 += c->dup2;
 }
 
+/* Whether host1's expunges can be read from VANISHED (QRESYNC): the map
+ * names each gone message's copy, and the state's counts say how they
+ * were counted. Not under --dry (no map is opened), not where a gone
+ * message changes more than its own counts: host1 or host2 duplicates
+ * (one of them pairs in its place), rewritten copies (--regexmess,
+ * --truncmess, --addheader, --pipemess: the copy's size is not host1's). */
+static int vanished_usable(const struct config *cfg, struct imapc *h1, const struct state_pair *inc,
+                           const struct pairmap *pm)
+{
+    const struct state_counts *c = &inc->counts;
+    return pm && pm->have_old && imapc_has_qresync(h1) && inc->sts[0].modseq != 0 && c->dup1 == 0 &&
+           c->dup2 == 0 && !transform_active(&cfg->transform);
+}
+
 /* The shortcut for a pair whose host2 side did not move since its state
  * was written: host1's messages above the state's UIDNEXT are all that
- * can be missing on host2, provided nothing else changed on host1 (no
- * message gone, no flag changed: CHANGEDSINCE). 1 = *m1 holds exactly
- * those; 0 = the shortcut does not hold, compare in full; -1 = failed. */
+ * can be missing on host2, provided nothing else changed on host1 but
+ * what the map can place: flag changes (CHANGEDSINCE) and, with QRESYNC,
+ * messages gone (VANISHED) whose copies it names. 1 = *m1 holds exactly
+ * the new ones (pm->changes and pm->gone* the rest); 0 = the shortcut
+ * does not hold, compare in full; -1 = failed. */
 static int new_on_host1(const struct config *cfg, struct imapc *h1, const struct state_pair *inc,
                         uint32_t uidnext, const struct imapc_box *b1, struct pairmap *pm,
                         struct msg_meta **m1, size_t *n1, struct status *st)
 {
     const struct folder_status *old = &inc->sts[0];
-    if (b1->uidvalidity != old->uidvalidity || b1->exists < old->messages || uidnext < old->uidnext)
+    int vanished = vanished_usable(cfg, h1, inc, pm);
+    if (b1->uidvalidity != old->uidvalidity || uidnext < old->uidnext ||
+        (b1->exists < old->messages && !vanished))
         return 0;
-    if (cfg->resyncflags && pm && pm->have_old) {
+    size_t ngone = 0;
+    if (vanished) {
+        struct imapc_flag_change *ch = NULL;
+        struct imapc_uid_range *gone = NULL;
+        size_t n = 0, nr = 0;
+        if (imapc_changed_vanished(h1, old->uidnext, old->modseq, &ch, &n, &gone, &nr, st) < 0)
+            return status_lost(st) ? -1 : 0;
+        int placed = 1;
+        for (size_t i = 0; cfg->resyncflags && i < n && placed; i++)
+            placed = ch[i].uid != 0 && uidmap_find(&pm->old, ch[i].uid) != NULL;
+        /* VANISHED may name UIDs never used: only those the map pairs
+         * count, and the count of what is left must add up below. */
+        ngone = placed ? pairmap_vanished(pm, gone, nr) : 0;
+        free(gone);
+        const struct state_counts *c = &inc->counts;
+        if (!placed || ngone > old->messages || ngone > c->msgs1 - c->filtered) {
+            imapc_flag_changes_free(ch, n);
+            pm->ngone = 0;
+            return 0;
+        }
+        if (cfg->resyncflags) {
+            pm->changes = ch;
+            pm->nchanges = n;
+        } else {
+            imapc_flag_changes_free(ch, n);
+        }
+    } else if (cfg->resyncflags && pm && pm->have_old) {
         /* The map says where each changed message's copy is: host2 need
          * not be listed. A change the map cannot place means a full
          * compare. */
@@ -526,13 +581,66 @@ static int new_on_host1(const struct config *cfg, struct imapc *h1, const struct
     }
     if (imapc_fetch_meta_uids(h1, old->uidnext, uidnext, m1, n1, st) < 0)
         return -1;
-    if ((uint64_t)old->messages + *n1 != b1->exists) {
+    /* State is a cache: what it says was there, less what went, plus
+     * what came must be what SELECT counts, or host1 moved otherwise. */
+    if ((uint64_t)old->messages - ngone + *n1 != b1->exists) {
         imapc_meta_free(*m1, *n1);
         *m1 = NULL;
         *n1 = 0;
+        if (pm)
+            pm->ngone = 0;
         return 0;
     }
     return 1;
+}
+
+/* The sizes of the copies of host1's gone messages, asked of host2 (the
+ * map has no sizes; host2 holds them byte for byte, vanished_usable saw
+ * to that): what they added to host1's counts. 0 = known; 1 = host2 does
+ * not answer for them all, compare in full; -1 = lost. */
+static int gone_sizes(struct imapc *h2, struct pairmap *pm, struct status *st)
+{
+    if (imapc_fetch_sizes(h2, pm->gone2, pm->ngone, pm->gone_size, st) < 0)
+        return status_lost(st) ? -1 : 1;
+    return 0;
+}
+
+/* What host1's gone messages (pm->gone*) no longer add to the counts the
+ * state gave res: a full compare would not list them on host1, and would
+ * find their copies on host2 alone. */
+static void subtract_gone(const struct pairmap *pm, struct folder_result *res)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < pm->ngone; i++)
+        bytes += pm->gone_size[i];
+    res->msgs1 -= pm->ngone < res->msgs1 ? pm->ngone : res->msgs1;
+    res->skipped -= pm->ngone < res->skipped ? pm->ngone : res->skipped;
+    res->bytes1 -= bytes < res->bytes1 ? bytes : res->bytes1;
+    res->bytes_skipped -= bytes < res->bytes_skipped ? bytes : res->bytes_skipped;
+    res->only2 += pm->ngone;
+}
+
+static int cmp_gone_uid(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* --delete2 in an incremental run: the copies of host1's gone messages
+ * are host2's only messages without a host1 counterpart (a state that
+ * left any is not used with --delete2), so they are what a full
+ * compare's delete2 would remove, under the same rules and with the
+ * same lines. n2: host2's messages by the state. */
+static int delete2_gone(const struct config *cfg, struct imapc *h2,
+                        const struct folder_plan_pair *fp, const struct pairmap *pm, uint64_t n2,
+                        struct report *rep, struct folder_result *res, int *expunged,
+                        struct status *st)
+{
+    uint32_t *sorted = sbuf_xcalloc(pm->ngone + 1, sizeof *sorted);
+    memcpy(sorted, pm->gone2, pm->ngone * sizeof *sorted);
+    qsort(sorted, pm->ngone, sizeof *sorted, cmp_gone_uid);
+    struct delete_plan_host2 d = {.gone = sorted, .ngone = pm->ngone};
+    return delete2_listed(cfg, h2, fp, d, (size_t)n2, rep, res, expunged, st);
 }
 
 /* The flag changes new_on_host1 found, sent to the copies the map names.
@@ -840,8 +948,10 @@ join:
         *st = l2.st;
         goto folder_error;
     }
-    if (inc && pm && pm->nchanges) {
-        int r = changes_by_map(cfg, h2, pm, b2.keywords_ok, rep, res, st);
+    if (inc && pm && (pm->nchanges || pm->ngone)) {
+        int r = pm->ngone ? gone_sizes(h2, pm, st) : 0;
+        if (r == 0 && pm->nchanges)
+            r = changes_by_map(cfg, h2, pm, b2.keywords_ok, rep, res, st);
         if (r < 0) {
             rc = -1;
             goto out;
@@ -849,6 +959,7 @@ join:
         if (r > 0) {
             /* Both sides are listed after all: host1 again, in full. */
             inc = NULL;
+            pm->ngone = 0; /* the full compare sees them gone */
             imapc_meta_free(m1, n1);
             m1 = NULL;
             n1 = 0;
@@ -887,9 +998,10 @@ join:
     if (inc && pm)
         res->flag_updates += pm->flag_updates; /* sent by changes_by_map */
     if (rc == 0 && pm) {
-        if (inc)
+        if (inc) {
+            pairmap_drop_gone(pm);
             pairmap_from_old(pm);
-        else if (chunked)
+        } else if (chunked)
             pairmap_end_plan(pm);
         else
             pairmap_from_plan(pm, m1, m2, &plan, cfg->resyncflags);
@@ -904,6 +1016,8 @@ join:
         /* What the state's sync left paired is there still; host2 was
          * not listed, so its counts are the state's alone. */
         add_state_counts(inc, res);
+        if (pm)
+            subtract_gone(pm, res);
         res->incremental = 1;
     }
     if (rc == 0 && (cfg->delete2 || cfg->delete2duplicates) && exists2) {
@@ -913,6 +1027,8 @@ join:
             log_out("Folder [%s]: several host1 folders go into it; %s leaves it alone\n",
                     fp->name2[0] ? fp->name2 : "?",
                     cfg->delete2 ? "--delete2" : "--delete2duplicates");
+        else if (inc && pm && pm->ngone && cfg->delete2)
+            rc = delete2_gone(cfg, h2, fp, pm, inc->counts.msgs2, rep, res, &expunged2, st);
         else
             rc = delete2(cfg, h2, fp, m2, n2, &plan, rep, res, &expunged2, st);
     }
@@ -1504,6 +1620,9 @@ static void side_conf(const struct config *c, int side, struct imapc_conf *out)
     out->timeout = s->timeout;
     out->err_connect = side == 0 ? STATUS_CONNECT_HOST1 : STATUS_CONNECT_HOST2;
     out->err_auth = side == 0 ? STATUS_AUTH_HOST1 : STATUS_AUTH_HOST2;
+    /* Only host1 with state reads VANISHED (new_on_host1); elsewhere it
+     * would only change how the server answers. */
+    out->qresync = side == 0 && c->statepath != NULL;
 }
 
 /* Connects and logs in one side with the run's per-session settings. */
@@ -1583,7 +1702,7 @@ struct opening {
 static void *open_one(void *arg)
 {
     struct opening *o = arg;
-    o->rc = connect_side(o->cfg, o->side, o->list || o->worker, &o->h, &o->st);
+    o->rc = connect_side(o->cfg, o->side, o->list ? 1 : o->worker ? 2 : 0, &o->h, &o->st);
     if (o->rc == 0 && o->list)
         o->rc = imapc_list(o->h, &o->f, &o->nf, &o->st);
     return NULL;

@@ -35,11 +35,13 @@ struct imapc {
     int err_connect;
     char *ns_prefix;
     int ns_pending; /* NAMESPACE is to go with the LIST (namespace_later) */
+    int qr_pending; /* and ENABLE QRESYNC before it */
     struct folder_ns ns;
     const struct rx_rule *const *flag_rules; /* borrowed; see imapc_set_flag_rules */
     size_t nflag_rules;
     int date_from_header; /* see imapc_set_date_from_header */
     int add_header;       /* see imapc_set_add_header */
+    int qresync;          /* ENABLE QRESYNC was answered (imapc_has_qresync) */
     char greeting[512];   /* the server's greeting text, control bytes as '?' */
     /* See imapc_set_identity. */
     const struct msgid_conf *identity;
@@ -80,24 +82,78 @@ static int fail(struct imapc *c, int r, int code, struct status *st, const char 
 }
 
 /* The personal namespace of a NAMESPACE answer, when it has one. */
-static void take_namespace(struct imapc *c, const struct mailimap_namespace_data *nd)
+static void ns_from(struct imapc *c, const struct mailimap_namespace_data *nd)
 {
     if (nd && nd->ns_personal && clist_begin(nd->ns_personal->ns_data_list)) {
         struct mailimap_namespace_info *ni =
             clist_content(clist_begin(nd->ns_personal->ns_data_list));
         free(c->ns_prefix);
-        c->ns_prefix = sbuf_xstrdup(ni->ns_prefix);
+        c->ns_prefix = sbuf_xstrdup(ni->ns_prefix ? ni->ns_prefix : "");
         c->ns.sep = ni->ns_delimiter;
         c->ns.prefix = c->ns_prefix;
     }
 }
 
-static void read_namespace(struct imapc *c)
+/* The same from a NAMESPACE answer just parsed, in the session's response
+ * (as mailimap_namespace takes it). */
+static void take_namespace(struct imapc *c)
+{
+    struct mailimap_response_info *ri = c->s->imap_response_info;
+    for (clistiter *it = ri ? clist_begin(ri->rsp_extension_list) : NULL; it; it = clist_next(it)) {
+        struct mailimap_extension_data *ext = clist_content(it);
+        if (ext->ext_extension->ext_id == MAILIMAP_EXTENSION_NAMESPACE && ext->ext_data) {
+            ns_from(c, ext->ext_data);
+            return;
+        }
+    }
+}
+
+/* Whether an ENABLED answer just parsed names QRESYNC. */
+static int enabled_qresync(const struct imapc *c)
+{
+    struct mailimap_response_info *ri = c->s->imap_response_info;
+    for (clistiter *it = ri ? clist_begin(ri->rsp_extension_list) : NULL; it; it = clist_next(it)) {
+        struct mailimap_extension_data *ext = clist_content(it);
+        if (ext->ext_extension->ext_id != MAILIMAP_EXTENSION_ENABLE || ext->ext_data == NULL)
+            continue;
+        struct mailimap_capability_data *cd = ext->ext_data;
+        for (clistiter *k = cd->cap_list ? clist_begin(cd->cap_list) : NULL; k; k = clist_next(k)) {
+            struct mailimap_capability *cap = clist_content(k);
+            if (cap->cap_type == MAILIMAP_CAPABILITY_NAME && cap->cap_data.cap_name &&
+                strcasecmp(cap->cap_data.cap_name, "QRESYNC") == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static void enable_and_namespace(void *ctx, size_t i, int refused)
+{
+    struct imapc *c = ctx;
+    if (i == 0)
+        c->qresync = !refused && enabled_qresync(c);
+    else if (!refused)
+        take_namespace(c);
+}
+
+/* ENABLE QRESYNC (RFC 7162) sent together with NAMESPACE: it costs no
+ * round trip. 0 = done (the namespace read as far as the server answered),
+ * -1 = the pipeline failed: read the namespace the usual way. */
+static int read_namespace_qresync(struct imapc *c)
+{
+    const char *cmds[2] = {"ENABLE QRESYNC", "NAMESPACE"};
+    return appender_pipeline(c->s, cmds, 2, enable_and_namespace, c) == MAILIMAP_NO_ERROR ? 0 : -1;
+}
+
+static void read_namespace(struct imapc *c, int qresync)
 {
     c->ns.sep = '/';
     c->ns_prefix = sbuf_xstrdup("");
     c->ns.prefix = c->ns_prefix;
-    if (!mailimap_has_namespace(c->s)) {
+    if (qresync && mailimap_has_namespace(c->s) && mailimap_has_extension(c->s, "ENABLE") &&
+        mailimap_has_qresync(c->s) && read_namespace_qresync(c) == 0) {
+        /* nothing more to ask */
+    } else if (!mailimap_has_namespace(c->s)) {
         /* LIST "" "" answers with the hierarchy separator. */
         clist *l = NULL;
         if (mailimap_list(c->s, "", "", &l) == MAILIMAP_NO_ERROR && l && clist_begin(l)) {
@@ -109,7 +165,7 @@ static void read_namespace(struct imapc *c)
     } else {
         struct mailimap_namespace_data *nd = NULL;
         if (mailimap_namespace(c->s, &nd) == MAILIMAP_NO_ERROR)
-            take_namespace(c, nd);
+            ns_from(c, nd);
         if (nd)
             mailimap_namespace_data_free(nd);
     }
@@ -384,13 +440,25 @@ int imapc_open(const struct imapc_conf *conf, struct imapc **out, struct status 
         imapc_close(c);
         return -1;
     }
+    int qr = conf->qresync && mailimap_has_extension(c->s, "ENABLE") && mailimap_has_qresync(c->s);
     if (conf->namespace_later && mailimap_has_namespace(c->s)) {
         c->ns.sep = '/';
         c->ns_prefix = sbuf_xstrdup("");
         c->ns.prefix = c->ns_prefix;
-        c->ns_pending = 1;
+        c->ns_pending = conf->namespace_later == 1;
+        /* ENABLE goes with the LIST too, or alone on a session that will
+         * not list. */
+        c->qr_pending = qr && c->ns_pending;
+        if (qr && !c->ns_pending) {
+            const char *cmd = "ENABLE QRESYNC";
+            if (appender_pipeline(c->s, &cmd, 1, enable_and_namespace, c) != MAILIMAP_NO_ERROR) {
+                status_set(st, conf->err_connect, "%s: ENABLE: connection lost", c->label);
+                imapc_close(c);
+                return -1;
+            }
+        }
     } else {
-        read_namespace(c);
+        read_namespace(c, conf->qresync);
     }
     *out = c;
     return 0;
@@ -575,15 +643,11 @@ static void list_one(void *ctx, size_t i, int refused)
 {
     struct list_pair *p = ctx;
     struct mailimap_response_info *ri = p->c->s->imap_response_info;
-    if (i < p->first) { /* NAMESPACE: a refusal leaves the default */
-        for (clistiter *it = ri && !refused ? clist_begin(ri->rsp_extension_list) : NULL; it;
-             it = clist_next(it)) {
-            struct mailimap_extension_data *d = clist_content(it);
-            if (d->ext_extension->ext_id == MAILIMAP_EXTENSION_NAMESPACE && d->ext_data) {
-                take_namespace(p->c, d->ext_data);
-                break;
-            }
-        }
+    if (i < p->first) { /* ENABLE, NAMESPACE: a refusal leaves the default */
+        if (p->first == 2 && i == 0)
+            p->c->qresync = !refused && enabled_qresync(p->c);
+        else if (!refused)
+            take_namespace(p->c);
         return;
     }
     i -= p->first;
@@ -600,11 +664,12 @@ int imapc_list(struct imapc *c, struct folder **out, size_t *n, struct status *s
     *out = NULL;
     *n = 0;
     /* One round trip for both (and NAMESPACE). */
-    static const char *const cmds[3] = {"NAMESPACE", "LIST \"\" \"*\"", "LSUB \"\" \"*\""};
-    size_t first = c->ns_pending ? 0 : 1;
-    c->ns_pending = 0;
-    struct list_pair p = {c, first ? 0 : 1, {NULL, NULL}, {0, 0}};
-    int r = appender_pipeline(c->s, cmds + first, 3 - first, list_one, &p);
+    static const char *const cmds[4] = {"ENABLE QRESYNC", "NAMESPACE", "LIST \"\" \"*\"",
+                                        "LSUB \"\" \"*\""};
+    size_t skip = c->qr_pending ? 0 : c->ns_pending ? 1 : 2;
+    c->ns_pending = c->qr_pending = 0;
+    struct list_pair p = {c, 2 - skip, {NULL, NULL}, {0, 0}};
+    int r = appender_pipeline(c->s, cmds + skip, 4 - skip, list_one, &p);
     if (r != MAILIMAP_NO_ERROR || p.refused[0] || p.refused[1]) {
         for (int i = 0; i < 2; i++)
             if (p.l[i])
@@ -1687,6 +1752,95 @@ int imapc_changed_flags(struct imapc *c, uint32_t below, uint64_t modseq,
          * happens: it counts too (a false alarm costs a full compare). */
         if (!convert_change(c, clist_content(it), &ch[cnt]) || ch[cnt].uid >= below) {
             free(ch[cnt].keywords);
+            ch[cnt].keywords = NULL; /* imapc_flag_changes_free frees it again */
+            ch[cnt].uid = 0;
+        }
+        cnt++;
+    }
+    mailimap_fetch_list_free(res);
+    *out = ch;
+    *n = cnt;
+    return 0;
+}
+
+int imapc_has_qresync(const struct imapc *c)
+{
+    return c && c->qresync;
+}
+
+/* Adds a VANISHED answer's UID set to g, each range cut to 1..below-1. */
+static void add_vanished(const struct mailimap_qresync_vanished *v, uint32_t below,
+                         struct imapc_uid_range **g, size_t *n, size_t *cap)
+{
+    if (v == NULL || v->qr_known_uids == NULL || v->qr_known_uids->set_list == NULL)
+        return;
+    for (clistiter *it = clist_begin(v->qr_known_uids->set_list); it; it = clist_next(it)) {
+        const struct mailimap_set_item *item = clist_content(it);
+        /* 0 is libetpan's "*", which RFC 7162 forbids here: the top */
+        uint32_t a = item->set_first ? item->set_first : below - 1;
+        uint32_t b = item->set_last ? item->set_last : below - 1;
+        if (a > b) {
+            uint32_t t = a;
+            a = b;
+            b = t;
+        }
+        if (a >= below)
+            continue;
+        if (b >= below)
+            b = below - 1;
+        if (*n == *cap) {
+            *cap = *cap ? 2 * *cap : 8;
+            *g = sbuf_xrealloc(*g, *cap * sizeof **g);
+        }
+        (*g)[(*n)++] = (struct imapc_uid_range){a, b};
+    }
+}
+
+int imapc_changed_vanished(struct imapc *c, uint32_t below, uint64_t modseq,
+                           struct imapc_flag_change **out, size_t *n, struct imapc_uid_range **gone,
+                           size_t *ngone, struct status *st)
+{
+    *out = NULL;
+    *n = 0;
+    *gone = NULL;
+    *ngone = 0;
+    if (below <= 1)
+        return 0;
+    if (!c->qresync || modseq == 0)
+        return status_set(st, STATUS_ERR_FETCH, "%s: QRESYNC is not enabled, so no VANISHED",
+                          c->label);
+    struct mailimap_set *set = mailimap_set_new_interval(1, below - 1);
+    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
+    clist *res = NULL;
+    struct mailimap_qresync_vanished *v = NULL;
+    int r = mailimap_uid_fetch_qresync(c->s, set, ft, modseq, &res, &v);
+    mailimap_set_free(set);
+    mailimap_fetch_type_free(ft);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_FETCH, st, "UID FETCH CHANGEDSINCE VANISHED");
+    size_t cap = 0;
+    add_vanished(v, below, gone, ngone, &cap);
+    if (v)
+        mailimap_qresync_vanished_free(v);
+    /* libetpan hands over the first VANISHED answer only; a server may
+     * split the set over several, and they are still in the response. */
+    struct mailimap_response_info *ri = c->s->imap_response_info;
+    for (clistiter *it = ri ? clist_begin(ri->rsp_extension_list) : NULL; it; it = clist_next(it)) {
+        struct mailimap_extension_data *ext = clist_content(it);
+        if (ext->ext_extension->ext_id == MAILIMAP_EXTENSION_QRESYNC &&
+            ext->ext_type == MAILIMAP_QRESYNC_TYPE_VANISHED)
+            add_vanished(ext->ext_data, below, gone, ngone, &cap);
+    }
+    size_t cnt = 0;
+    struct imapc_flag_change *ch = sbuf_xcalloc(clist_count(res) + 1, sizeof *ch);
+    for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+        /* As in imapc_changed_flags: an answer naming no UID below
+         * `below` is a change the caller cannot place. */
+        if (!convert_change(c, clist_content(it), &ch[cnt]) || ch[cnt].uid >= below) {
+            free(ch[cnt].keywords);
+            ch[cnt].keywords = NULL;
             ch[cnt].uid = 0;
         }
         cnt++;
@@ -1805,6 +1959,87 @@ int imapc_store_flags(struct imapc *c, const uint32_t *uids, size_t n, unsigned 
     int r = by_uid_sets(c, uids, n, store_set, sa);
     mailimap_store_att_flags_free(sa);
     return r == MAILIMAP_NO_ERROR ? 0 : fail(c, r, STATUS_ERR_FLAGS, st, "STORE of flags");
+}
+
+/* imapc_fetch_sizes' answers, matched to the UIDs asked for. */
+struct sizes_ask {
+    uint64_t *by_uid; /* (uid << 32 | index), sorted: answers found by UID */
+    size_t n;
+    uint64_t *out;
+    unsigned char *got;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int sizes_set(struct imapc *c, struct mailimap_set *set, void *arg)
+{
+    struct sizes_ask *a = arg;
+    struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+    clist *res = NULL;
+    int r = mailimap_uid_fetch(c->s, set, ft, &res);
+    mailimap_fetch_type_free(ft);
+    if (r != MAILIMAP_NO_ERROR)
+        return r;
+    for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+        struct mailimap_msg_att *att = clist_content(it);
+        uint32_t uid = 0, size = 0;
+        int have_size = 0;
+        for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
+            struct mailimap_msg_att_item *item = clist_content(j);
+            if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+                continue;
+            if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
+                uid = item->att_data.att_static->att_data.att_uid;
+            else if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) {
+                size = item->att_data.att_static->att_data.att_rfc822_size;
+                have_size = 1;
+            }
+        }
+        size_t lo = 0, hi = a->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if ((a->by_uid[mid] >> 32) < uid)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; have_size && lo < a->n && (a->by_uid[lo] >> 32) == uid; lo++) {
+            size_t i = (size_t)(a->by_uid[lo] & 0xffffffffu);
+            a->out[i] = size;
+            a->got[i] = 1;
+        }
+    }
+    mailimap_fetch_list_free(res);
+    return MAILIMAP_NO_ERROR;
+}
+
+int imapc_fetch_sizes(struct imapc *c, const uint32_t *uids, size_t n, uint64_t *out,
+                      struct status *st)
+{
+    if (n == 0)
+        return 0;
+    struct sizes_ask a = {sbuf_xcalloc(n, sizeof(uint64_t)), n, out, sbuf_xcalloc(n, 1)};
+    for (size_t i = 0; i < n; i++)
+        a.by_uid[i] = (uint64_t)uids[i] << 32 | i;
+    qsort(a.by_uid, n, sizeof *a.by_uid, cmp_u64);
+    int r = by_uid_sets(c, uids, n, sizes_set, &a);
+    size_t missing = 0;
+    for (size_t i = 0; i < n; i++)
+        missing += !a.got[i];
+    free(a.got);
+    free(a.by_uid);
+    if (r != MAILIMAP_NO_ERROR)
+        return fail(c, r, STATUS_ERR_FETCH, st, "UID FETCH RFC822.SIZE");
+    if (missing)
+        return status_set(st, STATUS_ERR_FETCH, "%s: %zu of %zu messages asked for are not there",
+                          c->label, missing, n);
+    return 0;
 }
 
 int imapc_mark_deleted(struct imapc *c, const uint32_t *uids, size_t n, struct status *st)

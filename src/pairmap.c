@@ -189,6 +189,69 @@ void pairmap_from_plan(struct pairmap *pm, const struct msg_meta *m1, const stru
     pairmap_end_plan(pm);
 }
 
+size_t pairmap_vanished(struct pairmap *pm, const struct imapc_uid_range *r, size_t n)
+{
+    const struct uidmap *o = &pm->old;
+    unsigned char *hit = o->n ? calloc(o->n, 1) : NULL;
+    if (hit == NULL)
+        return pm->ngone = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* old is sorted by uid1 (pairmap_open) */
+        size_t lo = 0, hi = o->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (o->e[mid].uid1 < r[i].first)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < o->n && o->e[lo].uid1 <= r[i].last; lo++)
+            if (!hit[lo]) {
+                hit[lo] = 1;
+                k++;
+            }
+    }
+    free(pm->gone1);
+    free(pm->gone2);
+    free(pm->gone_size);
+    pm->gone1 = calloc(k + 1, sizeof *pm->gone1);
+    pm->gone2 = calloc(k + 1, sizeof *pm->gone2);
+    pm->gone_size = calloc(k + 1, sizeof *pm->gone_size);
+    pm->ngone = 0;
+    if (pm->gone1 == NULL || pm->gone2 == NULL || pm->gone_size == NULL) {
+        free(hit);
+        return 0;
+    }
+    for (size_t i = 0; i < o->n; i++)
+        if (hit[i]) {
+            pm->gone1[pm->ngone] = o->e[i].uid1;
+            pm->gone2[pm->ngone++] = o->e[i].uid2;
+        }
+    free(hit);
+    return pm->ngone;
+}
+
+static int not_gone(void *ctx, const struct uidmap_entry *e)
+{
+    const struct pairmap *pm = ctx;
+    size_t lo = 0, hi = pm->ngone;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pm->gone1[mid] < e->uid1)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return !(lo < pm->ngone && pm->gone1[lo] == e->uid1);
+}
+
+void pairmap_drop_gone(struct pairmap *pm)
+{
+    if (pm->ngone)
+        uidmap_filter(&pm->old, not_gone, pm);
+}
+
 void pairmap_from_old(struct pairmap *pm)
 {
     uidmap_free(&pm->next);
@@ -222,6 +285,12 @@ void pairmap_close(struct pairmap *pm)
     imapc_flag_changes_free(pm->changes, pm->nchanges);
     pm->changes = NULL;
     pm->nchanges = 0;
+    free(pm->gone1);
+    free(pm->gone2);
+    free(pm->gone_size);
+    pm->gone1 = pm->gone2 = NULL;
+    pm->gone_size = NULL;
+    pm->ngone = 0;
 }
 
 static int host1_order(const struct msg_meta *m1, const struct msg_plan_pair *a,

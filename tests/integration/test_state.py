@@ -107,9 +107,11 @@ def new_mail_on_host1_reopens_only_its_folder(s):
 
 
 @test
-def message_gone_on_host1_means_full_compare(s):
+def message_gone_on_host1_keeps_its_copy(s):
     """An expunge on host1 with new mail of the same count: UIDNEXT moved,
-    MESSAGES did not; only a full compare sees what is what."""
+    MESSAGES did not. QRESYNC's VANISHED names what went, so host2 is not
+    listed; its copy stays on host2 (imapsync without --delete2) and is
+    counted as host2's alone, as a full compare would count it."""
     conn = s.host1.imap(USER)
     uid = first_uid(conn, "Junk")
     conn.uid("STORE", uid, "+FLAGS", r"(\Deleted)")
@@ -120,7 +122,7 @@ def message_gone_on_host1_means_full_compare(s):
     r = run_ferry(s, USER)
     check(r.returncode == 0, "run failed", r)
     check(looked_at(r.stdout) == ["Junk"], "want only Junk compared", r)
-    check(INCREMENTAL not in r.stdout, "an expunge on host1 must mean a full compare", r)
+    check(INCREMENTAL in r.stdout, "VANISHED names the expunge: host2 need not be listed", r)
     check(stat(r.stdout, "Messages transferred") == 1, "want exactly the new message", r)
     check(stat(r.stdout, "Messages found in host2 not in host1") == 1,
           "want the expunged one seen as host2-only", r)
@@ -376,12 +378,183 @@ def kill_during_copy_then_rerun(s):
           r)
 
 
+# The lines a full compare and an incremental run must print alike: the
+# run's counts and verdict, and the changed folder's own lines.
+# (Project X is reported unchanged by one and compared by the other.)
+SAME_LINES = re.compile(r"^(Messages |Total bytes |Start difference|Final difference|The sync|"
+                        r"There is no|Host[12]: folder \[INBOX\]|Folder \[INBOX\] -> |"
+                        r"msg INBOX/)")
+
+TWINS = ("user1", "user3")
+
+
+def twin_accounts(s, *extra):
+    """The same small account for both TWINS (no duplicates: each message
+    once), copied once with its own state dir each; returns the dirs."""
+    dirs = []
+    for user in TWINS:
+        s.host1.reset(user)
+        s.host2.reset(user)
+        conn = s.host1.imap(user)
+        conn.create('"Project X"')
+        rng = corpus.random.Random(1414)
+        for i in range(24):
+            corpus.append_one(conn, ("INBOX",) if i % 3 else ("Project X",),
+                              corpus.make_message(rng, size=2000 + 97 * i),
+                              (r"\Seen",) if i % 2 else (), None)
+        conn.logout()
+        d = os.path.join(itest.WORK, "state-" + user)
+        r = run_ferry(s, user, "--statedir", d, *extra)
+        check(r.returncode == 0 and stat(r.stdout, "Messages transferred") == 24,
+              "first copy of %s" % user, r)
+        identical(s, user)
+        dirs.append(d)
+    return dirs
+
+
+def expunge_flag_add(s, user):
+    """host1's INBOX loses its 2nd and 4th messages, its 6th gets \\Flagged
+    and a new message comes; returns the expunged ones as the oracle sees
+    them (a Counter)."""
+    before = snap(s.host1, user)[("INBOX",)]
+    conn = s.host1.imap(user)
+    conn.select("INBOX")
+    typ, data = conn.uid("SEARCH", None, "ALL")
+    uids = data[0].split()
+    gone = b",".join([uids[1], uids[3]])
+    conn.uid("STORE", gone, "+FLAGS", r"(\Deleted)")
+    conn.uid("EXPUNGE", gone)
+    conn.logout()
+    after = snap(s.host1, user)[("INBOX",)]
+    conn = s.host1.imap(user)
+    conn.select("INBOX")
+    conn.uid("STORE", uids[5], "+FLAGS", r"(\Flagged)")
+    corpus.append_one(conn, ("INBOX",), corpus.make_message(corpus.random.Random(1515)),
+                      (), '"06-Jun-2023 07:08:09 +0000"')
+    conn.logout()
+    return before - after
+
+
+def same_counts(inc, full):
+    # sorted: the workers finish folders in any order
+    lines_a = sorted(line for line in inc.stdout.splitlines() if SAME_LINES.match(line))
+    lines_b = sorted(line for line in full.stdout.splitlines() if SAME_LINES.match(line))
+    check(lines_a and lines_a == lines_b,
+          "the incremental run and the full compare count differently:\n%s" %
+          "\n".join("%s\n   | %s" % (x, y) for x, y in zip(lines_a, lines_b) if x != y),
+          inc)
+
+
+@test
+def expunges_on_host1_without_listing_host2(s):
+    """Issue 14: two messages expunged on host1, a flag changed, one new.
+    The rerun reads the expunges from VANISHED and does not list host2;
+    host2 keeps the two copies (no --delete2), and every count comes out
+    as the full compare of a twin account (--nostate) gives it."""
+    dirs = twin_accounts(s)
+    gone = [expunge_flag_add(s, user) for user in TWINS]
+    check(sum(gone[0].values()) == 2, "want 2 expunged messages, got %r" % gone[0])
+    inc = run_ferry(s, TWINS[0], "--statedir", dirs[0])
+    check(inc.returncode == 0, "incremental run failed", inc)
+    check(looked_at(inc.stdout) == ["INBOX"], "want only INBOX looked at", inc)
+    check(INCREMENTAL in inc.stdout, "the expunges sent INBOX to a full compare", inc)
+    check(re.search(r"^Folder \[INBOX\] .* 1 copied, .* 1 flag update\b", inc.stdout, re.M),
+          "want one copy and one flag update in INBOX", inc)
+    full = run_ferry(s, TWINS[1], "--nostate")
+    check(full.returncode == 0, "full compare failed", full)
+    check(INCREMENTAL not in full.stdout, "--nostate took the shortcut", full)
+    same_counts(inc, full)
+    check(stat(inc.stdout, "Messages found in host2 not in host1") == 2,
+          "want the two copies counted as host2's alone", inc)
+    for user, g in zip(TWINS, gone):
+        a, b = snap(s.host1, user), snap(s.host2, user)
+        check(b[("INBOX",)] == a[("INBOX",)] + g,
+              "%s: host2 INBOX is not host1's plus the two expunged" % user)
+        del a[("INBOX",)], b[("INBOX",)]
+        check(oracle.compare(a, b) == [], "%s: other folders differ" % user)
+    # The map lost the two: the next run leaves INBOX alone, and a flag
+    # change still goes through the map.
+    r = run_ferry(s, TWINS[0], "--statedir", dirs[0])
+    check(looked_at(r.stdout) == [], "the run after should leave everything alone", r)
+
+
+@test
+def expunges_on_host1_with_delete2(s):
+    """The same with --delete2: host2 loses exactly the two copies, the
+    log names them as a full compare does, and the counts agree."""
+    dirs = twin_accounts(s, "--delete2", "--delete2ceiling", "100")
+    gone = [expunge_flag_add(s, user) for user in TWINS]
+    inc = run_ferry(s, TWINS[0], "--statedir", dirs[0], "--delete2", "--delete2ceiling", "100")
+    check(inc.returncode == 0, "incremental run failed", inc)
+    check(INCREMENTAL in inc.stdout, "the expunges sent INBOX to a full compare", inc)
+    check(stat(inc.stdout, "Messages deleted on host2") == 2, "want the two copies deleted", inc)
+    check(len(re.findall(r"^msg INBOX/\d+ deleted on host2 \(not on host1, --delete2\)$",
+                         inc.stdout, re.M)) == 2, "want a line per deleted copy", inc)
+    full = run_ferry(s, TWINS[1], "--nostate", "--delete2", "--delete2ceiling", "100")
+    check(full.returncode == 0, "full compare failed", full)
+    same_counts(inc, full)
+    for user in TWINS:
+        identical(s, user)
+    r = run_ferry(s, TWINS[0], "--statedir", dirs[0], "--delete2", "--delete2ceiling", "100")
+    check(looked_at(r.stdout) == [], "the run after should leave everything alone", r)
+
+
+NO_QRESYNC = ("IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT MULTIAPPEND UNSELECT "
+              "CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED CONDSTORE ESEARCH LIST-STATUS MOVE "
+              "LITERAL+ SPECIAL-USE")
+
+
+@test
+def expunge_on_host1_without_qresync_compares_in_full(s):
+    """A host1 that announces CONDSTORE but not QRESYNC: the expunge is
+    seen by a full compare, as before."""
+    user = TWINS[0]
+    h1 = s.add_host("h1noqr", layout="host1", extra_config=(
+        "protocol imap {\n  imap_capability = %s\n}\n" % NO_QRESYNC))
+    s.host2.reset(user)
+    conn = h1.imap(user)
+    rng = corpus.random.Random(1616)
+    for i in range(6):
+        corpus.append_one(conn, ("INBOX",), corpus.make_message(rng), (), None)
+    conn.logout()
+    d = os.path.join(itest.WORK, "state-noqr")
+
+    def run(*extra):
+        args = ferry_args(s, user, "--statedir", d, *extra, pw1=h1.password(user))
+        args[args.index("--port1") + 1] = str(h1.port)
+        return subprocess.run(args, capture_output=True, text=True, timeout=600)
+
+    r = run("--justlogin")
+    announced = r.stdout.split("host1: capabilities:")[-1].split("\n")[0]
+    check("CONDSTORE" in announced and "QRESYNC" not in announced,
+          "h1noqr does not announce what the test needs: the test proves nothing", r)
+    r = run()
+    check(r.returncode == 0 and stat(r.stdout, "Messages transferred") == 6, "first copy", r)
+    conn = h1.imap(user)
+    conn.select("INBOX")
+    conn.uid("STORE", "2", "+FLAGS", r"(\Deleted)")
+    conn.uid("EXPUNGE", "2")
+    corpus.append_one(conn, ("INBOX",), corpus.make_message(rng), (), None)
+    conn.logout()
+    r = run()
+    check(r.returncode == 0, "run failed", r)
+    check(INCREMENTAL not in r.stdout, "without QRESYNC an expunge must mean a full compare", r)
+    check(stat(r.stdout, "Messages transferred") == 1, "want exactly the new message", r)
+    check(stat(r.stdout, "Messages found in host2 not in host1") == 1,
+          "want the expunged one seen as host2-only", r)
+    a, b = oracle.snapshot(h1.host, h1.port, user, h1.password(user)), snap(s.host2, user)
+    check(sum(b[("INBOX",)].values()) == 7 and not (a[("INBOX",)] - b[("INBOX",)]),
+          "host2 INBOX should hold host1's 6 and the expunged one")
+
+
 if __name__ == "__main__":
     sys.exit(itest.main([setup, rerun_skips_every_unchanged_folder,
                          new_mail_on_host1_reopens_only_its_folder,
-                         message_gone_on_host1_means_full_compare, flag_change_on_host1_is_seen,
+                         message_gone_on_host1_keeps_its_copy, flag_change_on_host1_is_seen,
                          flag_change_on_host2_is_undone, copy_deleted_on_host2_is_sent_again,
                          other_options_compare_in_full, damaged_state_is_a_note_not_a_copy,
                          flag_change_goes_to_the_mapped_copy, damaged_map_is_a_note_not_a_copy,
                          uidvalidity_change_on_host2_repairs_by_identity,
-                         copy_rewritten_by_host2_stays_paired, kill_during_copy_then_rerun]))
+                         copy_rewritten_by_host2_stays_paired, kill_during_copy_then_rerun,
+                         expunges_on_host1_without_listing_host2, expunges_on_host1_with_delete2,
+                         expunge_on_host1_without_qresync_compares_in_full]))

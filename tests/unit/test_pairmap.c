@@ -1,7 +1,8 @@
 /* Unit tests of the UID map a sync leaves (pairmap): built chunk by chunk
  * while host1 is listed in chunks, it is the map one plan of the whole
  * listing gives, with the old map's kept pairs, both flag rules and the
- * APPENDUIDs; and the old map shrinks as the chunks go. */
+ * APPENDUIDs; and the old map shrinks as the chunks go. What VANISHED
+ * names leaves the map, and only what the map pairs counts. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -272,6 +273,39 @@ static void test_first_copy(void **state)
     free(s.m1);
 }
 
+static void test_vanished(void **state)
+{
+    (void)state;
+    /* The old map pairs host1 UIDs 2, 4, ..., 40 with host2 UIDs 102,
+     * 104, ...; VANISHED names ranges in any order, overlapping, with
+     * UIDs the map does not know (never used, or not copied). */
+    struct pairmap pm;
+    memset(&pm, 0, sizeof pm);
+    for (uint32_t u = 40; u >= 2; u -= 2)
+        uidmap_add(&pm.old, u, u + 100, 0);
+    uidmap_sort(&pm.old);
+    pm.have_old = 1;
+    const struct imapc_uid_range r[] = {{30, 33}, {1, 1}, {3, 5}, {31, 32}, {41, 90}, {40, 40}};
+    assert_int_equal(pairmap_vanished(&pm, r, sizeof r / sizeof *r), 4);
+    const uint32_t want1[] = {4, 30, 32, 40};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(pm.gone1[i], want1[i]);
+        assert_int_equal(pm.gone2[i], want1[i] + 100);
+    }
+    pairmap_drop_gone(&pm);
+    assert_int_equal(pm.old.n, 16);
+    for (size_t i = 0; i < 4; i++)
+        assert_null(uidmap_find(&pm.old, want1[i]));
+    assert_non_null(uidmap_find(&pm.old, 2));
+    assert_non_null(uidmap_find(&pm.old, 38));
+    /* Nothing the map knows: nothing gone, nothing dropped. */
+    const struct imapc_uid_range none[] = {{41, 41}, {1, 1}};
+    assert_int_equal(pairmap_vanished(&pm, none, 2), 0);
+    pairmap_drop_gone(&pm);
+    assert_int_equal(pm.old.n, 16);
+    pairmap_close(&pm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_kept_pairs_and_flags),
         cmocka_unit_test(test_no_appenduid_no_map),
         cmocka_unit_test(test_first_copy),
+        cmocka_unit_test(test_vanished),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
