@@ -407,10 +407,10 @@ def run_scale_rerun(ctx, bin_, s, cwd, count: int) -> int:
     say("dovecot-uidlist changed since its index, or changed within 1 s of its last sync "
         "(MAILDIR_SYNC_SECS),")
     say("as right after the pairing run or after new mail; sdbox/mdbox do not rescan")
-    say("note: 'rerun, 1 flag' lists both sides in full: a folder of more than 20,000 messages "
-        "(host1 listed in")
-    say("chunks) keeps no UID map after a full compare, so a flag change on host1 cannot be "
-        "sent by the map")
+    say("note: 'rerun, 1 flag' should send the change through the state's UID map; a full "
+        "compare instead shows")
+    say("as seconds of 'cpu ferry' and a peak near the pairing run's (a folder listed in chunks "
+        "that kept no map)")
     return 0
 
 
