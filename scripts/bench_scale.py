@@ -7,6 +7,10 @@ that a million of them take a minute to set up, then copied and rerun:
               rerun after 10 new messages, full compare (--nostate); peak
               memory and bytes per message of each phase, and the same
               first copy at 1,000 messages in the same run for msg/s.
+  run_scale_rerun  the same N messages generated into both servers'
+              maildirs, paired by imapferry's first run (no first copy),
+              then the unchanged rerun and the rerun after 10 new: the 1M
+              rerun in minutes instead of an hour's copy.
   run_reruns  N messages in 17 folders: imapferry's no-change rerun and its
               rerun after 10 new messages, against mbsync's (isync) and the
               naive copier's first copy, in the same run.
@@ -93,10 +97,15 @@ def _pooled(i: int, tag: str, pool: _Pool) -> tuple:
 def generate(host, user: str, folder: str, count: int, tag: str, start: int = 0) -> None:
     """Writes count messages into host's maildir folder (created if needed)
     for user; host1's layout (LAYOUT=fs) keeps a folder in a directory of
-    its own name. Dovecot indexes them at the next SELECT."""
+    its own name, host2's (Maildir++) in ".name" ("" is INBOX on both).
+    The same arguments give the same files (bytes, flags, mtime = INTERNALDATE)
+    on either host. Dovecot indexes them at the next SELECT or STATUS."""
+    if getattr(host, "mail_format", "maildir") != "maildir":
+        raise ValueError("generate() writes maildir files, %s is %s"
+                         % (host.name, host.mail_format))
     uid, gid = host._ids[0], host._ids[1]
     base = os.path.join(host.mail_dir, user)
-    fdir = os.path.join(base, folder)
+    fdir = os.path.join(base, "." + folder if folder and host.layout == "host2" else folder)
     for d in (base, fdir) + tuple(os.path.join(fdir, s) for s in ("cur", "new", "tmp")):
         os.makedirs(d, exist_ok=True)
         os.chown(d, uid, gid)
@@ -215,7 +224,12 @@ def _expunge_first(s, user, folder):
         conn.logout()
 
 
-def run_scale(ctx, bin_, s, cwd, count: int) -> int:
+def _ids_of(host, user, mailbox) -> collections.Counter:
+    """Message-IDs of one folder, as doveadm on the server sees them."""
+    return collections.Counter(k[0] for k in server_view(host, user, mailbox).elements())
+
+
+def run_scale(ctx, bin_, s, cwd, count: int, with_mbsync: bool = False) -> int:
     """One folder of count messages on host1/user1 -> host2/user1, and the
     same first copy at 1,000 messages (host1/user2 -> host2/user2)."""
     say = ctx.say
@@ -236,10 +250,18 @@ def run_scale(ctx, bin_, s, cwd, count: int) -> int:
     st1 = os.path.join(cwd, "state-scale")
     st2 = os.path.join(cwd, "state-small")
     rows = []
-    say("== scale: first copy of %d messages (host1/user2 -> host2/user2)" % small)
-    a_small = _ferry(ctx, bin_, s, "user2", cwd, "first copy %d" % small, st2, src_user="user2")
-    check_same(ctx, s, ["Big"], "user2", "first copy %d" % small)
-    rows.append(("first copy", small, a_small))
+    # A 1,000-message copy takes a fraction of a second, so one run is at the
+    # mercy of the load: the median of three, each onto an emptied host2/user2.
+    say("== scale: first copy of %d messages (host1/user2 -> host2/user2), median of 3" % small)
+    smalls = []
+    for i in range(3):
+        if i:
+            s.host2.reset("user2")
+        smalls.append(_ferry(ctx, bin_, s, "user2", cwd, "first copy %d (%d/3)" % (small, i + 1),
+                             "%s-%d" % (st2, i), src_user="user2"))
+        check_same(ctx, s, ["Big"], "user2", "first copy %d" % small)
+    a_small = sorted(smalls, key=lambda r: r.seconds)[1]
+    rows.append(("first copy (med)", small, a_small))
     say("== scale: first copy of %d messages (host1/user1 -> host2/user1)" % count)
     a = _ferry(ctx, bin_, s, "user1", cwd, "first copy %d" % count, st1)
     if a.messages != count:
@@ -251,6 +273,12 @@ def run_scale(ctx, bin_, s, cwd, count: int) -> int:
     if b.messages != 0:
         raise ctx.BenchError("unchanged rerun transferred %d" % b.messages)
     rows.append(("unchanged rerun", count, b))
+    # The first rerun may pay Dovecot's maildir rescan of host1 (see the note
+    # printed below); the second shows the rerun against settled servers.
+    b2 = _ferry(ctx, bin_, s, "user1", cwd, "unchanged rerun 2", st1)
+    if b2.messages != 0:
+        raise ctx.BenchError("unchanged rerun 2 transferred %d" % b2.messages)
+    rows.append(("unchanged rerun 2", count, b2))
     say("== scale: 10 new messages on host1, rerun (state)")
     _append_new(s, "user1", "Big", 10, "new10")
     c = _ferry(ctx, bin_, s, "user1", cwd, "rerun after 10 new", st1)
@@ -271,10 +299,27 @@ def run_scale(ctx, bin_, s, cwd, count: int) -> int:
     if d.messages != 0:
         raise ctx.BenchError("--nostate rerun transferred %d" % d.messages)
     rows.append(("rerun --nostate", count + 9, d))
+    m = None
+    if with_mbsync and ctx.MBSYNC:
+        say("== scale: mbsync first copy of host1/user1 -> host2/user3 (same servers)")
+        m = ctx.mbsync(s, "user3", cwd, "mbsync first copy", (s.host1.port, s.host2.port),
+                       os.path.join(cwd, "mbsync-scale"))
+        want = _ids_of(s.host1, "user1", "Big")
+        got = _ids_of(s.host2, "user3", "INBOX.Big")
+        if want != got:
+            raise ctx.BenchError("mbsync: host2/user3 [INBOX.Big] holds %d messages, host1 %d"
+                                 % (sum(got.values()), sum(want.values())))
+        m.messages = m.checked = sum(got.values())
+        say("   mbsync first copy: %d messages (Message-IDs checked), %.2fs"
+            % (m.messages, m.seconds))
+        rows.append(("mbsync first copy", m.messages, m))
+    elif with_mbsync:
+        say("== mbsync not found: its row is left out (scripts/deps --bench installs isync)")
 
     say("")
     say("imapferry scale benchmark: one folder of %d small messages (300-600 bytes), "
-        "generated into host1's maildir" % count)
+        "generated into host1's maildir; host2 stores %s (%s)"
+        % (count, getattr(s.host2, "mail_format", "maildir"), s.host2.mail_location))
     head = "%-18s %9s %8s %9s %9s %10s %7s %9s %9s %9s" % (
         "phase", "messages", "seconds", "msgs/s", "peak MiB", "maxrss MiB", "B/msg",
         "cpu ferry", "cpu host1", "cpu host2")
@@ -288,10 +333,15 @@ def run_scale(ctx, bin_, s, cwd, count: int) -> int:
     say("-" * len(head))
     say("msgs/s: transferred per second (first copy, 10 new) or checked per second (reruns); "
         "B/msg: maxrss / messages;")
-    say("cpu: user+sys seconds of imapferry and of each Dovecot (the sessions' processes)")
+    say("cpu: user+sys seconds of imapferry and of each Dovecot (the sessions' processes); "
+        "host1 is maildir:")
+    say("a STATUS after cur/ or dovecot-uidlist changed (the 10 APPENDs; or within 1 s of "
+        "Dovecot's last sync,")
+    say("MAILDIR_SYNC_SECS) rescans every file of cur/, so 'cpu host1' of such a row grows "
+        "with the folder")
     say("imapferry's own CPU per message copied: %.0f us at %d, %.0f us at %d"
         % (1e6 * a_small.client_cpu / small, small, 1e6 * a.client_cpu / count, count))
-    peak = max(r.maxrss_mib for _, _, r in rows[1:])
+    peak = max(r.maxrss_mib for _, _, r in rows[1:] if r is not m)
     ratio = a.rate() / a_small.rate()
     say("marginal memory: (maxrss first copy %d - maxrss first copy %d) / %d = %.1f bytes "
         "per message" % (count, small, count - small,
@@ -300,8 +350,87 @@ def run_scale(ctx, bin_, s, cwd, count: int) -> int:
         % (count, peak, "met" if peak <= 64 else "MISSED"))
     say("target: first copy msg/s at %d >= 0.9x at %d: %.0f / %.0f = %.2fx: %s"
         % (count, small, a.rate(), a_small.rate(), ratio, "met" if ratio >= 0.9 else "MISSED"))
-    say("target: unchanged rerun <= 1 s: %.2f s: %s"
-        % (b.seconds, "met" if b.seconds <= 1 else "MISSED"))
+    say("target: unchanged rerun <= 1 s: %.2f s, again %.2f s: %s"
+        % (b.seconds, b2.seconds, "met" if max(b.seconds, b2.seconds) <= 1 else "MISSED"))
+    return 0
+
+
+def run_scale_rerun(ctx, bin_, s, cwd, count: int) -> int:
+    """The rerun half of issue 14 at scale without the first copy: the same
+    count messages generated into both servers' maildirs (host1/user1 [Big],
+    host2/user1 [INBOX.Big]: identical bytes, flags and dates), one run that
+    pairs them by identity (a full compare that writes the state), then the
+    unchanged rerun, the rerun after 10 new messages and the rerun after one
+    host1 flag change."""
+    say = ctx.say
+    say("== scale-rerun: generating the same %d messages into host1/user1 [Big] and "
+        "host2/user1 [INBOX.Big] (maildir files)" % count)
+    t0 = time.monotonic()
+    for h in (s.host1, s.host2):
+        generate(h, "user1", "Big", count, "scale")
+    say("   %.1fs" % (time.monotonic() - t0))
+    st = os.path.join(cwd, "state-scale-rerun")
+    rows = []
+    say("== scale-rerun: pairing run (no state yet: full compare by identity, writes the state;"
+        " Dovecot indexes both folders during it)")
+    a = _ferry(ctx, bin_, s, "user1", cwd, "pairing run", st)
+    if a.messages != 0 or a.checked != count:
+        raise ctx.BenchError("pairing run transferred %d, checked %d of %d"
+                             % (a.messages, a.checked, count))
+    rows.append(("pairing run", count, a))
+    say("== scale-rerun: unchanged rerun (state)")
+    b = _ferry(ctx, bin_, s, "user1", cwd, "unchanged rerun", st)
+    if b.messages != 0:
+        raise ctx.BenchError("unchanged rerun transferred %d" % b.messages)
+    rows.append(("unchanged rerun", count, b))
+    say("== scale-rerun: unchanged rerun again (state)")
+    b2 = _ferry(ctx, bin_, s, "user1", cwd, "unchanged rerun 2", st)
+    if b2.messages != 0:
+        raise ctx.BenchError("unchanged rerun transferred %d" % b2.messages)
+    rows.append(("unchanged rerun 2", count, b2))
+    say("== scale-rerun: 10 new messages on host1, rerun (state)")
+    _append_new(s, "user1", "Big", 10, "new10")
+    c = _ferry(ctx, bin_, s, "user1", cwd, "rerun after 10 new", st)
+    if c.messages != 10:
+        raise ctx.BenchError("rerun after 10 new transferred %d" % c.messages)
+    rows.append(("rerun, 10 new", count + 10, c))
+    check_same(ctx, s, ["Big"], "user1", "rerun after 10 new")
+    say("== scale-rerun: \\Flagged added to one host1 message, rerun (state)")
+    s.host1.doveadm("flags", "add", "-u", "user1", "\\Flagged", "mailbox", "Big", "uid", "1")
+    f = _ferry(ctx, bin_, s, "user1", cwd, "rerun after 1 flag change", st)
+    rows.append(("rerun, 1 flag", count + 10, f))
+    check_same(ctx, s, ["Big"], "user1", "rerun after 1 flag change")
+
+    say("")
+    say("imapferry scale-rerun benchmark: one folder of %d small messages generated identically "
+        "into both servers' maildirs (host1 %s, host2 %s)"
+        % (count, s.host1.mail_location, s.host2.mail_location))
+    head = "%-18s %9s %8s %9s %10s %7s %9s %9s %9s" % (
+        "phase", "messages", "seconds", "peak MiB", "maxrss MiB", "B/msg", "cpu ferry",
+        "cpu host1", "cpu host2")
+    say(head)
+    say("-" * len(head))
+    for phase, n, r in rows:
+        say("%-18s %9d %8.2f %9.1f %10.1f %7.0f %9.2f %9.2f %9.2f"
+            % (phase, n, r.seconds, r.peak_mib, r.maxrss_mib, r.maxrss_mib * 1048576 / n,
+               r.client_cpu, r.cpu_h1, r.cpu_h2))
+    say("-" * len(head))
+    peak = max(r.maxrss_mib for _, _, r in rows)
+    say("target: peak <= 64 MiB in every phase at %d: %.1f MiB: %s"
+        % (count, peak, "met" if peak <= 64 else "MISSED"))
+    say("target: unchanged rerun <= 1 s: %.2f s, %.2f s: %s"
+        % (b.seconds, b2.seconds, "met" if max(b.seconds, b2.seconds) <= 1 else "MISSED"))
+    say("note: imapferry sends one STATUS per folder and side in both unchanged reruns; the "
+        "first one also pays")
+    say("Dovecot's maildir rescan of cur/ (a readdir of every file, cpu host1/host2): "
+        "Dovecot rescans when cur/ or")
+    say("dovecot-uidlist changed since its index, or changed within 1 s of its last sync "
+        "(MAILDIR_SYNC_SECS),")
+    say("as right after the pairing run or after new mail; sdbox/mdbox do not rescan")
+    say("note: 'rerun, 1 flag' should send the change through the state's UID map; a full "
+        "compare instead shows")
+    say("as seconds of 'cpu ferry' and a peak near the pairing run's (a folder listed in chunks "
+        "that kept no map)")
     return 0
 
 

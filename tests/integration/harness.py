@@ -45,6 +45,11 @@ extra_config="...") adds another private Dovecot with the layout and users of
 host1 or host2 (passwords follow the layout: h2pass1.. for layout host2).
 Added before start() it starts together with host1/host2, afterwards at
 once; it is stopped with the others and reachable as s["h2wrong"].
+
+Mail format: Servers(mail_format={"host2": "sdbox"}) (or Host(mail_format=))
+stores that host's mail as Dovecot's sdbox or mdbox instead of maildir (the
+scale benchmark: maildir's per-folder work grows with the folder). Folder
+names, separator and prefix stay those of the layout.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ LAYOUTS = {
     "host1": ("maildir:{mail}/%u:LAYOUT=fs", "/", ""),
     "host2": ("maildir:{mail}/%u", ".", "INBOX."),
 }
+MAIL_FORMATS = ("maildir", "sdbox", "mdbox")
 
 
 class HarnessError(RuntimeError):
@@ -293,7 +299,8 @@ class Host:
     """One private Dovecot instance. Created by Servers; usable on its own."""
 
     def __init__(self, name: str, root: str, tag: str, tls: TLSConfig | None = None,
-                 extra_config: str = "", layout: str | None = None):
+                 extra_config: str = "", layout: str | None = None,
+                 mail_format: str | None = None):
         layout = layout or name
         if layout not in LAYOUTS:
             raise ValueError(layout)
@@ -310,6 +317,12 @@ class Host:
         self.passwd_file = os.path.join(self.root, "passwd")
         self.instance = "imapferry-%s-%s" % (tag, name)
         tpl, self.sep, self.prefix = LAYOUTS[layout]
+        self.mail_format = mail_format or "maildir"
+        if self.mail_format not in MAIL_FORMATS:
+            raise ValueError(mail_format)
+        if self.mail_format != "maildir":
+            # dbox keeps its own fs layout; names still follow sep/prefix
+            tpl = "%s:{mail}/%%u" % self.mail_format
         self.mail_location = tpl.format(mail=self.mail_dir)
         self.port: int | None = None
         self.imaps_port: int | None = None
@@ -560,7 +573,7 @@ class Servers:
     def __init__(self, root: str | None = None, keep: bool | None = None,
                  tls: TLSConfig | None = None, extra_config: dict | None = None,
                  handle_signals: bool = True, tls1: TLSConfig | None = None,
-                 tls2: TLSConfig | None = None):
+                 tls2: TLSConfig | None = None, mail_format: dict | None = None):
         if keep is None:
             keep = os.environ.get("IMAPFERRY_KEEP_SERVERS", "") not in ("", "0")
         self.keep = keep or root is not None
@@ -575,10 +588,11 @@ class Servers:
         tag = "%d-%s" % (os.getpid(), os.path.basename(self.root))
         self._tag = tag
         extra_config = extra_config or {}
+        mail_format = mail_format or {}
         self.host1 = Host("host1", self.root, tag, tls1 if tls1 is not None else tls,
-                          extra_config.get("host1", ""))
+                          extra_config.get("host1", ""), mail_format=mail_format.get("host1"))
         self.host2 = Host("host2", self.root, tag, tls2 if tls2 is not None else tls,
-                          extra_config.get("host2", ""))
+                          extra_config.get("host2", ""), mail_format=mail_format.get("host2"))
         self.hosts = (self.host1, self.host2)
         self._handle_signals = handle_signals
         self._started = False
