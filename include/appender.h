@@ -46,8 +46,8 @@ int appender_one(mailimap *s, const char *mailbox, const struct msg_meta *m, int
 
 /* A command sent without waiting for its answer (*tag: its tag), and the
  * answer read later by appender_read, oldest command first; the answer's
- * untagged data stay in the session for the caller. A tagged BAD counts
- * as refused. Return as above. */
+ * untagged data stay in the session for the caller. A tagged BAD is
+ * MAILIMAP_ERROR_PROTOCOL, as for libetpan's commands. Return as above. */
 int appender_send(mailimap *s, const char *cmd, int *tag);
 int appender_read(mailimap *s, int tag, int *refused);
 

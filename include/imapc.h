@@ -21,6 +21,14 @@
 struct imapc;
 
 /* Strings are borrowed for the duration of imapc_open only. */
+/* A command sent whose answer is still to be read (see
+ * imapc_fetch_bodies_send and imapc_append_send). */
+struct imapc_ticket {
+    int tag;
+    size_t n;
+    const char *mailbox; /* borrowed, for the messages */
+};
+
 struct imapc_conf {
     const char *label; /* "host1" or "host2", used in every message */
     const char *host;
@@ -234,14 +242,6 @@ void imapc_body_free(char *data);
 struct imapc_body {
     char *data; /* NULL when the server did not return the message */
     size_t len;
-};
-
-/* A command sent whose answer is still to be read (see
- * imapc_fetch_bodies_send and imapc_append_send). */
-struct imapc_ticket {
-    int tag;
-    size_t n;
-    const char *mailbox; /* borrowed, for the messages */
 };
 
 /* BODY.PEEK[] of several messages in one UID FETCH, in two halves, so

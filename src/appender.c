@@ -254,11 +254,9 @@ int appender_read(mailimap *s, int tag, int *refused)
     s->imap_tag = tag;
     int r = mailimap_read_line(s) ? appender_answer(s, refused) : MAILIMAP_ERROR_STREAM;
     s->imap_tag = last;
-    if (r == MAILIMAP_ERROR_PROTOCOL) {
-        /* a tagged BAD, this command's only (see appender_pipeline) */
-        *refused = 1;
-        r = MAILIMAP_NO_ERROR;
-    }
+    /* A tagged BAD and an answer of another tag look the same here: either
+     * way the session cannot be trusted to be in step (MAILIMAP_ERROR_PROTOCOL
+     * stands, as for libetpan's own commands). */
     return r;
 }
 

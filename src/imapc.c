@@ -866,6 +866,14 @@ int imapc_status(struct imapc *c, const char *name, struct folder_status *out, s
  * buffer fills while the other is not reading. */
 #define STATUS_PIPELINE 50
 
+/* The items every STATUS asks (HIGHESTMODSEQ only where announced:
+ * elsewhere the whole STATUS would be BAD). */
+static const char *status_items(const struct imapc *c)
+{
+    return mailimap_has_condstore(c->s) ? " (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
+                                        : " (UIDVALIDITY UIDNEXT MESSAGES)";
+}
+
 /* One round of imapc_status_many: the names asked, where answers go. */
 struct status_many {
     struct imapc *c;
@@ -890,19 +898,26 @@ static int same_mailbox(const char *got, const char *want)
     }
 }
 
-static void status_one(void *ctx, size_t i, int refused)
+/* The answer to a STATUS of name just read: 1 when it is a full one about
+ * that folder (out filled). */
+static int status_answer(struct imapc *c, const char *name, int refused, struct folder_status *out)
 {
-    struct status_many *m = ctx;
-    struct mailimap_response_info *ri = m->c->s->imap_response_info;
+    struct mailimap_response_info *ri = c->s->imap_response_info;
     struct mailimap_mailbox_data_status *res = ri ? ri->rsp_status : NULL;
     if (ri)
         ri->rsp_status = NULL;
-    size_t k = i;
     /* Only an answer about the folder asked for counts. */
-    m->ok[k] = !refused && res && res->st_mailbox && same_mailbox(res->st_mailbox, m->names[k]) &&
-               status_convert(res, &m->out[k]) == 7;
+    int ok = !refused && res && res->st_mailbox && same_mailbox(res->st_mailbox, name) &&
+             status_convert(res, out) == 7;
     if (res)
         mailimap_mailbox_data_status_free(res);
+    return ok;
+}
+
+static void status_one(void *ctx, size_t i, int refused)
+{
+    struct status_many *m = ctx;
+    m->ok[i] = status_answer(m->c, m->names[i], refused, &m->out[i]);
 }
 
 /* A name that can go into a quoted string as it is. */
@@ -917,9 +932,7 @@ static int quotable(const char *name)
 int imapc_status_many(struct imapc *c, const char *const *names, size_t n,
                       struct folder_status *out, int *ok, struct status *st)
 {
-    const char *items = mailimap_has_condstore(c->s)
-                            ? " (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
-                            : " (UIDVALIDITY UIDNEXT MESSAGES)";
+    const char *items = status_items(c);
     for (size_t i = 0; i < n; i++) {
         ok[i] = 0;
         memset(&out[i], 0, sizeof out[i]);
