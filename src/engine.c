@@ -620,12 +620,6 @@ static void subtract_gone(const struct pairmap *pm, struct folder_result *res)
     res->only2 += pm->ngone;
 }
 
-static int cmp_gone_uid(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* --delete2 in an incremental run: the copies of host1's gone messages
  * are host2's only messages without a host1 counterpart (a state that
  * left any is not used with --delete2), so they are what a full
@@ -638,7 +632,7 @@ static int delete2_gone(const struct config *cfg, struct imapc *h2,
 {
     uint32_t *sorted = sbuf_xcalloc(pm->ngone + 1, sizeof *sorted);
     memcpy(sorted, pm->gone2, pm->ngone * sizeof *sorted);
-    qsort(sorted, pm->ngone, sizeof *sorted, cmp_gone_uid);
+    qsort(sorted, pm->ngone, sizeof *sorted, cmp_u32);
     struct delete_plan_host2 d = {.gone = sorted, .ngone = pm->ngone};
     return delete2_listed(cfg, h2, fp, d, (size_t)n2, rep, res, expunged, st);
 }
