@@ -224,6 +224,29 @@ def _expunge_first(s, user, folder):
         conn.logout()
 
 
+def _reruns(ctx, bin_, s, cwd, st, count, rows, phase):
+    """Two unchanged reruns (returned), then one after 10 new messages on host1,
+    as rows.
+    The first rerun may pay Dovecot's maildir rescan of host1 (see the note
+    printed at the end); the second shows the rerun against settled servers."""
+    unchanged = []
+    for label in ("unchanged rerun", "unchanged rerun 2"):
+        ctx.say("== %s: %s (state)" % (phase, label))
+        r = _ferry(ctx, bin_, s, "user1", cwd, label, st)
+        if r.messages != 0:
+            raise ctx.BenchError("%s transferred %d" % (label, r.messages))
+        rows.append((label, count, r))
+        unchanged.append(r)
+    ctx.say("== %s: 10 new messages on host1, rerun (state)" % phase)
+    _append_new(s, "user1", "Big", 10, "new10")
+    c = _ferry(ctx, bin_, s, "user1", cwd, "rerun after 10 new", st)
+    if c.messages != 10:
+        raise ctx.BenchError("rerun after 10 new transferred %d" % c.messages)
+    check_same(ctx, s, ["Big"], "user1", "rerun after 10 new")
+    rows.append(("rerun, 10 new", count + 10, c))
+    return unchanged
+
+
 def _ids_of(host, user, mailbox) -> collections.Counter:
     """Message-IDs of one folder, as doveadm on the server sees them."""
     return collections.Counter(k[0] for k in server_view(host, user, mailbox).elements())
@@ -268,24 +291,7 @@ def run_scale(ctx, bin_, s, cwd, count: int, with_mbsync: bool = False) -> int:
         raise ctx.BenchError("first copy transferred %d of %d" % (a.messages, count))
     check_same(ctx, s, ["Big"], "user1", "first copy")
     rows.append(("first copy", count, a))
-    say("== scale: unchanged rerun (state)")
-    b = _ferry(ctx, bin_, s, "user1", cwd, "unchanged rerun", st1)
-    if b.messages != 0:
-        raise ctx.BenchError("unchanged rerun transferred %d" % b.messages)
-    rows.append(("unchanged rerun", count, b))
-    # The first rerun may pay Dovecot's maildir rescan of host1 (see the note
-    # printed below); the second shows the rerun against settled servers.
-    b2 = _ferry(ctx, bin_, s, "user1", cwd, "unchanged rerun 2", st1)
-    if b2.messages != 0:
-        raise ctx.BenchError("unchanged rerun 2 transferred %d" % b2.messages)
-    rows.append(("unchanged rerun 2", count, b2))
-    say("== scale: 10 new messages on host1, rerun (state)")
-    _append_new(s, "user1", "Big", 10, "new10")
-    c = _ferry(ctx, bin_, s, "user1", cwd, "rerun after 10 new", st1)
-    if c.messages != 10:
-        raise ctx.BenchError("rerun after 10 new transferred %d" % c.messages)
-    check_same(ctx, s, ["Big"], "user1", "rerun after 10 new")
-    rows.append(("rerun, 10 new", count + 10, c))
+    b, b2 = _reruns(ctx, bin_, s, cwd, st1, count, rows, "scale")
     say("== scale: 1 message expunged on host1, rerun (state; QRESYNC's VANISHED)")
     _expunge_first(s, "user1", "Big")
     e = _ferry(ctx, bin_, s, "user1", cwd, "rerun after 1 expunged", st1)
@@ -378,23 +384,7 @@ def run_scale_rerun(ctx, bin_, s, cwd, count: int) -> int:
         raise ctx.BenchError("pairing run transferred %d, checked %d of %d"
                              % (a.messages, a.checked, count))
     rows.append(("pairing run", count, a))
-    say("== scale-rerun: unchanged rerun (state)")
-    b = _ferry(ctx, bin_, s, "user1", cwd, "unchanged rerun", st)
-    if b.messages != 0:
-        raise ctx.BenchError("unchanged rerun transferred %d" % b.messages)
-    rows.append(("unchanged rerun", count, b))
-    say("== scale-rerun: unchanged rerun again (state)")
-    b2 = _ferry(ctx, bin_, s, "user1", cwd, "unchanged rerun 2", st)
-    if b2.messages != 0:
-        raise ctx.BenchError("unchanged rerun transferred %d" % b2.messages)
-    rows.append(("unchanged rerun 2", count, b2))
-    say("== scale-rerun: 10 new messages on host1, rerun (state)")
-    _append_new(s, "user1", "Big", 10, "new10")
-    c = _ferry(ctx, bin_, s, "user1", cwd, "rerun after 10 new", st)
-    if c.messages != 10:
-        raise ctx.BenchError("rerun after 10 new transferred %d" % c.messages)
-    rows.append(("rerun, 10 new", count + 10, c))
-    check_same(ctx, s, ["Big"], "user1", "rerun after 10 new")
+    b, b2 = _reruns(ctx, bin_, s, cwd, st, count, rows, "scale-rerun")
     say("== scale-rerun: \\Flagged added to one host1 message, rerun (state)")
     s.host1.doveadm("flags", "add", "-u", "user1", "\\Flagged", "mailbox", "Big", "uid", "1")
     f = _ferry(ctx, bin_, s, "user1", cwd, "rerun after 1 flag change", st)
