@@ -226,7 +226,9 @@ def justverify_streams_big_messages(s):
     v = verify_stats(r.stdout)
     check(v["messages checked"] == 2 and v["differences"] == 0, "want 0 differences: %r" % v, r)
     peak = float(re.search(r"^Peak memory\s*:\s*([\d.]+) MiB", r.stdout, re.M).group(1))
-    check(peak < 20, "--justverify held %.1f MiB for 24 MB messages" % peak, r)
+    # One message held whole would add its 24 MB; the sanitizer build's
+    # baseline alone is about 20 MiB.
+    check(peak < 22, "--justverify held %.1f MiB for 24 MB messages" % peak, r)
 
 
 @test
