@@ -9,8 +9,8 @@
  * main thread plays one host1 session in plaintext: imapc_open (greeting,
  * CAPABILITY, LOGIN, CAPABILITY, NAMESPACE), imapc_list (LIST, LSUB), EXAMINE
  * of the first selectable folder (or INBOX), imapc_fetch_meta for the
- * announced EXISTS and imapc_fetch_bodies for at most 8 UIDs, then
- * imapc_close (LOGOUT). libetpan tags commands 1, 2, 3...; the seeds in
+ * announced EXISTS and one body FETCH (imapc_fetch_bodies_send and _recv)
+ * for at most 8 UIDs, then imapc_close (LOGOUT). libetpan tags commands 1, 2, 3...; the seeds in
  * corpus/response answer each with its tag. Flag rules and
  * --idatefromheader are on, so the metadata goes through flagrule and
  * hdrdate too.
@@ -164,9 +164,12 @@ static void session(void)
             size_t nb = nm < MAX_BODIES ? nm : MAX_BODIES;
             for (size_t i = 0; i < nb; i++)
                 uids[i] = m[i].uid;
-            if (imapc_fetch_bodies(c, uids, nb, bodies, &st) == 0)
-                for (size_t i = 0; i < nb; i++)
-                    imapc_body_free(bodies[i].data);
+            struct imapc_ticket t;
+            memset(bodies, 0, sizeof bodies);
+            if (imapc_fetch_bodies_send(c, uids, nb, &t, &st) == 0)
+                imapc_fetch_bodies_recv(c, &t, uids, nb, bodies, NULL, 0, NULL, &st);
+            for (size_t i = 0; i < nb; i++)
+                imapc_body_free(bodies[i].data);
         }
         imapc_meta_free(m, nm);
         imapc_folders_free(f, nf);
