@@ -14,8 +14,10 @@ import re
 import socket
 import threading
 
+from loopserver import LoopbackServer
 
-class FakeImapd:
+
+class FakeImapd(LoopbackServer):
     def __init__(self, caps="IMAP4rev1 AUTH=XOAUTH2 SASL-IR", user="user1", token="tok-123",
                  password=None, starttls_inject=False):
         self.caps, self.user, self.token, self.password = caps, user, token, password
@@ -23,22 +25,7 @@ class FakeImapd:
         # the response injection of CVE-2020-15953.
         self.starttls_inject = starttls_inject
         self.lines = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def close(self):
-        self.sock.close()
-
-    def _serve(self):
-        try:
-            while True:
-                c, _ = self.sock.accept()
-                threading.Thread(target=self._session, args=(c,), daemon=True).start()
-        except OSError:
-            pass
+        self.listen(4)
 
     def _session(self, c):
         f = c.makefile("rwb", buffering=0)
@@ -107,7 +94,7 @@ def _astrings(text):
     return out
 
 
-class ProxyAuthImapd:
+class ProxyAuthImapd(LoopbackServer):
     """LOGIN admin/admin_password, then PROXYAUTH USER: the session becomes
     USER's on the Dovecot at upstream_port (logged in with passwords[USER]).
     A PROXYAUTH for a user not in `passwords` gets NO. .proxied lists the
@@ -117,22 +104,7 @@ class ProxyAuthImapd:
         self.upstream_port, self.passwords = upstream_port, passwords
         self.admin, self.admin_password = admin, admin_password
         self.proxied, self.logins, self.lines = [], [], []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def close(self):
-        self.sock.close()
-
-    def _serve(self):
-        try:
-            while True:
-                c, _ = self.sock.accept()
-                threading.Thread(target=self._session, args=(c,), daemon=True).start()
-        except OSError:
-            pass
+        self.listen(8)
 
     def _upstream(self, user):
         u = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30)

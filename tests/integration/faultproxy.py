@@ -8,36 +8,26 @@ untouched. .connections counts the connections seen."""
 import socket
 import threading
 
+from loopserver import LoopbackServer
 
-class FaultProxy:
+
+class FaultProxy(LoopbackServer):
     def __init__(self, target_port, cut_up=None, cut_down=None):
         self.target_port = target_port
         self.cut_up, self.cut_down = cut_up, cut_down
         self.connections = 0
         self.cuts = 0
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.listen(16)
 
-    def close(self):
-        self.sock.close()
-
-    def _accept(self):
-        try:
-            while True:
-                client, _ = self.sock.accept()
-                self.connections += 1
-                first = self.connections == 1
-                server = socket.create_connection(("127.0.0.1", self.target_port))
-                conn = {"closed": False}
-                limits = (self.cut_up if first else None, self.cut_down if first else None)
-                for src, dst, limit in ((client, server, limits[0]), (server, client, limits[1])):
-                    threading.Thread(target=self._pump, args=(src, dst, limit, client, server,
-                                                               conn), daemon=True).start()
-        except OSError:
-            pass
+    def _accepted(self, client):
+        self.connections += 1
+        first = self.connections == 1
+        server = socket.create_connection(("127.0.0.1", self.target_port))
+        conn = {"closed": False}
+        limits = (self.cut_up if first else None, self.cut_down if first else None)
+        for src, dst, limit in ((client, server, limits[0]), (server, client, limits[1])):
+            threading.Thread(target=self._pump, args=(src, dst, limit, client, server, conn),
+                             daemon=True).start()
 
     def _cut(self, client, server, conn):
         if not conn["closed"]:

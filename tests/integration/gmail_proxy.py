@@ -11,6 +11,8 @@ import re
 import socket
 import threading
 
+from loopserver import LoopbackServer
+
 LITERAL = re.compile(rb"\{(\d+)\+?\}\r\n$")
 ATOM_OK = re.compile(r"^\\?[A-Za-z0-9_$.\-/]+$")
 
@@ -73,28 +75,13 @@ def _folder(rest):
     return rest.split()[0]
 
 
-class GmailProxy:
+class GmailProxy(LoopbackServer):
     def __init__(self, upstream_port):
         self.upstream_port = upstream_port
         self.labels = {}
         self.stores = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
         self.mu = threading.Lock()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def close(self):
-        self.sock.close()
-
-    def _serve(self):
-        try:
-            while True:
-                c, _ = self.sock.accept()
-                threading.Thread(target=self._session, args=(c,), daemon=True).start()
-        except OSError:
-            pass
+        self.listen(16)
 
     def _session(self, c):
         u = socket.create_connection(("127.0.0.1", self.upstream_port))

@@ -33,6 +33,8 @@ import re
 import socket
 import threading
 
+from loopserver import LoopbackServer
+
 CRLF = b"\r\n"
 
 
@@ -200,7 +202,7 @@ def parse_set(s, top):
     return sorted(out)
 
 
-class HostileImapd:
+class HostileImapd(LoopbackServer):
     def __init__(self, folders, user="user1", password="h1pass1",
                  caps="IMAP4rev1 LITERAL+ NAMESPACE", greeting=None, hooks=None):
         self.folders = list(folders)
@@ -212,20 +214,9 @@ class HostileImapd:
         self.connections = 0
         self.state = {}          # scratch space for hooks (e.g. "already misbehaved")
         self.lock = threading.Lock()
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.listen(8)
 
     # ------------------------------------------------------------------
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
     def __enter__(self):
         return self
 
@@ -251,16 +242,11 @@ class HostileImapd:
         return out
 
     # ------------------------------------------------------------------
-    def _serve(self):
-        try:
-            while True:
-                c, _ = self.sock.accept()
-                with self.lock:
-                    self.connections += 1
-                    no = self.connections
-                threading.Thread(target=self._session, args=(c, no), daemon=True).start()
-        except OSError:
-            pass
+    def _accepted(self, c):
+        with self.lock:
+            self.connections += 1
+            no = self.connections
+        threading.Thread(target=self._session, args=(c, no), daemon=True).start()
 
     def _session(self, c, no):
         s = Session(self, c, no)

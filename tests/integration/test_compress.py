@@ -20,11 +20,9 @@ import os
 import random
 import re
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zlib
 
@@ -37,6 +35,7 @@ import tlscerts  # noqa: E402
 from harness import Servers, TLSConfig  # noqa: E402
 from itest import check, test  # noqa: E402
 from latencyproxy import LatencyProxy  # noqa: E402
+from loopserver import LoopbackServer  # noqa: E402
 
 USER = "user1"
 SEED, COUNT = 16, 30
@@ -54,7 +53,7 @@ MEASURED = {}   # wire bytes per run: "on" / "off"
 # a proxy that counts what passes
 # --------------------------------------------------------------------------
 
-class ScriptedServer:
+class ScriptedServer(LoopbackServer):
     """Greets with COMPRESS=DEFLATE, accepts any LOGIN, and answers
     COMPRESS DEFLATE as `mode` says:
       no / bad   refuse; later commands are answered in plaintext
@@ -67,15 +66,8 @@ class ScriptedServer:
     def __init__(self, mode, bomb_mib=0):
         self.mode, self.bomb_mib = mode, bomb_mib
         self.lines = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
         self.bomb = self._make_bomb() if mode == "bomb" else b""
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def close(self):
-        self.sock.close()
+        self.listen(8)
 
     def _make_bomb(self):
         """"* OK " and bomb_mib MiB of "a". The MiB is compressed once and
@@ -86,14 +78,6 @@ class ScriptedServer:
         head = c.compress(b"* OK ") + c.flush(zlib.Z_SYNC_FLUSH)
         mib = c.compress(b"a" * (1 << 20)) + c.flush(zlib.Z_SYNC_FLUSH)
         return head + mib * self.bomb_mib
-
-    def _serve(self):
-        try:
-            while True:
-                conn, _ = self.sock.accept()
-                threading.Thread(target=self._session, args=(conn,), daemon=True).start()
-        except OSError:
-            pass
 
     def _session(self, conn):
         f = conn.makefile("rwb", buffering=0)

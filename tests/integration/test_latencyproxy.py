@@ -30,6 +30,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from latencyproxy import LatencyProxy  # noqa: E402
+from loopserver import LoopbackServer  # noqa: E402
 
 DELAY_MS = 100
 RTT = 2 * DELAY_MS / 1000.0
@@ -49,26 +50,14 @@ def check(name: str, cond: bool, detail="") -> None:
         print("FAIL %s %s" % (name, detail), flush=True)
 
 
-class EchoServer:
+class EchoServer(LoopbackServer):
     """Echoes every byte back; counts connections; records EOFs seen."""
 
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
         self.eofs = []  # first bytes of each connection that saw the client's EOF
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.listen(16)
 
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._echo, args=(c,), daemon=True).start()
-
-    def _echo(self, c):
+    def _session(self, c):
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         first = b""
         try:
@@ -82,9 +71,6 @@ class EchoServer:
         except OSError:
             pass
         c.close()
-
-    def close(self):
-        self.sock.close()
 
 
 def connect(port):

@@ -8,7 +8,6 @@ Usage: test_options.py --bin path/to/imapferry
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus  # noqa: E402
 import fake_imapd  # noqa: E402
 import itest  # noqa: E402
+from loopserver import LoopbackServer  # noqa: E402
 import oracle  # noqa: E402
 from itest import check, ferry_args, identical, run_ferry, snap, stat, test  # noqa: E402
 
@@ -33,30 +33,21 @@ def log_size(host):
     return os.path.getsize(host.log_path)
 
 
-class SilentServer:
+class SilentServer(LoopbackServer):
     """Accepts connections and never answers: a host2 that hangs at the
     greeting, so a run stays alive long enough to be inspected."""
 
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
         self.connected = threading.Event()
         self.conns = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.listen(8)
 
-    def _accept(self):
-        try:
-            while True:
-                c, _ = self.sock.accept()
-                self.conns.append(c)
-                self.connected.set()
-        except OSError:
-            pass
+    def _accepted(self, c):
+        self.conns.append(c)
+        self.connected.set()
 
     def close(self):
-        self.sock.close()
+        LoopbackServer.close(self)
         for c in self.conns:
             c.close()
 
