@@ -268,7 +268,7 @@ int imapc_fetch_bodies_recv(struct imapc *c, const struct imapc_ticket *ticket,
 int imapc_fetch_digests(struct imapc *c, const uint32_t *uids, size_t n, unsigned char (*out)[32],
                         struct status *st);
 
-/* Whether imapc_append_batch can send several messages in one command
+/* Whether imapc_append_send can send several messages in one command
  * (LITERAL+ and MULTIAPPEND), or one message without waiting for the
  * server's continuation (LITERAL+ alone). */
 int imapc_can_batch(const struct imapc *c, size_t *max_per_command);
@@ -277,17 +277,13 @@ int imapc_can_batch(const struct imapc *c, size_t *max_per_command);
  * MULTIAPPEND with non-synchronising literals (RFC 3502, RFC 7888). The
  * bytes go out exactly as fetched. MULTIAPPEND is all-or-nothing, so on a
  * NO nothing was stored and the caller can retry one by one. Only for
- * servers where imapc_can_batch is true; bodies must not contain NUL. */
-int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_meta *const *m,
-                       const struct imapc_body *bodies, size_t n, int keywords_ok,
-                       struct status *st);
-
-/* imapc_append_batch in two halves, so that the next batch goes out
- * before this one's answer is back (over a slow network a batch then
- * costs its bytes, not a round trip): _send fills *ticket; each ticket is
- * then given to imapc_append_wait once, oldest first, and after it
- * imapc_appended_uids tells that batch's UIDs. A failed _send has lost the
- * session (as has a failed wait with status_lost). */
+ * servers where imapc_can_batch is true; bodies must not contain NUL. In
+ * two halves, so that the next batch goes out before this one's answer is
+ * back (over a slow network a batch then costs its bytes, not a round
+ * trip): _send fills *ticket; each ticket is then given to
+ * imapc_append_wait once, oldest first, and after it imapc_appended_uids
+ * tells that batch's UIDs. A failed _send has lost the session (as has a
+ * failed wait with status_lost). */
 int imapc_append_send(struct imapc *c, const char *mailbox, const struct msg_meta *const *m,
                       const struct imapc_body *bodies, size_t n, int keywords_ok,
                       struct imapc_ticket *ticket, struct status *st);
@@ -298,7 +294,7 @@ int imapc_append(struct imapc *c, const char *mailbox, const struct msg_meta *m,
                  const char *data, size_t len, struct status *st);
 
 /* host2's UIDs for the messages of the last successful imapc_append or
- * imapc_append_batch, in the order sent (APPENDUID, RFC 4315): their
+ * imapc_append_wait, in the order sent (APPENDUID, RFC 4315): their
  * count, or 0 when the server gave none (no UIDPLUS). *uids is valid
  * until the next APPEND on c. */
 size_t imapc_appended_uids(const struct imapc *c, uint32_t *validity, const uint32_t **uids);

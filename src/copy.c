@@ -108,6 +108,26 @@ static int append_each(struct batch *b, const struct msg_meta *const *m,
     return 0;
 }
 
+/* The answer to a batch sent (imapc_append_send), counted: *refused set when the server stored none
+ * of it (the caller retries those one by one once nothing else is in
+ * flight). -1: the session is lost. */
+static int answered(struct batch *b, const struct msg_meta *const *m, const struct imapc_body *body,
+                    size_t n, const struct imapc_ticket *t, int *refused, struct status *st)
+{
+    *refused = 0;
+    if (imapc_append_wait(b->h2, t, st) < 0) {
+        if (status_lost(st))
+            return -1;
+        after(b, m, n, 0);
+        *refused = 1;
+        return 0;
+    }
+    after(b, m, n, 1);
+    for (size_t j = 0; j < n; j++)
+        done(b, m[j], body[j].len);
+    return 0;
+}
+
 static int append_batch(struct batch *b, const struct msg_meta *const *m,
                         const struct imapc_body *body, size_t n, struct status *st)
 {
@@ -128,19 +148,15 @@ static int append_batch(struct batch *b, const struct msg_meta *const *m,
         while (i + k < n && k < per && !memchr(body[i + k].data, '\0', body[i + k].len))
             k++;
         before(b, m + i, k);
-        if (imapc_append_batch(b->h2, b->mailbox, m + i, body + i, k, b->keywords_ok, st) < 0) {
-            if (status_lost(st))
-                return -1;
-            after(b, m + i, k, 0);
-            /* MULTIAPPEND stores all or nothing: retry one by one to keep the
-             * good ones and name the bad one. */
-            if (append_each(b, m + i, body + i, k, st) < 0)
-                return -1;
-        } else {
-            after(b, m + i, k, 1);
-            for (size_t j = 0; j < k; j++)
-                done(b, m[i + j], body[i + j].len);
-        }
+        struct imapc_ticket t;
+        int refused = 0;
+        if (imapc_append_send(b->h2, b->mailbox, m + i, body + i, k, b->keywords_ok, &t, st) < 0 ||
+            answered(b, m + i, body + i, k, &t, &refused, st) < 0)
+            return -1;
+        /* MULTIAPPEND stores all or nothing: retry one by one to keep the
+         * good ones and name the bad one. */
+        if (refused && append_each(b, m + i, body + i, k, st) < 0)
+            return -1;
         i += k;
     }
     return 0;
@@ -159,27 +175,6 @@ static int can_pipeline(const struct batch *b, const struct imapc_body *body, si
         if (memchr(body[i].data, '\0', body[i].len))
             return 0;
     return 1;
-}
-
-/* The answer to a batch sent ahead (imapc_append_send), counted as
- * append_batch counts its own: *refused set when the server stored none
- * of it (the caller retries those one by one once nothing else is in
- * flight). -1: the session is lost. */
-static int answered(struct batch *b, const struct msg_meta *const *m, const struct imapc_body *body,
-                    size_t n, const struct imapc_ticket *t, int *refused, struct status *st)
-{
-    *refused = 0;
-    if (imapc_append_wait(b->h2, t, st) < 0) {
-        if (status_lost(st))
-            return -1;
-        after(b, m, n, 0);
-        *refused = 1;
-        return 0;
-    }
-    after(b, m, n, 1);
-    for (size_t j = 0; j < n; j++)
-        done(b, m[j], body[j].len);
-    return 0;
 }
 
 /* One batch as the fetcher hands it over. Failures of single messages are

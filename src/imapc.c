@@ -2322,16 +2322,6 @@ static int appended(struct imapc *c, int r, int refused, const char *mailbox, si
     return 0;
 }
 
-int imapc_append_batch(struct imapc *c, const char *mailbox, const struct msg_meta *const *m,
-                       const struct imapc_body *bodies, size_t n, int keywords_ok,
-                       struct status *st)
-{
-    struct imapc_ticket t;
-    if (imapc_append_send(c, mailbox, m, bodies, n, keywords_ok, &t, st) < 0)
-        return -1;
-    return imapc_append_wait(c, &t, st);
-}
-
 int imapc_append_send(struct imapc *c, const char *mailbox, const struct msg_meta *const *m,
                       const struct imapc_body *bodies, size_t n, int keywords_ok,
                       struct imapc_ticket *ticket, struct status *st)
