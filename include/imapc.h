@@ -145,16 +145,25 @@ int imapc_status_many(struct imapc *c, const char *const *names, size_t n,
                       struct folder_status *out, int *ok, struct status *st);
 
 int imapc_create(struct imapc *c, const char *name, struct status *st);
-/* CREATE (where create[i]) and then SUBSCRIBE (where subscribe[i]) of
- * many folders, sent back to back in rounds of a few dozen commands: a
- * few round trips for all. done[i] gets IMAPC_CREATED (made, or there
- * already) and IMAPC_SUBSCRIBED as they succeeded; a refusal or a name
- * that needs a literal leaves the bit unset (use imapc_create and
- * imapc_subscribe for those). Fails only when the session is lost. */
+/* What imapc_prepare_many does to folder i: todo[i] holds IMAPC_DO_*
+ * bits, and the commands go in this order (a STATUS after the CREATE of
+ * a folder finds it there: a server runs a CREATE before it reads on). */
+#define IMAPC_DO_CREATE 1u
+#define IMAPC_DO_SUBSCRIBE 2u
+#define IMAPC_DO_STATUS 4u
+/* done[i] gets IMAPC_CREATED (made, or there already), IMAPC_SUBSCRIBED and
+ * IMAPC_STATUSED (out[i] holds a full answer about names[i]) as they
+ * succeeded. */
 #define IMAPC_CREATED 1
 #define IMAPC_SUBSCRIBED 2
-int imapc_create_many(struct imapc *c, const char *const *names, const int *create,
-                      const int *subscribe, size_t n, int *done, struct status *st);
+#define IMAPC_STATUSED 4
+/* CREATE, SUBSCRIBE and STATUS of many folders, sent back to back in
+ * rounds of a few dozen commands: a few round trips for all. A refusal or
+ * a name that needs a literal leaves the bit unset (use imapc_create,
+ * imapc_subscribe and imapc_status for those). Fails only when the session
+ * is lost. out is written only where todo[i] asks a STATUS. */
+int imapc_prepare_many(struct imapc *c, const char *const *names, const unsigned *todo, size_t n,
+                       int *done, struct folder_status *out, struct status *st);
 int imapc_subscribe(struct imapc *c, const char *name, struct status *st);
 
 struct imapc_box {

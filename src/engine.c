@@ -1620,12 +1620,14 @@ static void side_conf(const struct config *c, int side, struct imapc_conf *out)
 }
 
 /* Connects and logs in one side with the run's per-session settings. */
-static int connect_side(const struct config *cfg, int i, int namespace_later, struct imapc **h,
-                        struct status *st)
+static int connect_side(const struct config *cfg, int i, int namespace_later, int no_qresync,
+                        struct imapc **h, struct status *st)
 {
     struct imapc_conf ic;
     side_conf(cfg, i, &ic);
     ic.namespace_later = namespace_later;
+    if (no_qresync)
+        ic.qresync = 0;
     if (oauthrefresh_open(&cfg->side[i], &ic, h, st) < 0)
         return -1;
     if (i == 0) {
@@ -1662,7 +1664,7 @@ static void say_logged_in(const struct config *cfg, int i, struct imapc *h)
 static int open_side(const struct config *cfg, int i, struct imapc **h, struct status *st)
 {
     warn_insecure(cfg, i);
-    if (connect_side(cfg, i, 0, h, st) < 0)
+    if (connect_side(cfg, i, 0, 0, h, st) < 0)
         return -1;
     say_logged_in(cfg, i, *h);
     return 0;
@@ -1682,10 +1684,42 @@ static void both_sides(void *(*fn)(void *), void *side1, void *side2)
         fn(side2);
 }
 
+/* The run's own logins, for the workers started before them (engine_run):
+ * a worker connects once both of the run's sessions are logged in, so a
+ * wrong password is tried once, and a server that counts sessions has let
+ * the run's own in first. */
+struct login_gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int state[2]; /* 0: not yet, 1: logged in, -1: failed */
+};
+
+static void gate_set(struct login_gate *g, int side, int state)
+{
+    pthread_mutex_lock(&g->mu);
+    g->state[side] = state;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* 1 once both of the run's sessions are logged in, -1 when one failed. */
+static int gate_wait(struct login_gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    while (g->state[0] == 0 || g->state[1] == 0)
+        pthread_cond_wait(&g->cv, &g->mu);
+    int state = g->state[0] < 0 || g->state[1] < 0 ? -1 : 1;
+    pthread_mutex_unlock(&g->mu);
+    return state;
+}
+
 struct opening {
     const struct config *cfg;
     int side, list;
     int worker; /* a worker's session: its namespace is never looked at */
+    /* The run's session: says how its login went. A worker's: waits for
+     * that (and needs no QRESYNC: it was started for a run without state). */
+    struct login_gate *gate;
     struct imapc *h;
     struct folder *f;
     size_t nf;
@@ -1696,7 +1730,17 @@ struct opening {
 static void *open_one(void *arg)
 {
     struct opening *o = arg;
-    o->rc = connect_side(o->cfg, o->side, o->list ? 1 : o->worker ? 2 : 0, &o->h, &o->st);
+    if (o->worker && o->gate && gate_wait(o->gate) < 0) {
+        o->rc = status_set(&o->st, STATUS_INTERNAL, "the run's login failed");
+        return NULL;
+    }
+    o->rc = connect_side(o->cfg, o->side,
+                         o->list     ? 1
+                         : o->worker ? 2
+                                     : 0,
+                         o->worker && o->gate != NULL, &o->h, &o->st);
+    if (!o->worker && o->gate)
+        gate_set(o->gate, o->side, o->rc == 0 ? 1 : -1);
     if (o->rc == 0 && o->list)
         o->rc = imapc_list(o->h, &o->f, &o->nf, &o->st);
     return NULL;
@@ -1707,10 +1751,10 @@ static void *open_one(void *arg)
  * CAPABILITY, NAMESPACE). host1's failure is the one reported when both
  * fail, as when they were opened in turn. */
 static int open_both(const struct config *cfg, struct imapc **h, int list, struct folder **f,
-                     size_t *nf, struct status *st)
+                     size_t *nf, struct login_gate *gate, struct status *st)
 {
-    struct opening o[2] = {{.cfg = cfg, .side = 0, .list = list},
-                           {.cfg = cfg, .side = 1, .list = list}};
+    struct opening o[2] = {{.cfg = cfg, .side = 0, .list = list, .gate = gate},
+                           {.cfg = cfg, .side = 1, .list = list, .gate = gate}};
     warn_insecure(cfg, 0);
     warn_insecure(cfg, 1);
     both_sides(open_one, &o[0], &o[1]);
@@ -1840,61 +1884,82 @@ static int sync_folder_tries(const struct config *cfg, struct imapc **h,
     }
 }
 
-/* One side's share of prefetch_status. */
-struct asking {
+/* One side's share of prepare_folders. */
+struct preparing {
     struct imapc *h;
     const char **names;
-    size_t n;
+    unsigned *todo;
+    size_t *pair; /* the plan's pair of each name */
+    int *done;
     struct folder_status *got;
-    int *ok;
+    size_t n;
     struct status st;
     int rc;
 };
 
-static void *ask_status(void *arg)
+static void *prepare_side(void *arg)
 {
-    struct asking *a = arg;
+    struct preparing *a = arg;
     status_clear(&a->st);
-    a->rc = imapc_status_many(a->h, a->names, a->n, a->got, a->ok, &a->st);
+    a->rc = a->n ? imapc_prepare_many(a->h, a->names, a->todo, a->n, a->done, a->got, &a->st) : 0;
     return NULL;
 }
 
-/* With state, every folder pair starts with both sides' STATUS: asked
- * here for all pairs at once, a few round trips in all instead of two per
- * folder. Pairs merged into one host2 folder are left out (each one's
- * sync changes what the next one sees), as are folders still to create.
- * Without state but with several workers, host1's alone is asked: its
- * message counts put the biggest folders first (job_order). */
-static int prefetch_status(const struct config *cfg, struct imapc **h,
-                           const struct folder_plan *plan, struct prefetched **out,
-                           struct status *st)
+static void preparing_add(struct preparing *a, const char *name, unsigned todo, size_t pair)
+{
+    a->names[a->n] = name;
+    a->todo[a->n] = todo;
+    a->pair[a->n++] = pair;
+}
+
+/* Before the folder loop, all at once: a round trip or two in all instead
+ * of a few per folder, host1's and host2's at the same time.
+ * - host2's folders the run will create (and subscribe). Not when the run
+ *   may stop before a folder's turn (--exitwhenover, --maxbytesafter) or
+ *   skip it (--skipemptyfolders): such a folder must stay uncreated. A
+ *   refusal leaves the pair to try again in its turn, which reports it.
+ * - With state, both sides' STATUS, with which every folder pair starts
+ *   (*out). Pairs merged into one host2 folder are left out (each one's
+ *   sync changes what the next one sees), as are folders left to create.
+ *   Without state but with several workers, host1's alone: its message
+ *   counts put the biggest folders first (job_order). */
+static int prepare_folders(const struct config *cfg, struct imapc **h, struct folder_plan *plan,
+                           struct prefetched **out, struct status *st)
 {
     *out = NULL;
+    size_t n = plan->npairs;
+    int create = !cfg->dry && !cfg->exitwhenover && !cfg->maxbytesafter && !cfg->skipemptyfolders;
     int host1_only = cfg->statepath == NULL;
-    if ((host1_only && (cfg->workers < 2 || cfg->dry)) || cfg->justfolders || plan->npairs == 0)
-        return 0;
-    size_t n = plan->npairs, k = 0;
-    struct prefetched *pre = sbuf_xcalloc(n, sizeof *pre);
-    size_t *idx = sbuf_xcalloc(n, sizeof *idx);
-    int *ok[2] = {sbuf_xcalloc(n, sizeof(int)), sbuf_xcalloc(n, sizeof(int))};
+    int status = !(host1_only && (cfg->workers < 2 || cfg->dry)) && !cfg->justfolders;
+    struct preparing a[2];
+    for (int side = 0; side < 2; side++) {
+        a[side] = (struct preparing){.h = h[side]};
+        a[side].names = sbuf_xcalloc(n + 1, sizeof *a[side].names);
+        a[side].todo = sbuf_xcalloc(n + 1, sizeof *a[side].todo);
+        a[side].pair = sbuf_xcalloc(n + 1, sizeof *a[side].pair);
+        a[side].done = sbuf_xcalloc(n + 1, sizeof *a[side].done);
+        a[side].got = sbuf_xcalloc(n + 1, sizeof *a[side].got);
+    }
     for (size_t i = 0; i < n; i++) {
         const struct folder_plan_pair *p = &plan->pairs[i];
+        if (!sendable_name(p->name1) || !sendable_name(p->name2))
+            continue;
+        unsigned todo2 = 0;
+        if (create && p->leader == i && (p->create == 1 || p->subscribe) && seven_bit(p->name2))
+            todo2 =
+                (p->create == 1 ? IMAPC_DO_CREATE : 0) | (p->subscribe ? IMAPC_DO_SUBSCRIBE : 0);
         int alone = p->leader == i;
         for (size_t j = i + 1; j < n && alone; j++)
             alone = plan->pairs[j].leader != i;
-        if (alone && p->create != 1 && sendable_name(p->name1) && sendable_name(p->name2))
-            idx[k++] = i;
+        if (status && alone && (p->create != 1 || (todo2 & IMAPC_DO_CREATE))) {
+            preparing_add(&a[0], p->name1, IMAPC_DO_STATUS, i);
+            if (!host1_only)
+                todo2 |= IMAPC_DO_STATUS;
+        }
+        if (todo2)
+            preparing_add(&a[1], p->name2, todo2, i);
     }
-    /* Both sides at once, host2's in a thread of its own. */
-    struct asking a[2];
-    for (int side = 0; side < 2; side++) {
-        a[side] = (struct asking){.h = h[side], .n = side && host1_only ? 0 : k, .ok = ok[side]};
-        a[side].names = sbuf_xcalloc(k + 1, sizeof *a[side].names);
-        a[side].got = sbuf_xcalloc(k + 1, sizeof *a[side].got);
-        for (size_t j = 0; j < k; j++)
-            a[side].names[j] = side == 0 ? plan->pairs[idx[j]].name1 : plan->pairs[idx[j]].name2;
-    }
-    both_sides(ask_status, &a[0], &a[1]);
+    both_sides(prepare_side, &a[0], &a[1]);
     int rc = 0;
     for (int side = 0; side < 2 && rc == 0; side++) {
         if (a[side].rc < 0) {
@@ -1902,67 +1967,33 @@ static int prefetch_status(const struct config *cfg, struct imapc **h,
             rc = -1;
         }
     }
-    for (size_t j = 0; j < k && rc == 0; j++) {
-        pre[idx[j]].now[0] = a[0].got[j];
-        pre[idx[j]].now[1] = a[1].got[j];
-        pre[idx[j]].ok = ok[0][j] && ok[1][j];
-        pre[idx[j]].ok1 = ok[0][j];
+    struct prefetched *pre = rc == 0 && status && n ? sbuf_xcalloc(n, sizeof *pre) : NULL;
+    for (size_t j = 0; j < a[1].n && rc == 0; j++) {
+        struct folder_plan_pair *p = &plan->pairs[a[1].pair[j]];
+        if ((a[1].todo[j] & IMAPC_DO_CREATE) && (a[1].done[j] & IMAPC_CREATED))
+            p->create = 2;
+        if ((a[1].todo[j] & IMAPC_DO_SUBSCRIBE) && (a[1].done[j] & IMAPC_SUBSCRIBED))
+            p->subscribe = 0;
+        if (pre && (a[1].done[j] & IMAPC_STATUSED)) {
+            pre[a[1].pair[j]].now[1] = a[1].got[j];
+            pre[a[1].pair[j]].ok = 1; /* and host1's, below */
+        }
     }
+    for (size_t j = 0; j < a[0].n && pre; j++) {
+        struct prefetched *q = &pre[a[0].pair[j]];
+        q->now[0] = a[0].got[j];
+        q->ok1 = (a[0].done[j] & IMAPC_STATUSED) != 0;
+    }
+    for (size_t i = 0; i < n && pre; i++)
+        pre[i].ok = pre[i].ok && pre[i].ok1;
     for (int side = 0; side < 2; side++) {
         free(a[side].names);
+        free(a[side].todo);
+        free(a[side].pair);
+        free(a[side].done);
         free(a[side].got);
     }
-    free(idx);
-    free(ok[0]);
-    free(ok[1]);
-    if (rc < 0) {
-        free(pre);
-        return -1;
-    }
     *out = pre;
-    return 0;
-}
-
-/* The host2 folders the run will create (and subscribe), all at once
- * before the folder loop: a few round trips in all instead of one or two
- * per folder. Not when the run may stop before a folder's turn
- * (--exitwhenover, --maxbytesafter) or skip it (--skipemptyfolders): such
- * a folder must stay uncreated. A refusal here leaves the pair to try again
- * in its turn, which reports it. */
-static int create_ahead(const struct config *cfg, struct imapc *h2, struct folder_plan *plan,
-                        struct status *st)
-{
-    if (cfg->dry || cfg->exitwhenover || cfg->maxbytesafter || cfg->skipemptyfolders)
-        return 0;
-    size_t n = plan->npairs, k = 0;
-    const char **names = sbuf_xcalloc(n + 1, sizeof *names);
-    int *create = sbuf_xcalloc(n + 1, sizeof *create);
-    int *subscribe = sbuf_xcalloc(n + 1, sizeof *subscribe);
-    int *done = sbuf_xcalloc(n + 1, sizeof *done);
-    size_t *idx = sbuf_xcalloc(n + 1, sizeof *idx);
-    for (size_t i = 0; i < n; i++) {
-        struct folder_plan_pair *p = &plan->pairs[i];
-        if (p->leader != i || !(p->create == 1 || p->subscribe) || !sendable_name(p->name1) ||
-            !sendable_name(p->name2) || !seven_bit(p->name2))
-            continue;
-        names[k] = p->name2;
-        create[k] = p->create == 1;
-        subscribe[k] = p->subscribe != 0;
-        idx[k++] = i;
-    }
-    int rc = k ? imapc_create_many(h2, names, create, subscribe, k, done, st) : 0;
-    for (size_t j = 0; j < k && rc == 0; j++) {
-        struct folder_plan_pair *p = &plan->pairs[idx[j]];
-        if (create[j] && (done[j] & IMAPC_CREATED))
-            p->create = 2;
-        if (subscribe[j] && (done[j] & IMAPC_SUBSCRIBED))
-            p->subscribe = 0;
-    }
-    free(names);
-    free(create);
-    free(subscribe);
-    free(done);
-    free(idx);
     return rc;
 }
 
@@ -1974,7 +2005,9 @@ static int create_ahead(const struct config *cfg, struct imapc *h2, struct folde
  * workers. The first failure that ends the run stops every worker after
  * its current folder. */
 struct workers {
-    const struct config *cfg;
+    const struct config *cfg;       /* read once go is set */
+    const struct config *login_cfg; /* what a worker logs in with */
+    struct login_gate gate;         /* workers started before the run's login wait here */
     struct folder_plan *plan;
     const struct prefetched *pre; /* per pair, or NULL */
     const unsigned char *done;    /* per pair: nothing left to do (skip_unchanged) */
@@ -1991,6 +2024,7 @@ struct workers {
     unsigned running;
     struct worker *k; /* k[0] runs on the run's own sessions */
     unsigned started; /* workers started, k[0] included */
+    int early;        /* started before the run's login */
 };
 
 struct worker {
@@ -2039,8 +2073,9 @@ static void *worker_main(void *arg)
     struct worker *k = arg;
     /* Both sessions log in at the same time: each login is a few round
      * trips that a distant server makes long. */
-    struct opening o[2] = {{.cfg = k->w->cfg, .side = 0, .worker = 1},
-                           {.cfg = k->w->cfg, .side = 1, .worker = 1}};
+    struct login_gate *gate = k->w->early ? &k->w->gate : NULL;
+    struct opening o[2] = {{.cfg = k->w->login_cfg, .side = 0, .worker = 1, .gate = gate},
+                           {.cfg = k->w->login_cfg, .side = 1, .worker = 1, .gate = gate}};
     both_sides(open_one, &o[0], &o[1]);
     k->h[0] = o[0].h;
     k->h[1] = o[1].h;
@@ -2048,8 +2083,11 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&k->w->mu);
     while (!k->w->go)
         pthread_cond_wait(&k->w->cv, &k->w->mu);
+    int failed = k->w->failed;
     pthread_mutex_unlock(&k->w->mu);
-    if (o[0].rc < 0 || o[1].rc < 0) {
+    if (failed) {
+        /* the run ended before the jobs: nothing to say */
+    } else if (o[0].rc < 0 || o[1].rc < 0) {
         /* Providers cap sessions per account; fewer workers still finish. */
         log_out("worker %u: no session (%s); the other workers go on\n", k->id + 1,
                 o[o[0].rc < 0 ? 0 : 1].st.msg);
@@ -2079,15 +2117,19 @@ static void workers_init(struct workers *w, const struct config *cfg)
 {
     memset(w, 0, sizeof *w);
     w->cfg = cfg;
+    w->login_cfg = cfg;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
+    pthread_mutex_init(&w->gate.mu, NULL);
+    pthread_cond_init(&w->gate.cv, NULL);
     status_clear(&w->st);
 }
 
 /* Starts workers 1 to n-1: each logs in on its own and waits for the jobs
- * (workers_go). */
-static void workers_start(struct workers *w, unsigned n)
+ * (workers_go). early: before the run's own login (see login_gate). */
+static void workers_start(struct workers *w, unsigned n, int early)
 {
+    w->early = early;
     w->k = sbuf_xcalloc(n, sizeof *w->k);
     w->started = 1;
     for (unsigned i = 1; i < n; i++) {
@@ -2146,7 +2188,7 @@ static int run_workers(const struct config *cfg, struct imapc **h, struct folder
     w->njobs = jobs;
     pthread_mutex_unlock(&w->mu);
     if (w->k == NULL) /* not started ahead (engine_run) */
-        workers_start(w, n);
+        workers_start(w, n, 0);
     if (w->started > 1)
         log_out("%u workers, each with its own pair of sessions\n", w->started);
     workers_go(w);
@@ -2287,7 +2329,16 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     /* A job of a --csv batch: the batch's one rate limit (and backoff). */
     if (throttle_share_attach_env(st) < 0)
         return -1;
-    if (open_both(cfg, h, !cfg->justlogin, f, nf, st) < 0)
+    /* A first run copies everything: the other workers connect as soon
+     * as the run's own sessions are logged in, while those list, create
+     * and ask STATUS, not after (over a slow network each login is a few
+     * round trips). With state, a rerun may find nothing to do and need no
+     * more sessions. */
+    if (workers_wanted(cfg) > 1 && !cfg->justlogin && !cfg->justfolders && !cfg->justfolderlists &&
+        !cfg->justautomap && !cfg->justverify &&
+        (cfg->statepath == NULL || !state_any(cfg->statepath)))
+        workers_start(&pool, workers_wanted(cfg), 1);
+    if (open_both(cfg, h, !cfg->justlogin, f, nf, &pool.gate, st) < 0)
         goto out;
     if (cfg->justlogin) {
         for (int i = 0; i < 2; i++) {
@@ -2308,15 +2359,9 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
                 cfg->appendlimit >= 0 ? "--appendlimit" : "its APPENDLIMIT");
     }
     cfg = &run;
-    /* A first run copies everything: the other workers log in now, while
-     * this session lists, creates and asks STATUS, not after (over a slow
-     * network each login is a few round trips). With state, a rerun may
-     * find nothing to do and need no more sessions. */
+    pthread_mutex_lock(&pool.mu); /* the workers read it once go is set */
     pool.cfg = cfg;
-    if (workers_wanted(cfg) > 1 && !cfg->justfolders && !cfg->justfolderlists &&
-        !cfg->justautomap && !cfg->justverify &&
-        (cfg->statepath == NULL || !state_any(cfg->statepath)))
-        workers_start(&pool, workers_wanted(cfg));
+    pthread_mutex_unlock(&pool.mu);
     struct folder_ns ns[2];
     for (int i = 0; i < 2; i++) {
         /* --sepN and --prefixN win over what the server says (imapsync). */
@@ -2358,7 +2403,7 @@ int engine_run(const struct config *cfg, struct report *rep, struct status *st)
     throttle_init(&th, cfg->maxmps, cfg->maxbps, cfg->maxbytesafter, cfg->maxsleep);
     th.exit_over = cfg->exitwhenover;
     struct prefetched *pre = NULL;
-    if (create_ahead(cfg, h[1], &plan, st) < 0 || prefetch_status(cfg, h, &plan, &pre, st) < 0) {
+    if (prepare_folders(cfg, h, &plan, &pre, st) < 0) {
         free(gone1);
         goto out;
     }
@@ -2390,6 +2435,8 @@ out:
     workers_end(&pool);
     pthread_mutex_destroy(&pool.mu);
     pthread_cond_destroy(&pool.cv);
+    pthread_mutex_destroy(&pool.gate.mu);
+    pthread_cond_destroy(&pool.gate.cv);
     folder_plan_free(&plan);
     for (int i = 0; i < 2; i++) {
         imapc_folders_free(f[i], nf[i]);

@@ -874,14 +874,6 @@ static const char *status_items(const struct imapc *c)
                                         : " (UIDVALIDITY UIDNEXT MESSAGES)";
 }
 
-/* One round of imapc_status_many: the names asked, where answers go. */
-struct status_many {
-    struct imapc *c;
-    const char *const *names;
-    struct folder_status *out;
-    int *ok;
-};
-
 /* Whether a STATUS answer names want: libetpan 1.9.4 hands a quoted
  * mailbox name over with its quotes and escapes ("\"Project X\""). */
 static int same_mailbox(const char *got, const char *want)
@@ -914,12 +906,6 @@ static int status_answer(struct imapc *c, const char *name, int refused, struct 
     return ok;
 }
 
-static void status_one(void *ctx, size_t i, int refused)
-{
-    struct status_many *m = ctx;
-    m->ok[i] = status_answer(m->c, m->names[i], refused, &m->out[i]);
-}
-
 /* A name that can go into a quoted string as it is. */
 static int quotable(const char *name)
 {
@@ -932,46 +918,14 @@ static int quotable(const char *name)
 int imapc_status_many(struct imapc *c, const char *const *names, size_t n,
                       struct folder_status *out, int *ok, struct status *st)
 {
-    const char *items = status_items(c);
-    for (size_t i = 0; i < n; i++) {
-        ok[i] = 0;
-        memset(&out[i], 0, sizeof out[i]);
-    }
-    const char *cmds[STATUS_PIPELINE];
-    struct sbuf b[STATUS_PIPELINE];
-    for (size_t i = 0; i < n;) {
-        size_t k = 0, idx[STATUS_PIPELINE];
-        for (; i < n && k < STATUS_PIPELINE; i++) {
-            if (!quotable(names[i]))
-                continue; /* left to imapc_status, which sends it as libetpan does */
-            b[k] = (struct sbuf)SBUF_INIT;
-            sbuf_adds(&b[k], "STATUS ");
-            appender_quote(&b[k], names[i]);
-            sbuf_adds(&b[k], items);
-            cmds[k] = b[k].data;
-            idx[k++] = i;
-        }
-        /* The callback indexes names by round: keep the asked ones contiguous. */
-        const char *asked[STATUS_PIPELINE];
-        struct folder_status got[STATUS_PIPELINE];
-        int okk[STATUS_PIPELINE];
-        struct status_many round = {c, asked, got, okk};
-        for (size_t j = 0; j < k; j++) {
-            asked[j] = names[idx[j]];
-            okk[j] = 0;
-        }
-        int r = k ? appender_pipeline(c->s, cmds, k, status_one, &round) : MAILIMAP_NO_ERROR;
-        for (size_t j = 0; j < k; j++) {
-            sbuf_free(&b[j]);
-            if (r == MAILIMAP_NO_ERROR && okk[j]) {
-                out[idx[j]] = got[j];
-                ok[idx[j]] = 1;
-            }
-        }
-        if (r != MAILIMAP_NO_ERROR)
-            return fail(c, r, STATUS_ERR_SELECT, st, "STATUS");
-    }
-    return 0;
+    unsigned *todo = sbuf_xcalloc(n + 1, sizeof *todo);
+    for (size_t i = 0; i < n; i++)
+        todo[i] = IMAPC_DO_STATUS;
+    int rc = imapc_prepare_many(c, names, todo, n, ok, out, st);
+    for (size_t i = 0; i < n; i++)
+        ok[i] = (ok[i] & IMAPC_STATUSED) != 0;
+    free(todo);
+    return rc;
 }
 
 static int cmp_uid(const void *a, const void *b)
@@ -1017,61 +971,80 @@ int imapc_create(struct imapc *c, const char *name, struct status *st)
     return 0;
 }
 
-/* One round of imapc_create_many: which folder and which verb each
+/* One round of imapc_prepare_many: which folder and which verb each
  * command was, where the outcome goes. */
-struct create_many {
+struct prepare_many {
     struct imapc *c;
+    const char *const *names;
     const size_t *folder;
-    const int *subscribe_cmd;
+    const unsigned *verb; /* IMAPC_DO_CREATE, _SUBSCRIBE or _STATUS */
     int *done;
+    struct folder_status *out;
 };
 
-static void create_one(void *ctx, size_t i, int refused)
+static void prepare_one(void *ctx, size_t i, int refused)
 {
-    struct create_many *m = ctx;
-    if (m->subscribe_cmd[i]) {
+    struct prepare_many *m = ctx;
+    size_t f = m->folder[i];
+    if (m->verb[i] == IMAPC_DO_STATUS) {
+        if (status_answer(m->c, m->names[f], refused, &m->out[f]))
+            m->done[f] |= IMAPC_STATUSED;
+        return;
+    }
+    if (m->verb[i] == IMAPC_DO_SUBSCRIBE) {
         if (!refused)
-            m->done[m->folder[i]] |= IMAPC_SUBSCRIBED;
+            m->done[f] |= IMAPC_SUBSCRIBED;
         return;
     }
     /* As imapc_create: a folder someone made meanwhile is there all the same. */
     const char *t = server_text(m->c);
     if (!refused || contains_nocase(t, "ALREADYEXISTS") || contains_nocase(t, "already exists"))
-        m->done[m->folder[i]] |= IMAPC_CREATED;
+        m->done[f] |= IMAPC_CREATED;
 }
 
-int imapc_create_many(struct imapc *c, const char *const *names, const int *create,
-                      const int *subscribe, size_t n, int *done, struct status *st)
+int imapc_prepare_many(struct imapc *c, const char *const *names, const unsigned *todo, size_t n,
+                       int *done, struct folder_status *out, struct status *st)
 {
-    for (size_t i = 0; i < n; i++)
+    static const char *const verbs[] = {"CREATE ", "SUBSCRIBE ", "STATUS "};
+    const char *items = status_items(c);
+    for (size_t i = 0; i < n; i++) {
         done[i] = 0;
+        if (todo[i] & IMAPC_DO_STATUS)
+            memset(&out[i], 0, sizeof out[i]);
+    }
     const char *cmds[STATUS_PIPELINE];
     struct sbuf b[STATUS_PIPELINE];
     size_t folder[STATUS_PIPELINE];
-    int sub[STATUS_PIPELINE];
+    unsigned verb[STATUS_PIPELINE];
     for (size_t i = 0; i < n;) {
         size_t k = 0;
-        /* A folder's CREATE and SUBSCRIBE stay in one round, in that order. */
-        for (; i < n && k + 2 <= STATUS_PIPELINE; i++) {
+        /* A folder's commands stay in one round, in the order of verbs. */
+        for (; i < n && k + 3 <= STATUS_PIPELINE; i++) {
             if (!quotable(names[i]))
-                continue; /* left to imapc_create, which sends it as libetpan does */
-            for (int verb = 0; verb < 2; verb++) {
-                if (!(verb ? subscribe[i] : create[i]))
+                continue; /* left to the one-folder calls, which send it as libetpan does */
+            for (unsigned v = 0; v < 3; v++) {
+                if (!(todo[i] & (1u << v)))
                     continue;
                 b[k] = (struct sbuf)SBUF_INIT;
-                sbuf_adds(&b[k], verb ? "SUBSCRIBE " : "CREATE ");
+                sbuf_adds(&b[k], verbs[v]);
                 appender_quote(&b[k], names[i]);
+                if (v == 2)
+                    sbuf_adds(&b[k], items);
                 cmds[k] = b[k].data;
                 folder[k] = i;
-                sub[k++] = verb;
+                verb[k++] = 1u << v;
             }
         }
-        struct create_many round = {c, folder, sub, done};
-        int r = k ? appender_pipeline(c->s, cmds, k, create_one, &round) : MAILIMAP_NO_ERROR;
+        int creating = 0;
+        for (size_t j = 0; j < k; j++)
+            creating |= verb[j] != IMAPC_DO_STATUS;
+        struct prepare_many round = {c, names, folder, verb, done, out};
+        int r = k ? appender_pipeline(c->s, cmds, k, prepare_one, &round) : MAILIMAP_NO_ERROR;
         for (size_t j = 0; j < k; j++)
             sbuf_free(&b[j]);
         if (r != MAILIMAP_NO_ERROR)
-            return fail(c, r, STATUS_ERR_CREATE, st, "CREATE");
+            return fail(c, r, creating ? STATUS_ERR_CREATE : STATUS_ERR_SELECT, st,
+                        creating ? "CREATE" : "STATUS");
     }
     return 0;
 }

@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import connlimit  # noqa: E402
 import corpus  # noqa: E402
+import latencyproxy  # noqa: E402
 import itest  # noqa: E402
 import oracle  # noqa: E402
 from itest import check, run_ferry, snap, stat, test  # noqa: E402
@@ -60,6 +61,34 @@ def server_allowing_two_sessions(s):
     check(gate.refused >= 2, "the gate refused %d sessions, want 2 or more" % gate.refused, r)
     check(r.stdout.count("refused the session: BYE [UNAVAILABLE]") == 2,
           "want the 2 refused workers noted with the server's reason", r)
+    itest.identical(s, "user3")
+
+
+@test
+def wrong_password_tried_once(s):
+    """On a first run the workers connect while the run's own sessions
+    list and create, but only once both are logged in: a wrong password is
+    sent once (an account lockout counts attempts), and the other side,
+    whose password is right, gets no session besides the run's own."""
+    s.host1.reset("user3")
+    s.host2.reset("user3")
+    corpus.load(s.host1.imap("user3"), seed=12, count=20)
+    with latencyproxy.LatencyProxy(s.host1.port, 0) as p1, \
+            latencyproxy.LatencyProxy(s.host2.port, 0) as p2:
+        args = itest.ferry_args(s, "user3", "--workers", "4", "--nostate")
+        args[args.index("--port1") + 1] = str(p1.port)
+        args[args.index("--port2") + 1] = str(p2.port)
+        args[args.index("--password1") + 1] = "not-the-password"
+        r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        logins = (p1.verbs["LOGIN"], p2.verbs["LOGIN"])
+    check(r.returncode == 161, "want exit 161 (host1 login refused), got %d" % r.returncode, r)
+    check(logins == (1, 1), "want one LOGIN a side, got host1 %d, host2 %d" % logins, r)
+    check(not re.search(r"^worker \d", r.stdout + r.stderr, re.M), "a worker had something to say",
+          r)
+    check(snap(s.host2, "user3").by_name().keys() <= {"INBOX"}, "host2 was written to")
+    # The right password: the same run copies, with its workers.
+    r = run_ferry(s, "user3", "--workers", "4", "--nostate")
+    check(r.returncode == 0 and "4 workers" in r.stdout, "the run with workers failed", r)
     itest.identical(s, "user3")
 
 
@@ -109,7 +138,7 @@ def round_trips_counted_and_few(s):
                       r.stdout, re.M)
     check(total, "no run total", r)
     # one session per side: greeting, LOGIN, NAMESPACE with LIST and LSUB,
-    # the CREATE round (host2) and the STATUS round, besides the folders'
+    # the STATUS round (host2's with its CREATEs), besides the folders'
     for side in (0, 1):
         folders = sum(v[side] for v in got.values())
         check(folders < int(total.group(side + 1)) <= folders + 8,
@@ -154,4 +183,5 @@ def one_rate_limit_for_all_workers(s):
 
 if __name__ == "__main__":
     sys.exit(itest.main([four_workers_same_as_one, server_allowing_two_sessions,
-                         round_trips_counted_and_few, one_rate_limit_for_all_workers]))
+                         wrong_password_tried_once, round_trips_counted_and_few,
+                         one_rate_limit_for_all_workers]))
