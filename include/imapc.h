@@ -145,6 +145,20 @@ int imapc_status_many(struct imapc *c, const char *const *names, size_t n,
                       struct folder_status *out, int *ok, struct status *st);
 
 int imapc_create(struct imapc *c, const char *name, struct status *st);
+/* STATUS of name, to go out in front of the next imapc_select_meta's SELECT
+ * on c, in the same round trip (a folder's STATUS for its state then costs
+ * nothing: it goes with the next folder's SELECT). Nothing is sent now; one
+ * queued before and not sent is replaced. -1: name needs a literal, nothing
+ * queued (ask imapc_status). */
+int imapc_status_later(struct imapc *c, const char *name);
+/* What became of it, and forgets it: ANSWERED (out filled), REFUSED (or the
+ * session was lost with it), or UNSENT (no imapc_select_meta took it, or
+ * none was queued on c: ask imapc_status). */
+#define IMAPC_LATER_ANSWERED 1
+#define IMAPC_LATER_REFUSED 0
+#define IMAPC_LATER_UNSENT (-1)
+int imapc_status_taken(struct imapc *c, struct folder_status *out);
+
 /* What imapc_prepare_many does to folder i: todo[i] holds IMAPC_DO_*
  * bits, and the commands go in this order (a STATUS after the CREATE of
  * a folder finds it there: a server runs a CREATE before it reads on). */

@@ -1164,11 +1164,41 @@ static int host2_as_left(const struct config *cfg, const struct state_pair *save
            now[0].uidnext - saved->sts[0].uidnext <= 1000000u;
 }
 
+/* A folder's state waiting for host2's STATUS, which goes out in front of
+ * the worker's next SELECT on host2 (imapc_status_later): a round trip less
+ * a folder. One per worker. */
+struct later_state {
+    int pending;
+    const char *name1, *name2; /* the plan's */
+    struct state_pair p;       /* all but host2's STATUS */
+};
+
+/* Writes the state waiting in later, with host2's STATUS as a SELECT took
+ * it along, or as asked now when none did and may_ask (h2: the worker's
+ * session now, maybe a new one after a reconnect, which asks it too). */
+static void later_finish(const struct config *cfg, struct imapc *h2, int may_ask,
+                         struct later_state *later)
+{
+    if (!later->pending)
+        return;
+    later->pending = 0;
+    struct status st;
+    int r = h2 ? imapc_status_taken(h2, &later->p.sts[1]) : IMAPC_LATER_REFUSED;
+    if (r == IMAPC_LATER_UNSENT && may_ask &&
+        imapc_status(h2, later->name2, &later->p.sts[1], &st) == 0)
+        r = IMAPC_LATER_ANSWERED;
+    if (r == IMAPC_LATER_ANSWERED &&
+        state_save(cfg->statepath, later->name1, later->name2, &later->p, &st) < 0)
+        log_err("imapferry: warning: %s; the next run compares this folder in full\n", st.msg);
+}
+
 /* After a clean sync of the pair: host1's STATUS from before it, host2's
- * from now. Failing to write costs the next run its shortcut only. */
+ * from after it, now or (later not NULL) with the worker's next SELECT.
+ * Failing to write costs the next run its shortcut only. */
 static void save_state(const struct config *cfg, struct imapc *h2,
                        const struct folder_plan_pair *fp, const struct folder_status now[2],
-                       const struct folder_result *res, struct pairmap *pm)
+                       const struct folder_result *res, struct pairmap *pm,
+                       struct later_state *later)
 {
     struct state_pair p;
     memset(&p, 0, sizeof p);
@@ -1179,8 +1209,6 @@ static void save_state(const struct config *cfg, struct imapc *h2,
     p.sts[0] = res->seen1;
     /* The earlier HIGHESTMODSEQ: a flag changed since shows next time. */
     p.sts[0].modseq = now[0].modseq;
-    if (imapc_status(h2, fp->name2, &p.sts[1], &st) < 0)
-        return; /* a lost session shows at the next command */
     uint64_t done = res->copied, done_bytes = res->bytes;
     p.counts = (struct state_counts){
         .msgs1 = res->msgs1,
@@ -1197,6 +1225,15 @@ static void save_state(const struct config *cfg, struct imapc *h2,
      * next run trust a map that lacks this run's copies. */
     if (pm && pairmap_save(pm, &st) < 0)
         log_err("imapferry: warning: %s; the next run pairs this folder by identity\n", st.msg);
+    if (later) {
+        later_finish(cfg, h2, 1, later); /* the folder before, whose STATUS this SELECT took */
+        if (imapc_status_later(h2, fp->name2) == 0) {
+            *later = (struct later_state){1, fp->name1, fp->name2, p};
+            return;
+        }
+    }
+    if (imapc_status(h2, fp->name2, &p.sts[1], &st) < 0)
+        return; /* a lost session shows at the next command */
     if (state_save(cfg->statepath, fp->name1, fp->name2, &p, &st) < 0)
         log_err("imapferry: warning: %s; the next run compares this folder in full\n", st.msg);
 }
@@ -1401,7 +1438,7 @@ static int want_labels(struct imapc *h1, struct imapc *h2)
 static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc *h2,
                        const struct prefetched *pre, struct folder_plan *plan, size_t idx,
                        struct carried *carried, struct throttle *th, struct report *rep,
-                       struct status *st)
+                       struct later_state *later, struct status *st)
 {
     struct folder_plan_pair *fp = &plan->pairs[idx];
     /* Several host1 folders merged into one host2 folder: the first of them
@@ -1588,7 +1625,7 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     }
     account_folder(cfg, rep, &res, carried, show1, show2, created, 0);
     if (have_now && !cfg->dry && res.errors == 0 && res.missing == 0)
-        save_state(cfg, h2, fp, now, &res, pmp);
+        save_state(cfg, h2, fp, now, &res, pmp, merged ? NULL : later);
     if (pmp)
         pairmap_close(pmp);
     return 0;
@@ -1830,16 +1867,17 @@ static void say_round_trips(const struct config *cfg, const char *name1, const u
 static int sync_folder_tries(const struct config *cfg, struct imapc **h,
                              const struct prefetched *pre, struct folder_plan *plan, size_t idx,
                              struct carried *carried, struct throttle *th, struct report *rep,
-                             struct status *st);
+                             struct later_state *later, struct status *st);
 
 /* Syncs one folder pair, reconnecting a lost session and going on, up to
  * the --reconnectretryN limits. */
 static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
                                 const struct prefetched *pre, struct folder_plan *plan, size_t idx,
-                                struct throttle *th, struct report *rep, struct status *st)
+                                struct throttle *th, struct report *rep, struct later_state *later,
+                                struct status *st)
 {
     struct carried carried = {0, 0, NULL, 0};
-    int rc = sync_folder_tries(cfg, h, pre, plan, idx, &carried, th, rep, st);
+    int rc = sync_folder_tries(cfg, h, pre, plan, idx, &carried, th, rep, later, st);
     free(carried.unanswered);
     return rc;
 }
@@ -1847,13 +1885,13 @@ static int sync_folder_retrying(const struct config *cfg, struct imapc **h,
 static int sync_folder_tries(const struct config *cfg, struct imapc **h,
                              const struct prefetched *pre, struct folder_plan *plan, size_t idx,
                              struct carried *carried, struct throttle *th, struct report *rep,
-                             struct status *st)
+                             struct later_state *later, struct status *st)
 {
     int tries[2] = {0, 0};
     uint64_t trips[2] = {0, 0};
     for (;;) {
         uint64_t was[2] = {imapc_round_trips(h[0]), imapc_round_trips(h[1])};
-        int r = sync_folder(cfg, h[0], h[1], pre, plan, idx, carried, th, rep, st);
+        int r = sync_folder(cfg, h[0], h[1], pre, plan, idx, carried, th, rep, later, st);
         for (int i = 0; i < 2; i++)
             trips[i] += imapc_round_trips(h[i]) - was[i];
         if (r == 0) {
@@ -2048,6 +2086,7 @@ static size_t next_job(struct workers *w)
 static void work(struct worker *k)
 {
     struct workers *w = k->w;
+    struct later_state later = {0};
     for (size_t lead; (lead = next_job(w)) != SIZE_MAX;) {
         for (size_t i = lead; i < w->plan->npairs && !stop_requested; i++) {
             if (w->plan->pairs[i].leader != lead)
@@ -2055,17 +2094,22 @@ static void work(struct worker *k)
             struct status st;
             status_clear(&st);
             const struct prefetched *pre = w->pre ? &w->pre[i] : NULL;
-            if (sync_folder_retrying(w->cfg, k->h, pre, w->plan, i, w->th, w->rep, &st) < 0) {
+            if (sync_folder_retrying(w->cfg, k->h, pre, w->plan, i, w->th, w->rep, &later, &st) <
+                0) {
                 pthread_mutex_lock(&w->mu);
                 if (!w->failed) {
                     w->failed = 1;
                     w->st = st;
                 }
                 pthread_mutex_unlock(&w->mu);
+                /* What a SELECT brought is written; nothing more is asked
+                 * of a session that may be gone. */
+                later_finish(w->cfg, k->h[1], 0, &later);
                 return;
             }
         }
     }
+    later_finish(w->cfg, k->h[1], 1, &later);
 }
 
 static void *worker_main(void *arg)

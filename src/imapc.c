@@ -49,6 +49,12 @@ struct imapc {
     /* The last APPEND's APPENDUIDs (imapc_appended_uids); uids owned. */
     struct appender_uids appended;
     size_t appended_cap;
+
+    /* imapc_status_later: the folder (owned), whether its STATUS went out
+     * and what came back. */
+    char *later_name;
+    int later_sent, later_ok;
+    struct folder_status later_got;
 };
 
 /* The server's last response text, made safe for a one-line message. */
@@ -502,6 +508,7 @@ void imapc_close(struct imapc *c)
     }
     free(c->ns_prefix);
     free(c->appended.uids);
+    free(c->later_name);
     free(c);
 }
 
@@ -913,6 +920,30 @@ static int quotable(const char *name)
         if (*p < 0x20 || *p >= 0x7f)
             return 0;
     return *name != '\0';
+}
+
+int imapc_status_later(struct imapc *c, const char *name)
+{
+    if (!quotable(name))
+        return -1;
+    free(c->later_name);
+    c->later_name = sbuf_xstrdup(name);
+    c->later_sent = c->later_ok = 0;
+    return 0;
+}
+
+int imapc_status_taken(struct imapc *c, struct folder_status *out)
+{
+    if (c->later_name == NULL)
+        return IMAPC_LATER_UNSENT;
+    int r = !c->later_sent ? IMAPC_LATER_UNSENT
+            : c->later_ok  ? IMAPC_LATER_ANSWERED
+                           : IMAPC_LATER_REFUSED;
+    if (r == IMAPC_LATER_ANSWERED)
+        *out = c->later_got;
+    free(c->later_name);
+    c->later_name = NULL;
+    return r;
 }
 
 int imapc_status_many(struct imapc *c, const char *const *names, size_t n,
@@ -1392,6 +1423,7 @@ int imapc_fetch_meta(struct imapc *c, uint32_t exists, struct msg_meta **out, si
 /* A metadata listing in progress: what the answers of a round go into. */
 struct meta_list {
     struct imapc *c;
+    int later;  /* the round's first command is imapc_status_later's STATUS */
     int by_uid; /* UID FETCH of UID ranges, else FETCH of sequence numbers */
     struct msg_meta *m;
     size_t cnt, cap;
@@ -1467,6 +1499,11 @@ static void meta_answer(void *ctx, size_t i, int refused)
     clist *res = ri ? ri->rsp_fetch_list : NULL;
     if (ri)
         ri->rsp_fetch_list = NULL;
+    if (l->later && i == 0) {
+        struct imapc *c = l->c;
+        c->later_ok = status_answer(c, c->later_name, refused, &c->later_got);
+        return;
+    }
     if (refused && !l->why[0])
         snprintf(l->why, sizeof l->why, "%s", server_text(l->c));
     if (i < l->fetch0)
@@ -1501,9 +1538,20 @@ static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly
     int rc = 0;
     for (int round = 0; rc == 0; round++) {
         const char *sel = round == 0 ? select_cmd : NULL;
-        const char *cmds[META_ROUND + 1];
+        const char *cmds[META_ROUND + 2];
         struct sbuf cmd[META_ROUND];
+        struct sbuf later = SBUF_INIT;
         size_t k = 0, nf = 0;
+        /* Before the SELECT, while the folder it asks about may still be
+         * the selected one: after it, a server could run the two at once. */
+        l->later = sel && c->later_name && !c->later_sent;
+        if (l->later) {
+            sbuf_adds(&later, "STATUS ");
+            appender_quote(&later, c->later_name);
+            sbuf_adds(&later, status_items(c));
+            cmds[k++] = later.data;
+            c->later_sent = 1;
+        }
         if (sel)
             cmds[k++] = sel;
         l->fetch0 = k;
@@ -1536,6 +1584,8 @@ static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly
         int r = appender_pipeline(c->s, cmds, k, meta_answer, l);
         for (size_t j = 0; j < nf; j++)
             sbuf_free(&cmd[j]);
+        sbuf_free(&later);
+        l->later = 0;
         const char *what = !sel ? "FETCH of message metadata" : readonly ? "EXAMINE" : "SELECT";
         if (r != MAILIMAP_NO_ERROR) {
             rc = fail(c, r, sel ? STATUS_ERR_SELECT : STATUS_ERR_FETCH, st, what);
