@@ -1404,7 +1404,7 @@ static size_t skip_unchanged(const struct config *cfg, struct folder_plan *plan,
                              const struct prefetched *pre, unsigned char *done, struct report *rep)
 {
     size_t n = 0;
-    for (size_t i = 0; pre && i < plan->npairs; i++) {
+    for (size_t i = 0; pre && cfg->statepath && i < plan->npairs; i++) {
         const struct folder_plan_pair *fp = &plan->pairs[i];
         struct state_pair saved;
         if (!pre[i].ok || fp->subscribe || cfg->skipemptyfolders || !load_state(cfg, fp, &saved) ||
@@ -1580,7 +1580,9 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
     uint32_t guess[2] = {have_now > 0      ? now[0].messages
                          : pre && pre->ok1 ? pre->now[0].messages
                                            : 0,
-                         have_now > 0 ? now[1].messages : 0};
+                         have_now > 0     ? now[1].messages
+                         : pre && pre->ok ? pre->now[1].messages
+                                          : 0};
     if (sync_messages(cfg, h1, h2, fp, exists2, merged, inc, have_now ? now[0].uidnext : 0, guess,
                       pmp, th, rep, &res, st) < 0) {
         pthread_mutex_lock(&rep_mu);
@@ -1956,19 +1958,19 @@ static void preparing_add(struct preparing *a, const char *name, unsigned todo, 
  *   may stop before a folder's turn (--exitwhenover, --maxbytesafter) or
  *   skip it (--skipemptyfolders): such a folder must stay uncreated. A
  *   refusal leaves the pair to try again in its turn, which reports it.
- * - With state, both sides' STATUS, with which every folder pair starts
- *   (*out). Pairs merged into one host2 folder are left out (each one's
+ * - Both sides' STATUS (*out): with state, every folder pair starts with
+ *   it. Pairs merged into one host2 folder are left out (each one's
  *   sync changes what the next one sees), as are folders left to create.
- *   Without state but with several workers, host1's alone: its message
- *   counts put the biggest folders first (job_order). */
+ *   Without state, with several workers: host1's message counts put the
+ *   biggest folders first (job_order); both sides' say how many messages
+ *   each SELECT asks the listing of along. */
 static int prepare_folders(const struct config *cfg, struct imapc **h, struct folder_plan *plan,
                            struct prefetched **out, struct status *st)
 {
     *out = NULL;
     size_t n = plan->npairs;
     int create = !cfg->dry && !cfg->exitwhenover && !cfg->maxbytesafter && !cfg->skipemptyfolders;
-    int host1_only = cfg->statepath == NULL;
-    int status = !(host1_only && (cfg->workers < 2 || cfg->dry)) && !cfg->justfolders;
+    int status = (cfg->statepath || (cfg->workers > 1 && !cfg->dry)) && !cfg->justfolders;
     struct preparing a[2];
     for (int side = 0; side < 2; side++) {
         a[side] = (struct preparing){.h = h[side]};
@@ -1991,8 +1993,7 @@ static int prepare_folders(const struct config *cfg, struct imapc **h, struct fo
             alone = plan->pairs[j].leader != i;
         if (status && alone && (p->create != 1 || (todo2 & IMAPC_DO_CREATE))) {
             preparing_add(&a[0], p->name1, IMAPC_DO_STATUS, i);
-            if (!host1_only)
-                todo2 |= IMAPC_DO_STATUS;
+            todo2 |= IMAPC_DO_STATUS;
         }
         if (todo2)
             preparing_add(&a[1], p->name2, todo2, i);

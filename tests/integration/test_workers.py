@@ -112,7 +112,8 @@ def round_trips_counted_and_few(s):
     for its state, and the APPEND batches (its CREATE and SUBSCRIBE went
     out for all folders at once, before the folder loop); a rerun with
     state costs four for the whole run, whatever the folder count: the
-    greeting, LOGIN, NAMESPACE with LIST and LSUB, and one STATUS round."""
+    greeting, LOGIN, NAMESPACE with LIST and LSUB, and one STATUS round; a
+    rerun without state one a folder on each side."""
     user = "user3"
     s.host2.reset(user)
     corpus.load(s.host1.imap(user), seed=13, count=200)
@@ -150,6 +151,14 @@ def round_trips_counted_and_few(s):
     print("    no-change rerun: round trips host1 %s, host2 %s" % total.groups() if total else "")
     check(total and int(total.group(1)) <= 4 and int(total.group(2)) <= 4,
           "a rerun with nothing new should wait for 4 round trips a side", r)
+    # Without state each folder is listed in full: both SELECTs take their
+    # listing along (the STATUS round before the loop said how many).
+    r = run_ferry(s, user, "--workers", "4", "--debug", "--nostate")
+    check(stat(r.stdout, "Messages transferred") == 0, "--nostate rerun copied", r)
+    got = {m[0]: (int(m[1]), int(m[2])) for m in
+           re.findall(r"^Folder \[(.*)\]: round trips: host1 (\d+), host2 (\d+)$", r.stdout, re.M)}
+    check(set(got) == set(budget) and all(v == (1, 1) for v in got.values()),
+          "--nostate rerun: want one round trip a folder on each side, got %r" % got, r)
 
 
 @test
