@@ -19,10 +19,12 @@
  * enough that round trips stop mattering on a LAN. A folder's first batch
  * is small, so host2 starts appending early; the next ones grow to
  * BATCH_BYTES_MAX, so a big folder pays fewer round trips (each batch is
- * one on each side: what counts on a distant server, issue 16). */
+ * one on each side: what counts on a distant server, issue 16). A batch
+ * under its size takes the next message whatever its size: a big message
+ * is held whole anyway, and alone it would cost a batch of its own. */
 #define BATCH_MSGS 100
 #define BATCH_BYTES (1u << 20)
-#define BATCH_BYTES_MAX (2u << 20)
+#define BATCH_BYTES_MAX (4u << 20)
 
 /* Where appended messages go, and where their outcome is counted. */
 struct batch {
@@ -270,7 +272,7 @@ static int ask_batch(struct pipeline *p, size_t *k, struct asked *a, struct stat
     uint64_t bytes = 0;
     a->cnt = 0;
     while (*k + a->cnt < p->n && a->cnt < (*k == 0 ? BATCH_MSGS / 2 : BATCH_MSGS) &&
-           (a->cnt == 0 || bytes + p->m1[p->idx[*k + a->cnt]].size <= p->cap)) {
+           (a->cnt == 0 || bytes < p->cap)) {
         a->meta[a->cnt] = &p->m1[p->idx[*k + a->cnt]];
         a->uids[a->cnt] = a->meta[a->cnt]->uid;
         bytes += a->meta[a->cnt]->size;
