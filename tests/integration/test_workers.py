@@ -128,11 +128,17 @@ def round_trips_counted_and_few(s):
     for f, (h1, h2) in got.items():
         check(1 <= h1 <= 1 + budget[f] and 1 <= h2 <= 1 + budget[f],
               "folder %s: %d/%d round trips, budget %d + 1" % (f, h1, h2, budget[f]), r)
-        # The same body batches on both sides, and one SELECT each: host1's
-        # took its listing along (else host1 waits for one more), host2's
-        # the STATUS for the state of the folder before (else host2 waits
-        # for one more: the last folder's goes after the loop).
-        check(h1 == h2, "folder %s: host1 waited for %d round trips, host2 %d" % (f, h1, h2), r)
+    # The same body batches on both sides, and one SELECT each: host1's
+    # took its listing along (else host1 waits for one more a folder),
+    # host2's the STATUS for the state of the folder before (else host2
+    # waits for one more a folder: the last folder's goes after the loop).
+    # An answer that comes in with the one before costs no wait of its
+    # own, so the sums are compared, not each folder's.
+    busy = [f for f in got if budget[f]]
+    gap = sum(got[f][1] for f in busy) - sum(got[f][0] for f in busy)
+    check(2 * abs(gap) < len(busy),
+          "host2 waited for %d round trips more than host1 over %d folders: %r"
+          % (gap, len(busy), got), r)
     total = re.search(r"^Round trips of the run \(every session\): host1 (\d+), host2 (\d+)$",
                       r.stdout, re.M)
     check(total, "no run total", r)
