@@ -1500,8 +1500,11 @@ static void meta_answer(void *ctx, size_t i, int refused)
     if (ri)
         ri->rsp_fetch_list = NULL;
     if (l->later && i == 0) {
+        /* (what came with it, of the folder selected before, is dropped) */
         struct imapc *c = l->c;
         c->later_ok = status_answer(c, c->later_name, refused, &c->later_got);
+        if (res)
+            mailimap_fetch_list_free(res);
         return;
     }
     if (refused && !l->why[0])
