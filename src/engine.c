@@ -741,10 +741,8 @@ static int next_host1_chunk(struct imapc *h1, uint32_t exists, uint32_t *seq, ui
         size_t k = 0;
         uint32_t top = *last_uid;
         for (size_t i = 0; i < *n1; i++) {
-            if ((*m1)[i].uid <= *last_uid) {
-                free((*m1)[i].keywords);
+            if ((*m1)[i].uid <= *last_uid)
                 continue;
-            }
             if ((*m1)[i].uid > top)
                 top = (*m1)[i].uid;
             (*m1)[k++] = (*m1)[i];
@@ -803,7 +801,7 @@ static int sync_chunk(const struct config *cfg, struct imapc *h1, struct imapc *
         skip_crossdups(cfg, fp, m1, m2, n2, plan, res);
     if (!b2->keywords_ok)
         for (size_t k = 0; k < plan->ncopy; k++)
-            res->keywords_dropped += count_words(m1[plan->copy[k]].keywords);
+            res->keywords_dropped += count_words(msg_keywords(&m1[plan->copy[k]]));
     if (cfg->resyncflags && resync_flags(cfg, h2, m1, m2, plan, b2->keywords_ok, rep, res, st) < 0)
         return -1;
     if (cfg->dry) {

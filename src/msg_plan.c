@@ -108,6 +108,7 @@ int msg_plan_index_init(struct msg_plan_index *ix, const struct msg_meta *m2, si
     ix->rule = size_rule;
     ix->order = sbuf_xcalloc(n2 + 1, sizeof *ix->order);
     ix->used = sbuf_xcalloc(n2 / 8 + 1, 1);
+    ix->seen1 = sbuf_xcalloc(n2 / 8 + 1, 1);
     for (size_t i = 0; i < n2; i++)
         ix->order[i] = (uint32_t)i;
     sort_m2 = m2;
@@ -177,6 +178,32 @@ static uint64_t digest64(const struct msgid_key *k)
     return k->hi ^ (k->lo * 0xc4ceb9fe1a85ec53ULL);
 }
 
+/* Host1's duplicates of e1 (sorted by key): a key host2 has is marked in
+ * seen1 (its first position in order), any other goes into keys1, which
+ * msg_plan_index_finish sorts and counts. */
+static void count_dup1(struct msg_plan_index *ix, const struct entry *e1, size_t n1)
+{
+    size_t at = SIZE_MAX; /* the previous key's mark, SIZE_MAX: host2 lacks it */
+    for (size_t i = 0; i < n1; i++) {
+        if (i == 0 || msgid_key_cmp(&e1[i - 1].key, &e1[i].key) != 0) {
+            at = lower_bound(ix, 0, &e1[i].key, 0);
+            if (at == ix->n2 || msgid_key_cmp(&ix->m2[ix->order[at]].key, &e1[i].key) != 0)
+                at = SIZE_MAX;
+        }
+        if (at != SIZE_MAX) {
+            if (ix->seen1[at / 8] >> (at % 8) & 1)
+                ix->dup1_seen++;
+            ix->seen1[at / 8] |= (unsigned char)(1u << (at % 8));
+            continue;
+        }
+        if (ix->nkeys1 == ix->capkeys1) {
+            ix->capkeys1 = ix->capkeys1 ? ix->capkeys1 * 2 : 1024;
+            ix->keys1 = sbuf_xrealloc(ix->keys1, ix->capkeys1 * sizeof *ix->keys1);
+        }
+        ix->keys1[ix->nkeys1++] = digest64(&e1[i].key);
+    }
+}
+
 int msg_plan_chunk(struct msg_plan_index *ix, const struct msg_meta *m1, size_t n1,
                    struct msg_plan *out, struct status *st)
 {
@@ -196,15 +223,7 @@ int msg_plan_chunk(struct msg_plan_index *ix, const struct msg_meta *m1, size_t 
         e1[i].idx = (uint32_t)i;
     }
     qsort(e1, n1, sizeof *e1, entry_cmp);
-    if (ix->nkeys1 + n1 > ix->capkeys1) {
-        size_t cap = ix->capkeys1 ? ix->capkeys1 : 1024;
-        while (cap < ix->nkeys1 + n1)
-            cap *= 2;
-        ix->keys1 = sbuf_xrealloc(ix->keys1, cap * sizeof *ix->keys1);
-        ix->capkeys1 = cap;
-    }
-    for (size_t i = 0; i < n1; i++)
-        ix->keys1[ix->nkeys1++] = digest64(&m1[i].key);
+    count_dup1(ix, e1, n1);
 
     /* Every host1 message ends up either copied or paired, so both lists
      * fit in n1 slots each; e1 is reused for what the exact pass leaves. */
@@ -298,7 +317,7 @@ void msg_plan_index_finish(struct msg_plan_index *ix, struct msg_plan *p)
             p->dup2++;
     if (ix->nkeys1 > 1)
         qsort(ix->keys1, ix->nkeys1, sizeof *ix->keys1, u64_cmp);
-    p->dup1 = 0;
+    p->dup1 = ix->dup1_seen;
     for (size_t i = 1; i < ix->nkeys1; i++)
         if (ix->keys1[i - 1] == ix->keys1[i])
             p->dup1++;
@@ -310,6 +329,7 @@ void msg_plan_index_free(struct msg_plan_index *ix)
         return;
     free(ix->order);
     free(ix->used);
+    free(ix->seen1);
     free(ix->keys1);
     memset(ix, 0, sizeof *ix);
 }
@@ -362,12 +382,13 @@ size_t msg_plan_flag_fixes(const struct msg_meta *m1, const struct msg_meta *m2,
     size_t n = 0;
     for (size_t i = 0; i < p->npairs; i++) {
         const struct msg_meta *a = &m1[p->pairs[i].i1], *b = &m2[p->pairs[i].i2];
-        const char *kw = keywords_ok ? a->keywords : b->keywords;
-        if (a->sysflags == b->sysflags && same_str(kw, b->keywords))
+        /* interned: equal keywords, equal ids */
+        uint32_t kw = keywords_ok ? a->kw : b->kw;
+        if (a->sysflags == b->sysflags && kw == b->kw)
             continue;
         fix[n].uid2 = b->uid;
         fix[n].sysflags = a->sysflags;
-        fix[n].keywords = kw;
+        fix[n].keywords = kwtab_str(kw);
         n++;
     }
     qsort(fix, n, sizeof *fix, flagfix_cmp);

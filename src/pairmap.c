@@ -87,7 +87,8 @@ static void after(void *ctx, const struct msg_meta *const *m, size_t n, int stor
     for (size_t i = 0; i < n; i++) {
         uids[i] = m[i]->uid;
         if (uid2) {
-            uidmap_add(&pm->fresh, uids[i], uid2[i], uidmap_flags(m[i]->sysflags, m[i]->keywords));
+            uidmap_add(&pm->fresh, uids[i], uid2[i],
+                       uidmap_flags(m[i]->sysflags, msg_keywords(m[i])));
             if (uid2[i] >= pm->uidnext2)
                 pm->uidnext2 = uid2[i] + 1;
         }
@@ -168,7 +169,7 @@ void pairmap_add_plan(struct pairmap *pm, const struct msg_meta *m1, const struc
     for (size_t i = 0; i < plan->npairs; i++) {
         const struct msg_meta *a = &m1[plan->pairs[i].i1], *b = &m2[plan->pairs[i].i2];
         const struct msg_meta *f = resync ? a : b;
-        uidmap_add(&pm->next, a->uid, b->uid, uidmap_flags(f->sysflags, f->keywords));
+        uidmap_add(&pm->next, a->uid, b->uid, uidmap_flags(f->sysflags, msg_keywords(f)));
     }
 }
 

@@ -42,13 +42,10 @@ uint32_t uidmap_flags(unsigned sysflags, const char *keywords)
 void uidmap_add(struct uidmap *m, uint32_t uid1, uint32_t uid2, uint32_t flags)
 {
     if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        struct uidmap_entry *e = sbuf_xcalloc(cap, sizeof *e);
-        if (m->n)
-            memcpy(e, m->e, m->n * sizeof *e);
-        free(m->e);
-        m->e = e;
-        m->cap = cap;
+        /* realloc, not a new array and a copy: a big map grows in place
+         * (mremap), never held twice while a pairing run builds it */
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->e = sbuf_xrealloc(m->e, m->cap * sizeof *m->e);
     }
     m->e[m->n++] = (struct uidmap_entry){uid1, uid2, flags};
 }
@@ -142,6 +139,21 @@ static uint64_t get64(const unsigned char *p)
     return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
+/* 1 when n bytes were read into p. */
+static int read_full(int fd, unsigned char *p, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return 0;
+        got += (size_t)r;
+    }
+    return 1;
+}
+
 /* fsync of the folder holding path, so the rename itself is on disk. */
 static void sync_dir_of(const char *path)
 {
@@ -217,46 +229,44 @@ int uidmap_load(const char *path, struct uidmap *out, struct status *st)
     if (ownfile_open("UID map", path, O_RDONLY, STATUS_OTHER, "", &fd, st) < 0)
         return -1;
     struct stat sb;
-    unsigned char *data = NULL;
     size_t len = 0;
     int ok = fstat(fd, &sb) == 0 && sb.st_size >= MAP_HEAD + MAP_TAIL;
+    /* Read in blocks straight into the entries: a million of them are not
+     * held twice, as the file and as the map. */
+    unsigned char buf[MAP_HEAD + 512 * MAP_ENTRY];
+    uint64_t count = 0, h = FNV_START;
     if (ok) {
         len = (size_t)sb.st_size;
-        data = sbuf_xcalloc(len, 1);
-        size_t got = 0;
-        while (got < len) {
-            ssize_t r = read(fd, data + got, len - got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            got += (size_t)r;
+        ok = read_full(fd, buf, MAP_HEAD) && memcmp(buf, MAP_MAGIC, 8) == 0;
+        count = ok ? get64(buf + 16) : 0;
+        ok = ok && (len - MAP_HEAD - MAP_TAIL) % MAP_ENTRY == 0 &&
+             count == (len - MAP_HEAD - MAP_TAIL) / MAP_ENTRY;
+    }
+    if (ok) {
+        out->uidvalidity1 = get32(buf + 8);
+        out->uidvalidity2 = get32(buf + 12);
+        h = fnv(h, buf, MAP_HEAD);
+        if (count) {
+            out->e = sbuf_xcalloc((size_t)count, sizeof *out->e);
+            out->cap = (size_t)count;
         }
-        ok = got == len;
     }
+    for (size_t i = 0; ok && i < count;) {
+        size_t k = count - i < 512 ? (size_t)(count - i) : 512;
+        ok = read_full(fd, buf, k * MAP_ENTRY);
+        h = ok ? fnv(h, buf, k * MAP_ENTRY) : h;
+        for (size_t j = 0; ok && j < k; j++, i++) {
+            const unsigned char *p = buf + j * MAP_ENTRY;
+            uidmap_add(out, get32(p), get32(p + 4), get32(p + 8));
+            /* ours are written sorted, without repeats */
+            ok = i == 0 || out->e[i - 1].uid1 < out->e[i].uid1;
+        }
+    }
+    ok = ok && read_full(fd, buf, MAP_TAIL) && get64(buf) == h;
     close(fd);
-    uint64_t count = ok ? get64(data + 16) : 0;
-    ok = ok && memcmp(data, MAP_MAGIC, 8) == 0 &&
-         count == (len - MAP_HEAD - MAP_TAIL) / MAP_ENTRY &&
-         (len - MAP_HEAD - MAP_TAIL) % MAP_ENTRY == 0 &&
-         fnv(FNV_START, data, len - MAP_TAIL) == get64(data + len - MAP_TAIL);
-    if (ok && count) {
-        out->e = sbuf_xcalloc((size_t)count, sizeof *out->e);
-        out->cap = (size_t)count;
-    }
-    for (size_t i = 0; ok && i < count; i++) {
-        const unsigned char *p = data + MAP_HEAD + i * MAP_ENTRY;
-        uidmap_add(out, get32(p), get32(p + 4), get32(p + 8));
-        /* ours are written sorted, without repeats */
-        ok = i == 0 || out->e[i - 1].uid1 < out->e[i].uid1;
-    }
     if (!ok) {
-        free(data);
         uidmap_free(out);
         return status_set(st, STATUS_OTHER, "UID map %s is not one imapferry wrote", path);
     }
-    out->uidvalidity1 = get32(data + 8);
-    out->uidvalidity2 = get32(data + 12);
-    free(data);
     return 0;
 }
