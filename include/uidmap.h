@@ -51,6 +51,22 @@ void uidmap_filter(struct uidmap *m, int (*keep)(void *ctx, const struct uidmap_
                    void *ctx);
 void uidmap_free(struct uidmap *m);
 
+/* Entries packed as they come, for a map built while host2's whole
+ * listing is held (a pairing run): each entry the differences of its UIDs
+ * from the previous entry's and its flags, as variable-length numbers,
+ * 3 to 8 bytes instead of 12 when the UIDs ascend. Owns b; release with
+ * uidmap_unpack or uidmap_packed_free. */
+struct uidmap_packed {
+    unsigned char *b;
+    size_t len, cap, n;
+    uint32_t uid1, uid2; /* the last entry's */
+};
+
+void uidmap_pack(struct uidmap_packed *p, uint32_t uid1, uint32_t uid2, uint32_t flags);
+/* Adds p's entries to m (uidmap_add, in the order packed), then frees p. */
+void uidmap_unpack(struct uidmap_packed *p, struct uidmap *m);
+void uidmap_packed_free(struct uidmap_packed *p);
+
 /* Reads path into *out (sorted). 1 = no file, 0 = read, -1 = unusable
  * (st says why; *out is empty). */
 int uidmap_load(const char *path, struct uidmap *out, struct status *st);

@@ -767,7 +767,7 @@ static int sync_chunk(const struct config *cfg, struct imapc *h1, struct imapc *
     msg_plan_free(plan);
     if (msg_plan_chunk(ix, m1, n1, plan, st) < 0)
         return 1;
-    if (pm && full) {
+    if (pm && full && pairmap_can_keep(pm, plan)) {
         /* The map may pair a copy host2 stored with other bytes: among the
          * host2 messages no chunk paired yet, and taken from then on. */
         plan->only_on_2 = msg_plan_index_unpaired(ix, &plan->only2);
@@ -866,6 +866,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     int rc = 0;
     int expunged2 = 0;
     int chunked = 0;
+    int end_map = 0;
     uint32_t seq = 1, last_uid = 0; /* chunked: where host1's listing goes on */
 
     /* host2 is selected and listed in a thread of its own while host1 is:
@@ -994,7 +995,7 @@ join:
             pairmap_drop_gone(pm);
             pairmap_from_old(pm);
         } else if (chunked)
-            pairmap_end_plan(pm);
+            end_map = 1;
         else
             pairmap_from_plan(pm, m1, m2, &plan, cfg->resyncflags);
     }
@@ -1039,6 +1040,8 @@ out:
     msg_plan_index_free(&ix);
     imapc_meta_free(m1, n1);
     imapc_meta_free(m2, n2);
+    if (end_map) /* the map unpacked once host2's listing is gone */
+        pairmap_end_plan(pm);
     return rc;
 }
 

@@ -169,13 +169,14 @@ void pairmap_add_plan(struct pairmap *pm, const struct msg_meta *m1, const struc
     for (size_t i = 0; i < plan->npairs; i++) {
         const struct msg_meta *a = &m1[plan->pairs[i].i1], *b = &m2[plan->pairs[i].i2];
         const struct msg_meta *f = resync ? a : b;
-        uidmap_add(&pm->next, a->uid, b->uid, uidmap_flags(f->sysflags, msg_keywords(f)));
+        uidmap_pack(&pm->built, a->uid, b->uid, uidmap_flags(f->sysflags, msg_keywords(f)));
     }
 }
 
 void pairmap_end_plan(struct pairmap *pm)
 {
     uidmap_free(&pm->old);
+    uidmap_unpack(&pm->built, &pm->next);
     add_fresh(pm);
 }
 
@@ -283,6 +284,7 @@ void pairmap_close(struct pairmap *pm)
     uidmap_free(&pm->old);
     uidmap_free(&pm->next);
     uidmap_free(&pm->fresh);
+    uidmap_packed_free(&pm->built);
     imapc_flag_changes_free(pm->changes, pm->nchanges);
     pm->changes = NULL;
     pm->nchanges = 0;
@@ -314,10 +316,15 @@ static size_t index_of(const struct msg_meta *m, size_t n, uint32_t uid)
     return lo < n && m[lo].uid == uid ? lo : SIZE_MAX;
 }
 
+int pairmap_can_keep(const struct pairmap *pm, const struct msg_plan *plan)
+{
+    return pm->have_old && pm->old.n > 0 && plan->ncopy > 0;
+}
+
 size_t pairmap_keep_pairs(const struct pairmap *pm, const struct msg_meta *m1,
                           const struct msg_meta *m2, size_t n2, struct msg_plan *plan)
 {
-    if (!pm->have_old || pm->old.n == 0 || plan->ncopy == 0 || plan->only_on_2 == 0)
+    if (!pairmap_can_keep(pm, plan) || plan->only_on_2 == 0)
         return 0;
     for (size_t i = 1; i < n2; i++)
         if (m2[i - 1].uid >= m2[i].uid)

@@ -88,6 +88,76 @@ void uidmap_sort(struct uidmap *m)
     free(k);
 }
 
+static void put_varint(struct uidmap_packed *p, uint32_t v)
+{
+    if (p->cap - p->len < 5) {
+        /* realloc: grows in place when big (mremap), never held twice */
+        p->cap = p->cap ? p->cap * 2 : 256;
+        p->b = sbuf_xrealloc(p->b, p->cap);
+    }
+    while (v >= 0x80) {
+        p->b[p->len++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p->b[p->len++] = (unsigned char)v;
+}
+
+static uint32_t get_varint(const unsigned char *b, size_t *at)
+{
+    uint32_t v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        unsigned char c = b[(*at)++];
+        v |= (uint32_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return v;
+    }
+}
+
+/* The difference of two UIDs, small either way (zigzag: -1 is 1, 1 is 2). */
+static uint32_t zigzag(uint32_t now, uint32_t before)
+{
+    uint32_t d = now - before;
+    return d >> 31 ? ~d << 1 | 1 : d << 1;
+}
+
+static uint32_t unzigzag(uint32_t z, uint32_t before)
+{
+    uint32_t d = z & 1 ? ~(z >> 1) : z >> 1;
+    return before + d;
+}
+
+void uidmap_pack(struct uidmap_packed *p, uint32_t uid1, uint32_t uid2, uint32_t flags)
+{
+    put_varint(p, zigzag(uid1, p->uid1));
+    put_varint(p, zigzag(uid2, p->uid2));
+    put_varint(p, flags);
+    p->uid1 = uid1;
+    p->uid2 = uid2;
+    p->n++;
+}
+
+void uidmap_unpack(struct uidmap_packed *p, struct uidmap *m)
+{
+    if (m->cap < m->n + p->n) {
+        m->cap = m->n + p->n;
+        m->e = sbuf_xrealloc(m->e, m->cap * sizeof *m->e);
+    }
+    size_t at = 0;
+    uint32_t uid1 = 0, uid2 = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        uid1 = unzigzag(get_varint(p->b, &at), uid1);
+        uid2 = unzigzag(get_varint(p->b, &at), uid2);
+        uidmap_add(m, uid1, uid2, get_varint(p->b, &at));
+    }
+    uidmap_packed_free(p);
+}
+
+void uidmap_packed_free(struct uidmap_packed *p)
+{
+    free(p->b);
+    memset(p, 0, sizeof *p);
+}
+
 struct uidmap_entry *uidmap_find(const struct uidmap *m, uint32_t uid1)
 {
     size_t lo = 0, hi = m->n;
