@@ -27,6 +27,9 @@
 #include "throttle.h"
 #include "verify.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -703,6 +706,9 @@ static void *list_host2(void *arg)
  * the second flag pass after the copy). */
 #define HOST1_CHUNK 20000
 
+/* A host2 listing worth returning its parse garbage to the system for. */
+#define BIG_LISTING 100000
+
 /* IMAPFERRY_TEST_HOST1_CHUNK (a hidden test hook, as crashpoint's) makes
  * the chunks small, so the tests cross many chunk boundaries. */
 static uint32_t host1_chunk(void)
@@ -970,6 +976,13 @@ join:
         goto folder_error;
     if (msg_plan_index_init(&ix, m2, n2, cfg->use_size, st) < 0)
         goto folder_error;
+#ifdef __GLIBC__
+    /* Parsing a big listing leaves megabytes of freed answers in the
+     * listing thread's arena, which glibc keeps resident; host2's listing
+     * is held from here to the end, so they go back now. */
+    if (n2 >= BIG_LISTING)
+        malloc_trim(0);
+#endif
     res->msgs2 = n2;
     res->bytes2 = total_bytes(m2, n2);
     ledger_pair(fp->name1, fp->name2);

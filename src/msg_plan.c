@@ -95,6 +95,104 @@ static int order_cmp(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
+/* Sorting the order in place: glibc's qsort merges through a copy of the
+ * array, 4 MB more at a million messages at the very moment host2's whole
+ * listing is held. Introsort: quicksort with a median of three, heapsort
+ * past 2 log2(n) levels (no input goes quadratic), insertion sort for
+ * short runs. order_cmp is a total order, so the result is qsort's. */
+static int ord_lt(uint32_t a, uint32_t b)
+{
+    return order_cmp(&a, &b) < 0;
+}
+
+static void sift_down(uint32_t *v, size_t root, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * root + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && ord_lt(v[c], v[c + 1]))
+            c++;
+        if (!ord_lt(v[root], v[c]))
+            return;
+        uint32_t t = v[root];
+        v[root] = v[c];
+        v[c] = t;
+        root = c;
+    }
+}
+
+static void heap_sort(uint32_t *v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(v, i, n);
+    for (size_t end = n; end-- > 1;) {
+        uint32_t t = v[0];
+        v[0] = v[end];
+        v[end] = t;
+        sift_down(v, 0, end);
+    }
+}
+
+static void intro_sort(uint32_t *v, size_t n, unsigned depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) {
+            heap_sort(v, n);
+            return;
+        }
+        /* median of three to the front, then Hoare's partition around it */
+        size_t mid = n / 2;
+        if (ord_lt(v[mid], v[0])) {
+            uint32_t t = v[mid];
+            v[mid] = v[0];
+            v[0] = t;
+        }
+        if (ord_lt(v[n - 1], v[0])) {
+            uint32_t t = v[n - 1];
+            v[n - 1] = v[0];
+            v[0] = t;
+        }
+        if (ord_lt(v[n - 1], v[mid])) {
+            uint32_t t = v[n - 1];
+            v[n - 1] = v[mid];
+            v[mid] = t;
+        }
+        uint32_t pivot = v[mid];
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (ord_lt(v[i], pivot))
+                i++;
+            while (ord_lt(pivot, v[j]))
+                j--;
+            if (i >= j)
+                break;
+            uint32_t t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+            i++;
+            j--;
+        }
+        /* v[0..j] <= pivot <= v[j+1..n): the smaller side first */
+        size_t left = j + 1;
+        if (left < n - left) {
+            intro_sort(v, left, depth);
+            v += left;
+            n -= left;
+        } else {
+            intro_sort(v + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint32_t x = v[i];
+        size_t k = i;
+        for (; k > 0 && ord_lt(x, v[k - 1]); k--)
+            v[k] = v[k - 1];
+        v[k] = x;
+    }
+}
+
 int msg_plan_index_init(struct msg_plan_index *ix, const struct msg_meta *m2, size_t n2,
                         enum msg_plan_size size_rule, struct status *st)
 {
@@ -113,7 +211,10 @@ int msg_plan_index_init(struct msg_plan_index *ix, const struct msg_meta *m2, si
         ix->order[i] = (uint32_t)i;
     sort_m2 = m2;
     sort_use_size = uses_size(size_rule);
-    qsort(ix->order, n2, sizeof *ix->order, order_cmp);
+    unsigned depth = 0;
+    for (size_t k = n2; k > 1; k >>= 1)
+        depth += 2;
+    intro_sort(ix->order, n2, depth);
     sort_m2 = NULL;
     return 0;
 }

@@ -176,8 +176,15 @@ void pairmap_add_plan(struct pairmap *pm, const struct msg_meta *m1, const struc
 void pairmap_end_plan(struct pairmap *pm)
 {
     uidmap_free(&pm->old);
-    uidmap_unpack(&pm->built, &pm->next);
+    struct status st;
+    int lost = uidmap_unpack(&pm->built, &pm->next, &st) < 0;
     add_fresh(pm);
+    if (lost) {
+        /* a partial map would hide copies: none is kept, the next run
+         * pairs by identity */
+        log_err("imapferry: warning: %s; the folder's UID map is not kept\n", st.msg);
+        pm->next_ok = 0;
+    }
 }
 
 void pairmap_from_plan(struct pairmap *pm, const struct msg_meta *m1, const struct msg_meta *m2,

@@ -126,6 +126,23 @@ static uint32_t unzigzag(uint32_t z, uint32_t before)
     return before + d;
 }
 
+/* b's entries to the file, so memory holds only the last few. A write
+ * that fails is noted (broken) and reported by uidmap_unpack: stdio may
+ * have kept part of it, so the file is not trusted any more. */
+static void spill(struct uidmap_packed *p)
+{
+    if (p->spill == NULL)
+        p->spill = tmpfile();
+    if (p->spill == NULL) {
+        p->no_spill = 1; /* nothing set aside yet: all of it stays in b */
+        return;
+    }
+    if (fwrite(p->b, 1, p->len, p->spill) != p->len)
+        p->broken = 1;
+    p->spilled += p->len;
+    p->len = 0;
+}
+
 void uidmap_pack(struct uidmap_packed *p, uint32_t uid1, uint32_t uid2, uint32_t flags)
 {
     put_varint(p, zigzag(uid1, p->uid1));
@@ -134,10 +151,29 @@ void uidmap_pack(struct uidmap_packed *p, uint32_t uid1, uint32_t uid2, uint32_t
     p->uid1 = uid1;
     p->uid2 = uid2;
     p->n++;
+    if (p->len >= UIDMAP_SPILL && !p->no_spill)
+        spill(p);
 }
 
-void uidmap_unpack(struct uidmap_packed *p, struct uidmap *m)
+int uidmap_unpack(struct uidmap_packed *p, struct uidmap *m, struct status *st)
 {
+    unsigned char *all = p->b;
+    if (p->spill != NULL) {
+        /* read back whole: by now host2's listing is gone */
+        all = sbuf_xmalloc(p->spilled + p->len + 1);
+        size_t got = 0;
+        if (!p->broken && fflush(p->spill) == 0 && fseek(p->spill, 0, SEEK_SET) == 0)
+            got = fread(all, 1, p->spilled, p->spill);
+        if (got != p->spilled) {
+            free(all);
+            uidmap_packed_free(p);
+            return status_set(st, STATUS_OTHER,
+                              "UID map: the pairs set aside cannot be read "
+                              "back from a temporary file");
+        }
+        if (p->len)
+            memcpy(all + p->spilled, p->b, p->len);
+    }
     if (m->cap < m->n + p->n) {
         m->cap = m->n + p->n;
         m->e = sbuf_xrealloc(m->e, m->cap * sizeof *m->e);
@@ -145,16 +181,21 @@ void uidmap_unpack(struct uidmap_packed *p, struct uidmap *m)
     size_t at = 0;
     uint32_t uid1 = 0, uid2 = 0;
     for (size_t i = 0; i < p->n; i++) {
-        uid1 = unzigzag(get_varint(p->b, &at), uid1);
-        uid2 = unzigzag(get_varint(p->b, &at), uid2);
-        uidmap_add(m, uid1, uid2, get_varint(p->b, &at));
+        uid1 = unzigzag(get_varint(all, &at), uid1);
+        uid2 = unzigzag(get_varint(all, &at), uid2);
+        uidmap_add(m, uid1, uid2, get_varint(all, &at));
     }
+    if (all != p->b)
+        free(all);
     uidmap_packed_free(p);
+    return 0;
 }
 
 void uidmap_packed_free(struct uidmap_packed *p)
 {
     free(p->b);
+    if (p->spill != NULL)
+        fclose(p->spill);
     memset(p, 0, sizeof *p);
 }
 
