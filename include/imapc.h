@@ -126,8 +126,7 @@ int imapc_search(struct imapc *c, const char *criteria, uint32_t **uids, size_t 
 
 /* --search and --maxage/--minage (imapsync's select_msgs, on both hosts):
  * keeps in m (n entries, from imapc_fetch_meta) only the messages UID
- * SEARCH criteria finds, freeing the others' keywords. NULL criteria keeps
- * all. */
+ * SEARCH criteria finds. NULL criteria keeps all. */
 int imapc_search_keep(struct imapc *c, const char *criteria, struct msg_meta *m, size_t *n,
                       struct status *st);
 

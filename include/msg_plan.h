@@ -35,7 +35,7 @@ struct msg_plan {
 struct msg_plan_flagfix {
     uint32_t uid2;
     unsigned sysflags;    /* host1's system flags */
-    const char *keywords; /* borrowed from m1 or m2; NULL = none */
+    const char *keywords; /* kwtab's (valid until exit); NULL = none */
 };
 
 /* The pairs of p whose host2 flags differ from host1's, as imapsync's
@@ -71,15 +71,20 @@ void msg_plan_free(struct msg_plan *p);
  * with several it differs only in which of several copies of one identity
  * with different sizes pair (MSG_PLAN_SIZE_FIRST), never in the counts.
  * Borrows m2 (it must outlive the index, unchanged); owns the rest, about
- * 4 bytes per host2 message and 8 per host1 message: release with
- * msg_plan_index_free. */
+ * 4 bytes per host2 message and 8 per host1 message whose identity host2
+ * lacks: release with msg_plan_index_free. */
 struct msg_plan_index {
     const struct msg_meta *m2;
     size_t n2;
     enum msg_plan_size rule;
     uint32_t *order;     /* m2 indices sorted by key, size (as rule says), UID */
     unsigned char *used; /* one bit per m2 entry: paired by a chunk */
-    uint64_t *keys1;     /* a 64-bit digest of each host1 key seen, for dup1 */
+    /* dup1: a host1 key host2 has too is marked at the first position of
+     * its run in order (one bit per m2 entry); only the others' 64-bit
+     * digests are kept, so a compare against a full host2 keeps none. */
+    unsigned char *seen1;
+    size_t dup1_seen;
+    uint64_t *keys1;
     size_t nkeys1, capkeys1;
 };
 

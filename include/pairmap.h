@@ -31,8 +31,9 @@ struct pairmap {
     /* this run */
     struct journal *j;
     uint32_t uidvalidity1, uidvalidity2, uidnext2;
-    struct uidmap next; /* the map this run leaves, once built */
-    int next_ok;        /* next is complete: every copy got its APPENDUID */
+    struct uidmap next;         /* the map this run leaves, once built */
+    struct uidmap_packed built; /* pairmap_add_plan's pairs, until pairmap_end_plan */
+    int next_ok;                /* next is complete: every copy got its APPENDUID */
     struct uidmap fresh;
     int fresh_missing;    /* an APPEND stored without an APPENDUID */
     int journal_failed;   /* said once */
@@ -63,18 +64,24 @@ struct copy_hooks pairmap_hooks(struct pairmap *pm, uint32_t uidvalidity2, uint3
  * one chunk of host1's listing. Returns how many. */
 size_t pairmap_keep_pairs(const struct pairmap *pm, const struct msg_meta *m1,
                           const struct msg_meta *m2, size_t n2, struct msg_plan *plan);
+/* Whether pairmap_keep_pairs can keep anything of plan (an old map, and
+ * copies to make): if not, host2's unpaired messages (8 bytes each) need
+ * not be listed for it, chunk after chunk of a pairing run. */
+int pairmap_can_keep(const struct pairmap *pm, const struct msg_plan *plan);
 /* After the copy of a full compare: next = the plan's pairs (host2's
  * flags become host1's when resync) plus this run's APPENDUIDs. */
 void pairmap_from_plan(struct pairmap *pm, const struct msg_meta *m1, const struct msg_meta *m2,
                        const struct msg_plan *plan, int resync);
 /* The same for host1 listed in chunks, built while each chunk's plan is
- * alive: after each chunk's copy, its pairs go into next (m1: the chunk;
- * m2 and flags as for pairmap_from_plan), and old loses its entries up
- * to the chunk's highest UID, which pairmap_keep_pairs will not ask for
- * again, so the two maps hold about one map's entries between them.
- * After the last chunk, pairmap_end_plan adds the APPENDUIDs and frees
- * old: next is then what pairmap_from_plan makes of the whole listing.
- * next must be empty before the first chunk (as pairmap_open leaves it). */
+ * alive: after each chunk's copy, its pairs are packed (built: a few
+ * bytes each; m1: the chunk; m2 and flags as for pairmap_from_plan), and
+ * old loses its entries up to the chunk's highest UID, which
+ * pairmap_keep_pairs will not ask for again, so the two maps hold about
+ * one map's entries between them. After the last chunk, and best after
+ * host2's listing is freed, pairmap_end_plan unpacks them into next, adds
+ * the APPENDUIDs and frees old: next is then what pairmap_from_plan makes
+ * of the whole listing. next must be empty before the first chunk (as
+ * pairmap_open leaves it). */
 void pairmap_add_plan(struct pairmap *pm, const struct msg_meta *m1, const struct msg_meta *m2,
                       const struct msg_plan *plan, int resync);
 void pairmap_end_plan(struct pairmap *pm);

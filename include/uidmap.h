@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* flags: the system flags (enum msg_flag) in the low 8 bits, a 24-bit
  * hash of the keywords above them (0 = none): equal flags compare equal. */
@@ -50,6 +51,32 @@ struct uidmap_entry *uidmap_find(const struct uidmap *m, uint32_t uid1);
 void uidmap_filter(struct uidmap *m, int (*keep)(void *ctx, const struct uidmap_entry *e),
                    void *ctx);
 void uidmap_free(struct uidmap *m);
+
+/* Entries packed as they come, for a map built while host2's whole
+ * listing is held (a pairing run): each entry the differences of its UIDs
+ * from the previous entry's and its flags, as variable-length numbers,
+ * 3 to 8 bytes instead of 12 when the UIDs ascend; past UIDMAP_SPILL bytes
+ * they go on into an unlinked temporary file (tmpfile), kept in memory if
+ * that cannot be written. Owns b and spill; release with uidmap_unpack or
+ * uidmap_packed_free. */
+struct uidmap_packed {
+    unsigned char *b;
+    size_t len, cap, n;
+    uint32_t uid1, uid2; /* the last entry's */
+    FILE *spill;
+    size_t spilled; /* bytes in spill, all before b's */
+    int no_spill;   /* tmpfile failed: memory only */
+    int broken;     /* a write to spill failed */
+};
+
+#define UIDMAP_SPILL 65536
+
+void uidmap_pack(struct uidmap_packed *p, uint32_t uid1, uint32_t uid2, uint32_t flags);
+/* Adds p's entries to m (uidmap_add, in the order packed), then frees p.
+ * -1 when the spilled part could not be read back: m then lacks entries
+ * (st says so). */
+int uidmap_unpack(struct uidmap_packed *p, struct uidmap *m, struct status *st);
+void uidmap_packed_free(struct uidmap_packed *p);
 
 /* Reads path into *out (sorted). 1 = no file, 0 = read, -1 = unusable
  * (st says why; *out is empty). */

@@ -9,8 +9,9 @@ that a million of them take a minute to set up, then copied and rerun:
               first copy at 1,000 messages in the same run for msg/s.
   run_scale_rerun  the same N messages generated into both servers'
               maildirs, paired by imapferry's first run (no first copy),
-              then the unchanged rerun and the rerun after 10 new: the 1M
-              rerun in minutes instead of an hour's copy.
+              then the unchanged rerun, the rerun after 10 new and the full
+              compare (--nostate): the 1M reruns in minutes instead of an
+              hour's copy.
   run_reruns  N messages in 17 folders: imapferry's no-change rerun and its
               rerun after 10 new messages, against mbsync's (isync) and the
               naive copier's first copy, in the same run.
@@ -366,8 +367,8 @@ def run_scale_rerun(ctx, bin_, s, cwd, count: int) -> int:
     count messages generated into both servers' maildirs (host1/user1 [Big],
     host2/user1 [INBOX.Big]: identical bytes, flags and dates), one run that
     pairs them by identity (a full compare that writes the state), then the
-    unchanged rerun, the rerun after 10 new messages and the rerun after one
-    host1 flag change."""
+    unchanged rerun, the rerun after 10 new messages, the rerun after one
+    host1 flag change and a full compare by identity (--nostate)."""
     say = ctx.say
     say("== scale-rerun: generating the same %d messages into host1/user1 [Big] and "
         "host2/user1 [INBOX.Big] (maildir files)" % count)
@@ -390,6 +391,11 @@ def run_scale_rerun(ctx, bin_, s, cwd, count: int) -> int:
     f = _ferry(ctx, bin_, s, "user1", cwd, "rerun after 1 flag change", st)
     rows.append(("rerun, 1 flag", count + 10, f))
     check_same(ctx, s, ["Big"], "user1", "rerun after 1 flag change")
+    say("== scale-rerun: full compare by identity (--nostate; host2 has everything)")
+    d = _ferry(ctx, bin_, s, "user1", cwd, "rerun --nostate", st, ["--nostate"])
+    if d.messages != 0:
+        raise ctx.BenchError("--nostate rerun transferred %d" % d.messages)
+    rows.append(("rerun --nostate", count + 10, d))
 
     say("")
     say("imapferry scale-rerun benchmark: one folder of %d small messages generated identically "

@@ -52,10 +52,10 @@ static void append_item(struct sbuf *b, const struct msg_meta *m, int keywords_o
             sbuf_addc(b, ' ');
         sbuf_adds(b, sys[i].name);
     }
-    if (keywords_ok && m->keywords) {
+    if (keywords_ok && m->kw) {
         if (b->len > start)
             sbuf_addc(b, ' ');
-        sbuf_adds(b, m->keywords);
+        sbuf_adds(b, msg_keywords(m));
     }
     sbuf_addc(b, ')');
     if (m->date != MSG_META_NO_DATE) {

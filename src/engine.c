@@ -27,6 +27,9 @@
 #include "throttle.h"
 #include "verify.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -703,6 +706,9 @@ static void *list_host2(void *arg)
  * the second flag pass after the copy). */
 #define HOST1_CHUNK 20000
 
+/* A host2 listing worth returning its parse garbage to the system for. */
+#define BIG_LISTING 100000
+
 /* IMAPFERRY_TEST_HOST1_CHUNK (a hidden test hook, as crashpoint's) makes
  * the chunks small, so the tests cross many chunk boundaries. */
 static uint32_t host1_chunk(void)
@@ -741,10 +747,8 @@ static int next_host1_chunk(struct imapc *h1, uint32_t exists, uint32_t *seq, ui
         size_t k = 0;
         uint32_t top = *last_uid;
         for (size_t i = 0; i < *n1; i++) {
-            if ((*m1)[i].uid <= *last_uid) {
-                free((*m1)[i].keywords);
+            if ((*m1)[i].uid <= *last_uid)
                 continue;
-            }
             if ((*m1)[i].uid > top)
                 top = (*m1)[i].uid;
             (*m1)[k++] = (*m1)[i];
@@ -769,7 +773,7 @@ static int sync_chunk(const struct config *cfg, struct imapc *h1, struct imapc *
     msg_plan_free(plan);
     if (msg_plan_chunk(ix, m1, n1, plan, st) < 0)
         return 1;
-    if (pm && full) {
+    if (pm && full && pairmap_can_keep(pm, plan)) {
         /* The map may pair a copy host2 stored with other bytes: among the
          * host2 messages no chunk paired yet, and taken from then on. */
         plan->only_on_2 = msg_plan_index_unpaired(ix, &plan->only2);
@@ -803,7 +807,7 @@ static int sync_chunk(const struct config *cfg, struct imapc *h1, struct imapc *
         skip_crossdups(cfg, fp, m1, m2, n2, plan, res);
     if (!b2->keywords_ok)
         for (size_t k = 0; k < plan->ncopy; k++)
-            res->keywords_dropped += count_words(m1[plan->copy[k]].keywords);
+            res->keywords_dropped += count_words(msg_keywords(&m1[plan->copy[k]]));
     if (cfg->resyncflags && resync_flags(cfg, h2, m1, m2, plan, b2->keywords_ok, rep, res, st) < 0)
         return -1;
     if (cfg->dry) {
@@ -868,6 +872,7 @@ static int sync_messages(const struct config *cfg, struct imapc *h1, struct imap
     int rc = 0;
     int expunged2 = 0;
     int chunked = 0;
+    int end_map = 0;
     uint32_t seq = 1, last_uid = 0; /* chunked: where host1's listing goes on */
 
     /* host2 is selected and listed in a thread of its own while host1 is:
@@ -971,6 +976,13 @@ join:
         goto folder_error;
     if (msg_plan_index_init(&ix, m2, n2, cfg->use_size, st) < 0)
         goto folder_error;
+#ifdef __GLIBC__
+    /* Parsing a big listing leaves megabytes of freed answers in the
+     * listing thread's arena, which glibc keeps resident; host2's listing
+     * is held from here to the end, so they go back now. */
+    if (n2 >= BIG_LISTING)
+        malloc_trim(0);
+#endif
     res->msgs2 = n2;
     res->bytes2 = total_bytes(m2, n2);
     ledger_pair(fp->name1, fp->name2);
@@ -996,7 +1008,7 @@ join:
             pairmap_drop_gone(pm);
             pairmap_from_old(pm);
         } else if (chunked)
-            pairmap_end_plan(pm);
+            end_map = 1;
         else
             pairmap_from_plan(pm, m1, m2, &plan, cfg->resyncflags);
     }
@@ -1041,6 +1053,8 @@ out:
     msg_plan_index_free(&ix);
     imapc_meta_free(m1, n1);
     imapc_meta_free(m2, n2);
+    if (end_map) /* the map unpacked once host2's listing is gone */
+        pairmap_end_plan(pm);
     return rc;
 }
 

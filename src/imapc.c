@@ -979,8 +979,6 @@ int imapc_search_keep(struct imapc *c, const char *criteria, struct msg_meta *m,
     for (size_t i = 0; i < *n; i++) {
         if (bsearch(&m[i].uid, uids, nu, sizeof *uids, cmp_uid))
             m[k++] = m[i];
-        else
-            free(m[i].keywords);
     }
     *n = k;
     free(uids);
@@ -1280,14 +1278,17 @@ static int convert_meta(const struct imapc *c, const struct mailimap_msg_att *at
      * word with CR LF that must never reach host2's STORE or APPEND. */
     char *raw = sbuf_take(&kw);
     unsigned sysflags = 0;
+    char *keywords = NULL;
     if (c->nflag_rules) {
         char *flags = flagrule_rewrite(raw, c->flag_rules, c->nflag_rules);
-        flagrule_parse(flags, &sysflags, &m->keywords);
+        flagrule_parse(flags, &sysflags, &keywords);
         free(flags);
     } else {
-        flagrule_parse(raw, &sysflags, &m->keywords);
+        flagrule_parse(raw, &sysflags, &keywords);
     }
     m->sysflags = (uint8_t)sysflags;
+    m->kw = kwtab_intern(keywords);
+    free(keywords);
     free(raw);
     int64_t hdate;
     int htz;
@@ -1427,6 +1428,10 @@ struct meta_list {
     int by_uid; /* UID FETCH of UID ranges, else FETCH of sequence numbers */
     struct msg_meta *m;
     size_t cnt, cap;
+    /* Messages the listing expects (the sequence range asked, or what the
+     * SELECT announced; at most META_RESERVE): m is sized for them at once
+     * rather than doubled up to them, a copy of the array each time. */
+    size_t want;
     size_t *bare, nbare, bare_cap; /* want their whole header (whole_headers) */
     uint64_t lo[META_ROUND], hi[META_ROUND];
     size_t nf;     /* FETCHes in the round */
@@ -1441,6 +1446,17 @@ struct meta_list {
     size_t ngot[META_ROUND];
     uint64_t chunk; /* messages per FETCH (META_CHUNK) */
 };
+
+/* Beyond this many messages the array doubles again: a server that
+ * announces billions gets no more address space than this up front. */
+#define META_RESERVE ((size_t)1 << 22)
+
+static void meta_expect(struct meta_list *l, uint64_t n)
+{
+    /* (a UID range may be sparse: its size says nothing) */
+    if (!l->by_uid)
+        l->want = n < META_RESERVE ? (size_t)n : META_RESERVE;
+}
 
 /* IMAPFERRY_TEST_META_CHUNK (a hidden test hook, as crashpoint's) makes
  * the FETCHes of a listing a few messages long, so that a small folder is
@@ -1467,16 +1483,16 @@ static void meta_chunk(struct meta_list *l, clist *res)
             continue;
         if (l->cnt == l->cap) {
             l->cap = l->cap ? l->cap * 2 : 16;
+            if (l->cap < l->want)
+                l->cap = l->want;
             l->m = sbuf_xrealloc(l->m, l->cap * sizeof *l->m);
         }
         struct msg_meta *m = &l->m[l->cnt];
         int b = 0;
         if (!convert_meta(l->c, att, m, &b))
             continue;
-        if (l->by_uid && (m->uid < lo || m->uid > hi)) {
-            free(m->keywords);
+        if (l->by_uid && (m->uid < lo || m->uid > hi))
             continue;
-        }
         uint64_t at = (l->by_uid ? m->uid : att->att_number) - lo;
         l->ngot[at / l->chunk < l->nf ? at / l->chunk : l->nf - 1]++;
         if (!l->by_uid)
@@ -1538,6 +1554,7 @@ static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly
     l->chunk = meta_chunk_size();
     struct sbuf items = SBUF_INIT;
     meta_items(c, &items);
+    meta_expect(l, last >= first ? last - first + 1 : 0);
     int rc = 0;
     for (int round = 0; rc == 0; round++) {
         const char *sel = round == 0 ? select_cmd : NULL;
@@ -1611,6 +1628,7 @@ static int meta_rounds(struct meta_list *l, const char *select_cmd, int readonly
                 first = 1;
             }
             last = box->exists;
+            meta_expect(l, last);
             l->refused = 0;
         } else if (l->refused) {
             rc = status_set(st, STATUS_ERR_FETCH, "%s: %s: %s", c->label, what, l->why);
@@ -1700,12 +1718,9 @@ int imapc_fetch_meta_uids(struct imapc *c, uint32_t first, uint32_t next, struct
     /* ... and each once. */
     qsort(l.m, l.cnt, sizeof *l.m, cmp_meta_uid);
     size_t k = 0;
-    for (size_t i = 0; i < l.cnt; i++) {
-        if (k > 0 && l.m[k - 1].uid == l.m[i].uid)
-            free(l.m[i].keywords);
-        else
+    for (size_t i = 0; i < l.cnt; i++)
+        if (k == 0 || l.m[k - 1].uid != l.m[i].uid)
             l.m[k++] = l.m[i];
-    }
     *out = l.m;
     *n = k;
     return 0;
@@ -1899,10 +1914,7 @@ void imapc_flag_changes_free(struct imapc_flag_change *ch, size_t n)
 
 void imapc_meta_free(struct msg_meta *m, size_t n)
 {
-    if (m == NULL)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(m[i].keywords);
+    (void)n; /* the keywords belong to kwtab */
     free(m);
 }
 

@@ -95,6 +95,104 @@ static int order_cmp(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
+/* Sorting the order in place: glibc's qsort merges through a copy of the
+ * array, 4 MB more at a million messages at the very moment host2's whole
+ * listing is held. Introsort: quicksort with a median of three, heapsort
+ * past 2 log2(n) levels (no input goes quadratic), insertion sort for
+ * short runs. order_cmp is a total order, so the result is qsort's. */
+static int ord_lt(uint32_t a, uint32_t b)
+{
+    return order_cmp(&a, &b) < 0;
+}
+
+static void sift_down(uint32_t *v, size_t root, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * root + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && ord_lt(v[c], v[c + 1]))
+            c++;
+        if (!ord_lt(v[root], v[c]))
+            return;
+        uint32_t t = v[root];
+        v[root] = v[c];
+        v[c] = t;
+        root = c;
+    }
+}
+
+static void heap_sort(uint32_t *v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(v, i, n);
+    for (size_t end = n; end-- > 1;) {
+        uint32_t t = v[0];
+        v[0] = v[end];
+        v[end] = t;
+        sift_down(v, 0, end);
+    }
+}
+
+static void intro_sort(uint32_t *v, size_t n, unsigned depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) {
+            heap_sort(v, n);
+            return;
+        }
+        /* median of three to the front, then Hoare's partition around it */
+        size_t mid = n / 2;
+        if (ord_lt(v[mid], v[0])) {
+            uint32_t t = v[mid];
+            v[mid] = v[0];
+            v[0] = t;
+        }
+        if (ord_lt(v[n - 1], v[0])) {
+            uint32_t t = v[n - 1];
+            v[n - 1] = v[0];
+            v[0] = t;
+        }
+        if (ord_lt(v[n - 1], v[mid])) {
+            uint32_t t = v[n - 1];
+            v[n - 1] = v[mid];
+            v[mid] = t;
+        }
+        uint32_t pivot = v[mid];
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (ord_lt(v[i], pivot))
+                i++;
+            while (ord_lt(pivot, v[j]))
+                j--;
+            if (i >= j)
+                break;
+            uint32_t t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+            i++;
+            j--;
+        }
+        /* v[0..j] <= pivot <= v[j+1..n): the smaller side first */
+        size_t left = j + 1;
+        if (left < n - left) {
+            intro_sort(v, left, depth);
+            v += left;
+            n -= left;
+        } else {
+            intro_sort(v + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint32_t x = v[i];
+        size_t k = i;
+        for (; k > 0 && ord_lt(x, v[k - 1]); k--)
+            v[k] = v[k - 1];
+        v[k] = x;
+    }
+}
+
 int msg_plan_index_init(struct msg_plan_index *ix, const struct msg_meta *m2, size_t n2,
                         enum msg_plan_size size_rule, struct status *st)
 {
@@ -108,11 +206,15 @@ int msg_plan_index_init(struct msg_plan_index *ix, const struct msg_meta *m2, si
     ix->rule = size_rule;
     ix->order = sbuf_xcalloc(n2 + 1, sizeof *ix->order);
     ix->used = sbuf_xcalloc(n2 / 8 + 1, 1);
+    ix->seen1 = sbuf_xcalloc(n2 / 8 + 1, 1);
     for (size_t i = 0; i < n2; i++)
         ix->order[i] = (uint32_t)i;
     sort_m2 = m2;
     sort_use_size = uses_size(size_rule);
-    qsort(ix->order, n2, sizeof *ix->order, order_cmp);
+    unsigned depth = 0;
+    for (size_t k = n2; k > 1; k >>= 1)
+        depth += 2;
+    intro_sort(ix->order, n2, depth);
     sort_m2 = NULL;
     return 0;
 }
@@ -177,6 +279,32 @@ static uint64_t digest64(const struct msgid_key *k)
     return k->hi ^ (k->lo * 0xc4ceb9fe1a85ec53ULL);
 }
 
+/* Host1's duplicates of e1 (sorted by key): a key host2 has is marked in
+ * seen1 (its first position in order), any other goes into keys1, which
+ * msg_plan_index_finish sorts and counts. */
+static void count_dup1(struct msg_plan_index *ix, const struct entry *e1, size_t n1)
+{
+    size_t at = SIZE_MAX; /* the previous key's mark, SIZE_MAX: host2 lacks it */
+    for (size_t i = 0; i < n1; i++) {
+        if (i == 0 || msgid_key_cmp(&e1[i - 1].key, &e1[i].key) != 0) {
+            at = lower_bound(ix, 0, &e1[i].key, 0);
+            if (at == ix->n2 || msgid_key_cmp(&ix->m2[ix->order[at]].key, &e1[i].key) != 0)
+                at = SIZE_MAX;
+        }
+        if (at != SIZE_MAX) {
+            if (ix->seen1[at / 8] >> (at % 8) & 1)
+                ix->dup1_seen++;
+            ix->seen1[at / 8] |= (unsigned char)(1u << (at % 8));
+            continue;
+        }
+        if (ix->nkeys1 == ix->capkeys1) {
+            ix->capkeys1 = ix->capkeys1 ? ix->capkeys1 * 2 : 1024;
+            ix->keys1 = sbuf_xrealloc(ix->keys1, ix->capkeys1 * sizeof *ix->keys1);
+        }
+        ix->keys1[ix->nkeys1++] = digest64(&e1[i].key);
+    }
+}
+
 int msg_plan_chunk(struct msg_plan_index *ix, const struct msg_meta *m1, size_t n1,
                    struct msg_plan *out, struct status *st)
 {
@@ -196,15 +324,7 @@ int msg_plan_chunk(struct msg_plan_index *ix, const struct msg_meta *m1, size_t 
         e1[i].idx = (uint32_t)i;
     }
     qsort(e1, n1, sizeof *e1, entry_cmp);
-    if (ix->nkeys1 + n1 > ix->capkeys1) {
-        size_t cap = ix->capkeys1 ? ix->capkeys1 : 1024;
-        while (cap < ix->nkeys1 + n1)
-            cap *= 2;
-        ix->keys1 = sbuf_xrealloc(ix->keys1, cap * sizeof *ix->keys1);
-        ix->capkeys1 = cap;
-    }
-    for (size_t i = 0; i < n1; i++)
-        ix->keys1[ix->nkeys1++] = digest64(&m1[i].key);
+    count_dup1(ix, e1, n1);
 
     /* Every host1 message ends up either copied or paired, so both lists
      * fit in n1 slots each; e1 is reused for what the exact pass leaves. */
@@ -298,7 +418,7 @@ void msg_plan_index_finish(struct msg_plan_index *ix, struct msg_plan *p)
             p->dup2++;
     if (ix->nkeys1 > 1)
         qsort(ix->keys1, ix->nkeys1, sizeof *ix->keys1, u64_cmp);
-    p->dup1 = 0;
+    p->dup1 = ix->dup1_seen;
     for (size_t i = 1; i < ix->nkeys1; i++)
         if (ix->keys1[i - 1] == ix->keys1[i])
             p->dup1++;
@@ -310,6 +430,7 @@ void msg_plan_index_free(struct msg_plan_index *ix)
         return;
     free(ix->order);
     free(ix->used);
+    free(ix->seen1);
     free(ix->keys1);
     memset(ix, 0, sizeof *ix);
 }
@@ -362,12 +483,13 @@ size_t msg_plan_flag_fixes(const struct msg_meta *m1, const struct msg_meta *m2,
     size_t n = 0;
     for (size_t i = 0; i < p->npairs; i++) {
         const struct msg_meta *a = &m1[p->pairs[i].i1], *b = &m2[p->pairs[i].i2];
-        const char *kw = keywords_ok ? a->keywords : b->keywords;
-        if (a->sysflags == b->sysflags && same_str(kw, b->keywords))
+        /* interned: equal keywords, equal ids */
+        uint32_t kw = keywords_ok ? a->kw : b->kw;
+        if (a->sysflags == b->sysflags && kw == b->kw)
             continue;
         fix[n].uid2 = b->uid;
         fix[n].sysflags = a->sysflags;
-        fix[n].keywords = kw;
+        fix[n].keywords = kwtab_str(kw);
         n++;
     }
     qsort(fix, n, sizeof *fix, flagfix_cmp);

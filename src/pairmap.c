@@ -87,7 +87,8 @@ static void after(void *ctx, const struct msg_meta *const *m, size_t n, int stor
     for (size_t i = 0; i < n; i++) {
         uids[i] = m[i]->uid;
         if (uid2) {
-            uidmap_add(&pm->fresh, uids[i], uid2[i], uidmap_flags(m[i]->sysflags, m[i]->keywords));
+            uidmap_add(&pm->fresh, uids[i], uid2[i],
+                       uidmap_flags(m[i]->sysflags, msg_keywords(m[i])));
             if (uid2[i] >= pm->uidnext2)
                 pm->uidnext2 = uid2[i] + 1;
         }
@@ -168,14 +169,22 @@ void pairmap_add_plan(struct pairmap *pm, const struct msg_meta *m1, const struc
     for (size_t i = 0; i < plan->npairs; i++) {
         const struct msg_meta *a = &m1[plan->pairs[i].i1], *b = &m2[plan->pairs[i].i2];
         const struct msg_meta *f = resync ? a : b;
-        uidmap_add(&pm->next, a->uid, b->uid, uidmap_flags(f->sysflags, f->keywords));
+        uidmap_pack(&pm->built, a->uid, b->uid, uidmap_flags(f->sysflags, msg_keywords(f)));
     }
 }
 
 void pairmap_end_plan(struct pairmap *pm)
 {
     uidmap_free(&pm->old);
+    struct status st;
+    int lost = uidmap_unpack(&pm->built, &pm->next, &st) < 0;
     add_fresh(pm);
+    if (lost) {
+        /* a partial map would hide copies: none is kept, the next run
+         * pairs by identity */
+        log_err("imapferry: warning: %s; the folder's UID map is not kept\n", st.msg);
+        pm->next_ok = 0;
+    }
 }
 
 void pairmap_from_plan(struct pairmap *pm, const struct msg_meta *m1, const struct msg_meta *m2,
@@ -282,6 +291,7 @@ void pairmap_close(struct pairmap *pm)
     uidmap_free(&pm->old);
     uidmap_free(&pm->next);
     uidmap_free(&pm->fresh);
+    uidmap_packed_free(&pm->built);
     imapc_flag_changes_free(pm->changes, pm->nchanges);
     pm->changes = NULL;
     pm->nchanges = 0;
@@ -313,10 +323,15 @@ static size_t index_of(const struct msg_meta *m, size_t n, uint32_t uid)
     return lo < n && m[lo].uid == uid ? lo : SIZE_MAX;
 }
 
+int pairmap_can_keep(const struct pairmap *pm, const struct msg_plan *plan)
+{
+    return pm->have_old && pm->old.n > 0 && plan->ncopy > 0;
+}
+
 size_t pairmap_keep_pairs(const struct pairmap *pm, const struct msg_meta *m1,
                           const struct msg_meta *m2, size_t n2, struct msg_plan *plan)
 {
-    if (!pm->have_old || pm->old.n == 0 || plan->ncopy == 0 || plan->only_on_2 == 0)
+    if (!pairmap_can_keep(pm, plan) || plan->only_on_2 == 0)
         return 0;
     for (size_t i = 1; i < n2; i++)
         if (m2[i - 1].uid >= m2[i].uid)

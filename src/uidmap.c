@@ -42,13 +42,10 @@ uint32_t uidmap_flags(unsigned sysflags, const char *keywords)
 void uidmap_add(struct uidmap *m, uint32_t uid1, uint32_t uid2, uint32_t flags)
 {
     if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        struct uidmap_entry *e = sbuf_xcalloc(cap, sizeof *e);
-        if (m->n)
-            memcpy(e, m->e, m->n * sizeof *e);
-        free(m->e);
-        m->e = e;
-        m->cap = cap;
+        /* realloc, not a new array and a copy: a big map grows in place
+         * (mremap), never held twice while a pairing run builds it */
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->e = sbuf_xrealloc(m->e, m->cap * sizeof *m->e);
     }
     m->e[m->n++] = (struct uidmap_entry){uid1, uid2, flags};
 }
@@ -89,6 +86,117 @@ void uidmap_sort(struct uidmap *m)
     }
     m->n = out;
     free(k);
+}
+
+static void put_varint(struct uidmap_packed *p, uint32_t v)
+{
+    if (p->cap - p->len < 5) {
+        /* realloc: grows in place when big (mremap), never held twice */
+        p->cap = p->cap ? p->cap * 2 : 256;
+        p->b = sbuf_xrealloc(p->b, p->cap);
+    }
+    while (v >= 0x80) {
+        p->b[p->len++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p->b[p->len++] = (unsigned char)v;
+}
+
+static uint32_t get_varint(const unsigned char *b, size_t *at)
+{
+    uint32_t v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        unsigned char c = b[(*at)++];
+        v |= (uint32_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return v;
+    }
+}
+
+/* The difference of two UIDs, small either way (zigzag: -1 is 1, 1 is 2). */
+static uint32_t zigzag(uint32_t now, uint32_t before)
+{
+    uint32_t d = now - before;
+    return d >> 31 ? ~d << 1 | 1 : d << 1;
+}
+
+static uint32_t unzigzag(uint32_t z, uint32_t before)
+{
+    uint32_t d = z & 1 ? ~(z >> 1) : z >> 1;
+    return before + d;
+}
+
+/* b's entries to the file, so memory holds only the last few. A write
+ * that fails is noted (broken) and reported by uidmap_unpack: stdio may
+ * have kept part of it, so the file is not trusted any more. */
+static void spill(struct uidmap_packed *p)
+{
+    if (p->spill == NULL)
+        p->spill = tmpfile();
+    if (p->spill == NULL) {
+        p->no_spill = 1; /* nothing set aside yet: all of it stays in b */
+        return;
+    }
+    if (fwrite(p->b, 1, p->len, p->spill) != p->len)
+        p->broken = 1;
+    p->spilled += p->len;
+    p->len = 0;
+}
+
+void uidmap_pack(struct uidmap_packed *p, uint32_t uid1, uint32_t uid2, uint32_t flags)
+{
+    put_varint(p, zigzag(uid1, p->uid1));
+    put_varint(p, zigzag(uid2, p->uid2));
+    put_varint(p, flags);
+    p->uid1 = uid1;
+    p->uid2 = uid2;
+    p->n++;
+    if (p->len >= UIDMAP_SPILL && !p->no_spill)
+        spill(p);
+}
+
+int uidmap_unpack(struct uidmap_packed *p, struct uidmap *m, struct status *st)
+{
+    unsigned char *all = p->b;
+    if (p->spill != NULL) {
+        /* read back whole: by now host2's listing is gone */
+        all = sbuf_xmalloc(p->spilled + p->len + 1);
+        size_t got = 0;
+        if (!p->broken && fflush(p->spill) == 0 && fseek(p->spill, 0, SEEK_SET) == 0)
+            got = fread(all, 1, p->spilled, p->spill);
+        if (got != p->spilled) {
+            free(all);
+            uidmap_packed_free(p);
+            return status_set(st, STATUS_OTHER,
+                              "UID map: the pairs set aside cannot be read "
+                              "back from a temporary file");
+        }
+        if (p->len)
+            memcpy(all + p->spilled, p->b, p->len);
+    }
+    if (m->cap < m->n + p->n) {
+        m->cap = m->n + p->n;
+        m->e = sbuf_xrealloc(m->e, m->cap * sizeof *m->e);
+    }
+    size_t at = 0;
+    uint32_t uid1 = 0, uid2 = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        uid1 = unzigzag(get_varint(all, &at), uid1);
+        uid2 = unzigzag(get_varint(all, &at), uid2);
+        uidmap_add(m, uid1, uid2, get_varint(all, &at));
+    }
+    if (all != p->b)
+        free(all);
+    uidmap_packed_free(p);
+    return 0;
+}
+
+void uidmap_packed_free(struct uidmap_packed *p)
+{
+    free(p->b);
+    if (p->spill != NULL)
+        fclose(p->spill);
+    memset(p, 0, sizeof *p);
 }
 
 struct uidmap_entry *uidmap_find(const struct uidmap *m, uint32_t uid1)
@@ -140,6 +248,21 @@ static uint32_t get32(const unsigned char *p)
 static uint64_t get64(const unsigned char *p)
 {
     return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+/* 1 when n bytes were read into p. */
+static int read_full(int fd, unsigned char *p, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return 0;
+        got += (size_t)r;
+    }
+    return 1;
 }
 
 /* fsync of the folder holding path, so the rename itself is on disk. */
@@ -217,46 +340,44 @@ int uidmap_load(const char *path, struct uidmap *out, struct status *st)
     if (ownfile_open("UID map", path, O_RDONLY, STATUS_OTHER, "", &fd, st) < 0)
         return -1;
     struct stat sb;
-    unsigned char *data = NULL;
     size_t len = 0;
     int ok = fstat(fd, &sb) == 0 && sb.st_size >= MAP_HEAD + MAP_TAIL;
+    /* Read in blocks straight into the entries: a million of them are not
+     * held twice, as the file and as the map. */
+    unsigned char buf[MAP_HEAD + 512 * MAP_ENTRY];
+    uint64_t count = 0, h = FNV_START;
     if (ok) {
         len = (size_t)sb.st_size;
-        data = sbuf_xcalloc(len, 1);
-        size_t got = 0;
-        while (got < len) {
-            ssize_t r = read(fd, data + got, len - got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            got += (size_t)r;
+        ok = read_full(fd, buf, MAP_HEAD) && memcmp(buf, MAP_MAGIC, 8) == 0;
+        count = ok ? get64(buf + 16) : 0;
+        ok = ok && (len - MAP_HEAD - MAP_TAIL) % MAP_ENTRY == 0 &&
+             count == (len - MAP_HEAD - MAP_TAIL) / MAP_ENTRY;
+    }
+    if (ok) {
+        out->uidvalidity1 = get32(buf + 8);
+        out->uidvalidity2 = get32(buf + 12);
+        h = fnv(h, buf, MAP_HEAD);
+        if (count) {
+            out->e = sbuf_xcalloc((size_t)count, sizeof *out->e);
+            out->cap = (size_t)count;
         }
-        ok = got == len;
     }
+    for (size_t i = 0; ok && i < count;) {
+        size_t k = count - i < 512 ? (size_t)(count - i) : 512;
+        ok = read_full(fd, buf, k * MAP_ENTRY);
+        h = ok ? fnv(h, buf, k * MAP_ENTRY) : h;
+        for (size_t j = 0; ok && j < k; j++, i++) {
+            const unsigned char *p = buf + j * MAP_ENTRY;
+            uidmap_add(out, get32(p), get32(p + 4), get32(p + 8));
+            /* ours are written sorted, without repeats */
+            ok = i == 0 || out->e[i - 1].uid1 < out->e[i].uid1;
+        }
+    }
+    ok = ok && read_full(fd, buf, MAP_TAIL) && get64(buf) == h;
     close(fd);
-    uint64_t count = ok ? get64(data + 16) : 0;
-    ok = ok && memcmp(data, MAP_MAGIC, 8) == 0 &&
-         count == (len - MAP_HEAD - MAP_TAIL) / MAP_ENTRY &&
-         (len - MAP_HEAD - MAP_TAIL) % MAP_ENTRY == 0 &&
-         fnv(FNV_START, data, len - MAP_TAIL) == get64(data + len - MAP_TAIL);
-    if (ok && count) {
-        out->e = sbuf_xcalloc((size_t)count, sizeof *out->e);
-        out->cap = (size_t)count;
-    }
-    for (size_t i = 0; ok && i < count; i++) {
-        const unsigned char *p = data + MAP_HEAD + i * MAP_ENTRY;
-        uidmap_add(out, get32(p), get32(p + 4), get32(p + 8));
-        /* ours are written sorted, without repeats */
-        ok = i == 0 || out->e[i - 1].uid1 < out->e[i].uid1;
-    }
     if (!ok) {
-        free(data);
         uidmap_free(out);
         return status_set(st, STATUS_OTHER, "UID map %s is not one imapferry wrote", path);
     }
-    out->uidvalidity1 = get32(data + 8);
-    out->uidvalidity2 = get32(data + 12);
-    free(data);
     return 0;
 }

@@ -70,7 +70,7 @@ size_t verify_compare(const struct msg_meta *m1, const struct msg_meta *m2,
         const struct msg_meta *a = &m1[i1], *b = &m2[i2];
         if (d1 && d2 && memcmp(d1[k], d2[k], 32) != 0)
             add(out, &n, &cap, VERIFY_ALTERED, i1, i2);
-        if (a->sysflags != b->sysflags || !same_words(a->keywords, b->keywords))
+        if (a->sysflags != b->sysflags || !same_words(msg_keywords(a), msg_keywords(b)))
             add(out, &n, &cap, VERIFY_FLAGS, i1, i2);
         if (dates && a->date != MSG_META_NO_DATE && b->date != MSG_META_NO_DATE &&
             a->date != b->date)
@@ -113,7 +113,6 @@ static int read_side(const struct config *cfg, struct imapc *h, int side, const 
         imapc_meta_free(got, ngot);
         return -1;
     }
-    /* The structs move; their keywords go with them. */
     *m = sbuf_xrealloc(*m, (*n + ngot + 1) * sizeof **m);
     memcpy(*m + *n, got, ngot * sizeof *got);
     *n += ngot;
@@ -199,8 +198,8 @@ static void show_flags(const struct msg_meta *m, char *buf, size_t n)
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if (m->sysflags & (1u << i))
             sbuf_addf(&b, "%s%s", b.len ? " " : "", names[i]);
-    if (m->keywords && *m->keywords)
-        sbuf_addf(&b, "%s%s", b.len ? " " : "", m->keywords);
+    if (m->kw)
+        sbuf_addf(&b, "%s%s", b.len ? " " : "", msg_keywords(m));
     snprintf(buf, n, "%s", b.data ? b.data : "");
     /* Keywords come from the server: no control byte reaches the log. */
     for (char *p = buf; *p; p++)

@@ -247,6 +247,57 @@ def map_kept_across_chunks(s):
     flag_update_through_map(s, "<chunkmap20@t>", r"(\Flagged)", None)
 
 
+def store_kw(host, user, msgid, op, flags):
+    """UID STORE op flags on the one INBOX message with that Message-ID."""
+    conn = host.imap(user)
+    conn.select("INBOX")
+    typ, data = conn.uid("SEARCH", None, "HEADER", "Message-ID", msgid)
+    uids = data[0].split()
+    check(len(uids) == 1, "want one %s, found %r" % (msgid, uids))
+    conn.uid("STORE", uids[0], op, flags)
+    conn.logout()
+
+
+@test
+def keywords_survive_in_chunks(s):
+    # Keywords are interned once per process (a message holds an id):
+    # several keywords on one message, sets shared by others, and sets
+    # that change on host1 afterwards must reach host2 exactly, through
+    # the chunked full compare and through the UID map.
+    user = "user3"
+    s.host1.reset(user)
+    s.host2.reset(user)
+    sets = (("$Forwarded", "Work", "ProjectX"), ("Work",), ("$Forwarded", "Work"), (),
+            ("\\Seen", "ProjectX", "Work"))
+    conn = s.host1.imap(user)
+    for i in range(20):
+        corpus.append_one(conn, ("INBOX",), b"Subject: kw %d\r\nMessage-ID: <kw%d@t>\r\n\r\n"
+                          b"body %d\r\n" % (i, i, i), flags=sets[i % len(sets)])
+    conn.logout()
+    r = run_ferry(s, user, env=chunked(3))
+    check(r.returncode == 0, "first copy failed", r)
+    check(stat(r.stdout, "Messages transferred") == 20, "want every message copied", r)
+    identical(s, user)
+    # one keyword off a message of three, another gains the set it lost,
+    # a third gets one no message had: a full compare in chunks
+    store_kw(s.host1, user, "<kw0@t>", "-FLAGS", "(Work)")
+    store_kw(s.host1, user, "<kw2@t>", "+FLAGS", "(ProjectX)")
+    store_kw(s.host1, user, "<kw3@t>", "+FLAGS", "($Label9 Work)")
+    r = run_ferry(s, user, "--nostate", env=chunked(3))
+    check(r.returncode == 0, "full compare failed", r)
+    check(re.search(r"^Folder \[INBOX\] .* 3 flag updates\b", r.stdout, re.M),
+          "want three flag updates in INBOX", r)
+    check(stat(r.stdout, "Messages transferred") == 0, "the full compare copied", r)
+    identical(s, user)
+    # and once more through the map the first run left
+    store_kw(s.host1, user, "<kw1@t>", "+FLAGS", "($Forwarded ProjectX)")
+    r = run_ferry(s, user, env=chunked(3))
+    check(r.returncode == 0, "rerun with state failed", r)
+    check(re.search(r"^Folder \[INBOX\] .* 1 flag update\b", r.stdout, re.M),
+          "want one flag update in INBOX", r)
+    identical(s, user)
+
+
 if __name__ == "__main__":
     sys.exit(itest.main([first_copy_in_chunks, changes_across_chunks, listing_in_rounds,
-                         map_kept_across_chunks]))
+                         map_kept_across_chunks, keywords_survive_in_chunks]))

@@ -335,6 +335,26 @@ static int meta_uid_cmp(const void *pa, const void *pb)
     return (a->uid > b->uid) - (a->uid < b->uid);
 }
 
+static int key_only_cmp(const void *pa, const void *pb)
+{
+    return msgid_key_cmp(pa, pb);
+}
+
+/* Messages whose key an earlier one of m has, counted the slow way. */
+static size_t brute_dups(const struct msg_meta *m, size_t n)
+{
+    struct msgid_key *k = calloc(n + 1, sizeof *k);
+    assert_non_null(k);
+    for (size_t i = 0; i < n; i++)
+        k[i] = m[i].key;
+    qsort(k, n, sizeof *k, key_only_cmp);
+    size_t d = 0;
+    for (size_t i = 1; i < n; i++)
+        d += msgid_key_cmp(&k[i - 1], &k[i]) == 0;
+    free(k);
+    return d;
+}
+
 /* host1 in chunks (ascending UIDs) against one index of host2 gives
  * msg_plan_build's plan: the same pairs (as UIDs), copies and counts. */
 static void check_chunked(size_t n1, size_t n2, unsigned nkeys, size_t chunk, int sizes,
@@ -393,6 +413,9 @@ static void check_chunked(size_t n1, size_t n2, unsigned nkeys, size_t chunk, in
     assert_int_equal(p.only_on_2, whole.only_on_2);
     assert_int_equal(p.dup1, whole.dup1);
     assert_int_equal(p.dup2, whole.dup2);
+    /* host1's keys partly on host2, partly not: both ways of counting */
+    assert_int_equal(p.dup1, brute_dups(m1, n1));
+    assert_int_equal(p.dup2, brute_dups(m2, n2));
     for (size_t i = 0; i < p.only_on_2; i++) {
         if (!sizes)
             assert_int_equal(p.only2[i], whole.only2[i]);
@@ -415,6 +438,67 @@ static void test_chunked(void **state)
     check_chunked(30000, 25000, 20000, 4096, 0, 7);
     check_chunked(30000, 30000, 300, 1000, 0, 8); /* many copies of each key */
     check_chunked(20000, 20000, 5000, 777, 1, 9); /* sizes differ within a key */
+    check_chunked(20000, 3000, 8000, 999, 0, 10); /* most keys host2 lacks */
+}
+
+/* The index's order is sorted in place (no qsort): by key, then size as
+ * the rule weighs it, then UID, then position, whatever the listing's
+ * shape: one key throughout (UIDs rising or falling), keys rising,
+ * falling, in an organ pipe, or random with repeated sizes. */
+static void check_order(const struct msg_meta *m, size_t n, enum msg_plan_size rule)
+{
+    struct msg_plan_index ix;
+    struct status st;
+    assert_int_equal(msg_plan_index_init(&ix, m, n, rule, &st), 0);
+    unsigned char *seen = calloc(n + 1, 1);
+    assert_non_null(seen);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(ix.order[i] < n);
+        assert_false(seen[ix.order[i]]);
+        seen[ix.order[i]] = 1;
+        if (i == 0)
+            continue;
+        const struct msg_meta *a = &m[ix.order[i - 1]], *b = &m[ix.order[i]];
+        int c = msgid_key_cmp(&a->key, &b->key);
+        if (c == 0 && rule != MSG_PLAN_SIZE_IGNORED)
+            c = (a->size > b->size) - (a->size < b->size);
+        if (c == 0)
+            c = (a->uid > b->uid) - (a->uid < b->uid);
+        if (c == 0)
+            c = ix.order[i - 1] < ix.order[i] ? -1 : 1;
+        assert_true(c < 0);
+    }
+    free(seen);
+    msg_plan_index_free(&ix);
+}
+
+static void test_index_order(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    struct msg_meta *m = calloc(N, sizeof *m);
+    assert_non_null(m);
+    uint64_t seed = 77;
+    for (int shape = 0; shape < 6; shape++) {
+        for (size_t i = 0; i < N; i++) {
+            unsigned id = shape == 0 || shape == 1 ? 7
+                          : shape == 2             ? (unsigned)i
+                          : shape == 3             ? (unsigned)(N - i)
+                          : shape == 4             ? (unsigned)(i < N / 2 ? i : N - i)
+                                                   : (unsigned)(rnd(&seed) % 300);
+            uint32_t uid = shape == 1 ? (uint32_t)(N - i) : (uint32_t)(i + 1);
+            if (shape == 5 && i % 11 == 0)
+                uid = 42; /* a broken listing: repeated UIDs */
+            m[i] = meta(uid, id);
+            if (shape == 5)
+                m[i].size = 100 + (uint32_t)(rnd(&seed) % 3);
+        }
+        check_order(m, N, MSG_PLAN_SIZE_FIRST);
+        check_order(m, N, MSG_PLAN_SIZE_IGNORED);
+        check_order(m, 17, MSG_PLAN_SIZE_STRICT);
+        check_order(m, 3, MSG_PLAN_SIZE_STRICT);
+    }
+    free(m);
 }
 
 static void norm_is(const char *in, const char *want)
@@ -453,7 +537,7 @@ static void test_flag_fixes(void **state)
     struct msg_meta m2[] = {meta(11, 1), meta(12, 2), meta(13, 3), meta(14, 4)};
     m1[1].sysflags = m1[2].sysflags = MSG_SEEN;
     m2[3].sysflags = MSG_FLAGGED;
-    m1[3].keywords = "Work";
+    m1[3].kw = kwtab_intern("Work");
     struct msg_plan p;
     struct status st;
     assert_int_equal(msg_plan_build(m1, 4, m2, 4, MSG_PLAN_SIZE_FIRST, &p, &st), 0);
@@ -494,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_random_large),
         cmocka_unit_test(test_hundred_thousand),
         cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_index_order),
         cmocka_unit_test(test_keywords_norm),
         cmocka_unit_test(test_flag_fixes),
     };

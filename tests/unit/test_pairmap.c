@@ -32,7 +32,7 @@ static struct msg_meta meta(uint32_t uid, unsigned key_id, uint64_t *seed)
     m.size = 100 + key_id;
     m.key = (struct msgid_key){key_id * 0x9e3779b97f4a7c15ULL, key_id};
     m.sysflags = (uint8_t)(rnd(seed) % 32);
-    m.keywords = words[rnd(seed) % 4];
+    m.kw = kwtab_intern(words[rnd(seed) % 4]);
     return m;
 }
 
@@ -217,9 +217,9 @@ static void test_kept_pairs_and_flags(void **state)
     struct msg_meta m2[] = {meta(1, 1, &seed), meta(2, 2, &seed)};
     m2[0].size++;
     m1[1].sysflags = 1;
-    m1[1].keywords = kw_work;
+    m1[1].kw = kwtab_intern(kw_work);
     m2[1].sysflags = 4;
-    m2[1].keywords = NULL;
+    m2[1].kw = kwtab_intern(NULL);
     s.m1 = m1;
     s.n1 = 3;
     s.m2 = m2;
@@ -238,7 +238,7 @@ static void test_kept_pairs_and_flags(void **state)
                          resync ? uidmap_flags(1, "Work") : uidmap_flags(4, NULL));
         assert_int_equal(uidmap_find(&pm.next, 8)->uid2, 100008);
         assert_int_equal(uidmap_find(&pm.next, 8)->flags,
-                         uidmap_flags(m1[2].sysflags, m1[2].keywords));
+                         uidmap_flags(m1[2].sysflags, msg_keywords(&m1[2])));
         pairmap_close(&pm);
     }
     uidmap_free(&s.old);

@@ -216,12 +216,71 @@ static void journal_unfinished_batch(void **state)
     uidmap_free(&jf.done);
 }
 
+/* Packed entries come back as added, whatever the UIDs do: ascending by
+ * one (the pairing run's case, a few bytes each), jumping both ways, and
+ * at the ends of the 32-bit range. */
+static void packed_round_trip(void **state)
+{
+    (void)state;
+    struct uidmap_packed p;
+    memset(&p, 0, sizeof p);
+    struct uidmap want;
+    memset(&want, 0, sizeof want);
+    for (uint32_t i = 1; i <= 100000; i++) {
+        uint32_t flags = i % 7 ? i % 32 : uidmap_flags(1, "Work");
+        uidmap_pack(&p, i, 1000 + i, flags);
+        uidmap_add(&want, i, 1000 + i, flags);
+    }
+    /* three bytes an entry and a few for the keywords' hashes */
+    assert_true(p.spilled + p.len < 100000 * 4);
+    const uint32_t odd[][3] = {{UINT32_MAX, 0, UIDMAP_FLAGS_UNKNOWN},
+                               {0, UINT32_MAX, 0},
+                               {5, 7, 1},
+                               {UINT32_MAX - 1, 1u << 31, 0xffffff00u},
+                               {1u << 31, 3, 9}};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        uidmap_pack(&p, odd[i][0], odd[i][1], odd[i][2]);
+        uidmap_add(&want, odd[i][0], odd[i][1], odd[i][2]);
+    }
+    struct uidmap got;
+    memset(&got, 0, sizeof got);
+    uidmap_add(&got, 42, 43, 44); /* unpack appends */
+    /* most of it was set aside in a temporary file */
+    assert_non_null(p.spill);
+    assert_true(p.len < UIDMAP_SPILL + 16);
+    struct status st;
+    assert_int_equal(uidmap_unpack(&p, &got, &st), 0);
+    assert_null(p.b);
+    assert_int_equal(p.n, 0);
+    assert_int_equal(got.n, want.n + 1);
+    assert_int_equal(got.e[0].uid1, 42);
+    for (size_t i = 0; i < want.n; i++) {
+        assert_int_equal(got.e[i + 1].uid1, want.e[i].uid1);
+        assert_int_equal(got.e[i + 1].uid2, want.e[i].uid2);
+        assert_int_equal(got.e[i + 1].flags, want.e[i].flags);
+    }
+    uidmap_free(&got);
+    uidmap_free(&want);
+    /* nothing packed: nothing added, nothing to free */
+    assert_int_equal(uidmap_unpack(&p, &got, &st), 0);
+    assert_int_equal(got.n, 0);
+    /* a write to the file that failed: the entries are reported lost */
+    for (uint32_t i = 1; i <= 50000; i++)
+        uidmap_pack(&p, i, i, 0);
+    assert_non_null(p.spill);
+    p.broken = 1;
+    assert_int_equal(uidmap_unpack(&p, &got, &st), -1);
+    assert_null(p.spill);
+    uidmap_free(&got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sorted_and_last_added_wins),
         cmocka_unit_test(flags_word),
         cmocka_unit_test(round_trip),
+        cmocka_unit_test(packed_round_trip),
         cmocka_unit_test(damaged_map_is_refused),
         cmocka_unit_test(journal_finished_batches),
         cmocka_unit_test(journal_unfinished_batch),

@@ -104,7 +104,7 @@ static void test_each_kind_in_order(void **state)
                             meta(15, 5, 500), meta(16, 6, 500), meta(19, 9, 500)};
     m2[1].sysflags = MSG_SEEN | MSG_FLAGGED;
     m2[2].date += 3600;
-    m2[4].keywords = "$Label1";
+    m2[4].kw = kwtab_intern("$Label1");
     m2[4].date = 1;
     unsigned c1[] = {1, 2, 3, 4, 5, 6}, c2[] = {1, 2, 4, 50, 60, 9};
     struct verify_diff *d = NULL;
@@ -144,13 +144,13 @@ static void test_flags_and_dates_details(void **state)
     struct msg_meta m1[] = {meta(1, 1, 500), meta(2, 2, 500), meta(3, 3, 500)};
     struct msg_meta m2[] = {meta(1, 1, 500), meta(2, 2, 500), meta(3, 3, 500)};
     /* No keyword and an empty keyword list are the same flags. */
-    m1[0].keywords = NULL;
-    m2[0].keywords = "";
+    m1[0].kw = kwtab_intern(NULL);
+    m2[0].kw = kwtab_intern("");
     /* A side without a date is not compared. */
     m2[1].date = MSG_META_NO_DATE;
     /* Keywords differ. */
-    m1[2].keywords = "$Label1 Junk";
-    m2[2].keywords = "$Label1";
+    m1[2].kw = kwtab_intern("$Label1 Junk");
+    m2[2].kw = kwtab_intern("$Label1");
     unsigned c[] = {1, 2, 3};
     struct verify_diff *d = NULL;
     assert_int_equal(compare(m1, 3, m2, 3, c, c, 1, MSG_PLAN_SIZE_FIRST, &d), 1);
