@@ -122,6 +122,17 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Appends src's k UIDs (malloc'd, freed here) to the array *dst of *n. */
+static void take_uids(uint32_t **dst, size_t *n, uint32_t *src, size_t k)
+{
+    if (k) {
+        *dst = sbuf_xrealloc(*dst, (*n + k) * sizeof **dst);
+        memcpy(*dst + *n, src, k * sizeof *src);
+        *n += k;
+    }
+    free(src);
+}
+
 /* A failure inside one folder: a lost session is the caller's to handle
  * (-1); anything else is reported and counted, and the folder goes on. */
 static int folder_failure(struct report *rep, struct folder_result *res, const struct status *st)
@@ -829,14 +840,7 @@ static int sync_chunk(const struct config *cfg, struct imapc *h1, struct imapc *
     res->copied += cr.copied;
     res->bytes += cr.bytes;
     res->errors += cr.failed;
-    if (cr.nunanswered) {
-        res->unanswered = sbuf_xrealloc(res->unanswered, (res->nunanswered + cr.nunanswered) *
-                                                             sizeof *res->unanswered);
-        memcpy(res->unanswered + res->nunanswered, cr.unanswered,
-               cr.nunanswered * sizeof *cr.unanswered);
-        res->nunanswered += cr.nunanswered;
-        free(cr.unanswered);
-    }
+    take_uids(&res->unanswered, &res->nunanswered, cr.unanswered, cr.nunanswered);
     res->filtered += cr.skipped;
     res->bytes_filtered += cr.bytes_skipped;
     res->missing += plan->ncopy - cr.copied;
@@ -1605,16 +1609,9 @@ static int sync_folder(const struct config *cfg, struct imapc *h1, struct imapc 
         pthread_mutex_unlock(&rep_mu);
         carried->msgs += res.copied;
         carried->bytes += res.bytes;
-        if (res.nunanswered) {
-            size_t n = carried->nunanswered + res.nunanswered;
-            carried->unanswered =
-                sbuf_xrealloc(carried->unanswered, n * sizeof *carried->unanswered);
-            memcpy(carried->unanswered + carried->nunanswered, res.unanswered,
-                   res.nunanswered * sizeof *res.unanswered);
-            carried->nunanswered = n;
-            qsort(carried->unanswered, n, sizeof *carried->unanswered, cmp_u32);
-            free(res.unanswered);
-        }
+        take_uids(&carried->unanswered, &carried->nunanswered, res.unanswered, res.nunanswered);
+        if (carried->nunanswered)
+            qsort(carried->unanswered, carried->nunanswered, sizeof *carried->unanswered, cmp_u32);
         if (pmp)
             pairmap_close(pmp);
         return -1;
